@@ -1,0 +1,145 @@
+"""The ``tps-kiosk`` command: serve, demo, selftest, settings."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk import settings as settings_mod
+from kiosk.settings import Settings, SettingsError
+
+log = logging.getLogger("kiosk")
+
+EXIT_NOT_READY = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tps-kiosk", description="TPS Kiosk for polling stations.")
+    p.add_argument("--config", type=Path, help="TOML settings file (else $KIOSK_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the kiosk web app with the production server (waitress)")
+    demo = sub.add_parser("demo", help="run with every device fake, a sample TPS and SIMULASI")
+    demo.add_argument("--port", type=int, help="TCP port (default: the port setting)")
+    demo.add_argument("--data-dir", type=Path,
+                      help="where the demo keeps its data (default ~/.local/share/tps-kiosk-demo)")
+    st = sub.add_parser("selftest", help="check every device; exit 1 if a required one fails")
+    st.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    st.add_argument("--test-print", action="store_true", help="also print a test page on each printer")
+    st.add_argument("--print", choices=("receipt", "a4"), dest="print_to",
+                    help="print the readiness report")
+    sett = sub.add_parser("settings", help="list every setting")
+    sett.add_argument("--markdown", action="store_true", help="the README table")
+    return p
+
+
+def _check_bind(settings: Settings) -> None:
+    try:
+        loopback = ipaddress.ip_address(settings.bind).is_loopback
+    except ValueError:
+        loopback = settings.bind == "localhost"
+    if not loopback and not settings.allow_remote_bind:
+        raise SettingsError(
+            f"bind = {settings.bind!r} is not a loopback address; the kiosk serves only the "
+            "local screen. Set allow_remote_bind = true if you really mean it.")
+
+
+def _serve(settings: Settings, tps_file: Path | None = None) -> int:
+    import waitress
+
+    from kiosk import create_app
+
+    _check_bind(settings)
+    app = create_app(settings, tps_file=tps_file)
+    log.info("TPS Kiosk on http://%s:%d/%s", settings.bind, settings.port,
+             " (SIMULASI)" if settings.training else "")
+    waitress.serve(app, host=settings.bind, port=settings.port, threads=8, ident="tps-kiosk")
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.tps import SAMPLE_TPS
+
+    data_dir = args.data_dir
+    if data_dir is None and "KIOSK_DATA_DIR" not in os.environ:
+        data_dir = Path.home() / ".local" / "share" / "tps-kiosk-demo"
+    values: dict[str, object] = {"hardware": "fake", "training": True}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    if args.port is not None:
+        values["port"] = args.port
+    return _serve(settings.replace(**values), tps_file=SAMPLE_TPS)
+
+
+def _selftest(settings: Settings, args: argparse.Namespace) -> int:
+    from flask_babel import force_locale, gettext
+
+    from kiosk import create_app
+    from kiosk.context import current_kiosk
+    from kiosk.errors import guidance_for
+    from kiosk.services import selftest
+    from kiosk.services.printing import print_text_report
+    from kiosk.views.selftest import report_lines
+
+    app = create_app(settings)
+    with app.test_request_context(), force_locale(settings.language):
+        kiosk = current_kiosk()
+        report = selftest.run(selftest.SelftestContext(
+            devices=kiosk.devices, db=kiosk.db, data_dir=settings.data_dir,
+            min_free_mb=settings.min_free_mb, required=settings.required,
+            test_print=args.test_print))
+        def explain(error: BaseException) -> str:
+            g = guidance_for(error)
+            return f"{g.title}. {g.text}"
+
+        doc = report.to_json(explain)
+        if args.json:
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+        else:
+            for line in report_lines(doc):
+                print(line)
+            for check in doc["checks"]:
+                if "message" in check:
+                    print(f"  -> {check['message']}")
+        if args.print_to:
+            print_text_report(kiosk.devices, gettext("Device readiness report"), report_lines(doc),
+                              args.print_to, kiosk.training, settings.data_dir / "spool")
+        kiosk.devices.close()
+    return 0 if report.ready else EXIT_NOT_READY
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings_mod.load(args.config)
+    except SettingsError as exc:
+        print(f"tps-kiosk: setting error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "serve":
+            return _serve(settings)
+        if args.command == "demo":
+            return _demo(settings, args)
+        if args.command == "selftest":
+            return _selftest(settings, args)
+        if args.markdown:
+            print(settings_mod.markdown_table(), end="")
+        else:
+            for s in settings_mod.DECLARED:
+                print(f"{s.name} = {getattr(settings, s.name)!r}  ({s.env})")
+        return 0
+    except SettingsError as exc:
+        print(f"tps-kiosk: setting error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""SQLite in the data directory: WAL, ``synchronous=FULL``, migrations by ``PRAGMA user_version``.
+
+Only this module (and later the upload queue) opens the database. Every write goes through
+``Database.write()``: one process-wide lock plus ``BEGIN IMMEDIATE``, so writers never interleave
+and a power cut leaves either the whole transaction or none of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Each entry moves the schema from version N to N+1: a tuple of single SQL statements, run in
+# one transaction. Append only; never edit a shipped step.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: self-test reports and device events
+    (
+        """
+    CREATE TABLE selftest_report (
+        id INTEGER PRIMARY KEY,
+        created_wall TEXT NOT NULL,
+        created_mono REAL NOT NULL,
+        ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+        report_json TEXT NOT NULL
+    )""",
+        """
+    CREATE TABLE device_event (
+        id INTEGER PRIMARY KEY,
+        created_wall TEXT NOT NULL,
+        created_mono REAL NOT NULL,
+        device TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    )""",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Database:
+    """The kiosk's SQLite database file. Thread-safe: one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def migrate(self) -> int:
+        """Bring the schema up to SCHEMA_VERSION; return the version found before."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.write() as conn:
+            found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if found > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} has schema {found}, newer than this kiosk's {SCHEMA_VERSION}"
+                )
+            for version in range(found, SCHEMA_VERSION):
+                log.info("migrating %s to schema %d", self.path, version + 1)
+                for statement in MIGRATIONS[version]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+        return found
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """The one write path: a short ``BEGIN IMMEDIATE`` transaction under the write lock."""
+        with self._write_lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

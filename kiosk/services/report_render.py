@@ -1,0 +1,126 @@
+"""Render short reports (readiness, later opening/closing reports) for both printers.
+
+A receipt is one Pillow image exactly ``width_px`` dots wide, so the fake printer's PNG is what the
+thermal printer prints. An A4 report is a text PDF made with fpdf2 (text stays searchable and
+checkable). In training mode both carry SIMULASI.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from fpdf import FPDF
+from PIL import Image, ImageDraw, ImageFont
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+DEJAVU_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+TRAINING_MARK = "SIMULASI"
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def _font(size_px: int, bold: bool = False) -> Font:
+    path = DEJAVU_BOLD if bold else DEJAVU
+    if path.exists():
+        return ImageFont.truetype(str(path), size_px)
+    return ImageFont.load_default(size=size_px)
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}".strip()
+            if draw.textlength(candidate, font=font) <= width or not line:
+                line = candidate
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
+    return lines
+
+
+def render_receipt(title: str, lines: Sequence[str], width_px: int,
+                   training: bool = False) -> Image.Image:
+    """A 1-bit receipt image ``width_px`` dots wide: title, then each line wrapped to fit."""
+    margin = max(8, width_px // 48)
+    body, head = _font(max(18, width_px // 24)), _font(max(22, width_px // 18), bold=True)
+    scratch = ImageDraw.Draw(Image.new("1", (1, 1)))
+    blocks: list[tuple[str, Font]] = []
+    if training:
+        blocks.append((f"*** {TRAINING_MARK} ***", head))
+    blocks += [(t, head) for t in _wrap(scratch, title, head, width_px - 2 * margin)]
+    for line in lines:
+        blocks += [(t, body) for t in _wrap(scratch, line, body, width_px - 2 * margin)]
+    if training:
+        blocks.append((f"*** {TRAINING_MARK} ***", head))
+    line_h = [int(f.size * 1.35) if isinstance(f, ImageFont.FreeTypeFont) else 16
+              for _, f in blocks]
+    img = Image.new("1", (width_px, sum(line_h) + 2 * margin), 1)
+    draw = ImageDraw.Draw(img)
+    y = margin
+    for (text, font), h in zip(blocks, line_h, strict=True):
+        x = margin
+        if font is head:
+            x = max(margin, int((width_px - draw.textlength(text, font=font)) / 2))
+        draw.text((x, y), text, font=font, fill=0)
+        y += h
+    return img
+
+
+def test_receipt(width_px: int) -> Image.Image:
+    """The self-test's receipt: a ruler across the full width proves the paper width setting."""
+    img = render_receipt("TPS Kiosk — tes printer", ["Jika garis di bawah ini utuh dari tepi "
+                         "ke tepi, lebar kertas sudah benar."], width_px)
+    ruler = Image.new("1", (width_px, 24), 1)
+    draw = ImageDraw.Draw(ruler)
+    draw.rectangle((0, 8, width_px - 1, 15), fill=0)
+    out = Image.new("1", (width_px, img.height + ruler.height), 1)
+    out.paste(img, (0, 0))
+    out.paste(ruler, (0, img.height))
+    return out
+
+
+def _pdf() -> tuple[FPDF, str]:
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    if DEJAVU.exists():
+        pdf.add_font("dejavu", "", str(DEJAVU))
+        pdf.add_font("dejavu", "B", str(DEJAVU_BOLD))
+        return pdf, "dejavu"
+    return pdf, "helvetica"
+
+
+def _safe(text: str, family: str) -> str:
+    # The core PDF fonts only know Latin-1; keep the text readable rather than failing.
+    if family == "helvetica":
+        return text.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
+    return text
+
+
+def report_pdf(title: str, lines: Sequence[str], training: bool = False) -> bytes:
+    """An A4 PDF with the title and one paragraph per line; SIMULASI across each page."""
+    pdf, family = _pdf()
+    pdf.add_page()
+    if training:
+        with pdf.local_context(fill_opacity=0.15, text_color=(200, 0, 0)):
+            pdf.set_font(family, "B", 72)
+            with pdf.rotation(45, x=105, y=150):
+                pdf.text(40, 170, TRAINING_MARK)
+    pdf.set_font(family, "B", 16)
+    pdf.multi_cell(0, 9, _safe(title, family), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font(family, "", 11)
+    for line in lines:
+        pdf.multi_cell(0, 6, _safe(line, family), new_x="LMARGIN", new_y="NEXT")
+    buf = io.BytesIO()
+    pdf.output(buf)
+    return buf.getvalue()
+
+
+def test_page_pdf() -> bytes:
+    return report_pdf("TPS Kiosk — halaman tes printer A4",
+                      ["Jika halaman ini tercetak jelas, printer A4 siap digunakan."])

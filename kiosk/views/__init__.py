@@ -1,0 +1,1 @@
+"""Blueprints: views parse requests and render; the rules live in kiosk.services."""

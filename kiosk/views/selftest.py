@@ -1,0 +1,77 @@
+"""Self-test page: run the readiness check, show guidance for each failure, print the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from kiosk.context import current_kiosk
+from kiosk.services import selftest
+from kiosk.services.printing import TARGETS, print_text_report
+
+bp = Blueprint("selftest", __name__, url_prefix="/selftest")
+
+
+def context(test_print: bool = False) -> selftest.SelftestContext:
+    kiosk = current_kiosk()
+    s = kiosk.settings
+    return selftest.SelftestContext(
+        devices=kiosk.devices, db=kiosk.db, data_dir=s.data_dir, min_free_mb=s.min_free_mb,
+        required=s.required, test_print=test_print)
+
+
+CHECK_NAMES = {
+    "data_dir": _l("Data storage"),
+    "database": _l("Database"),
+    "disk": _l("Free space"),
+    "clock": _l("Clock"),
+    "scanner": _l("Scanner"),
+    "receipt_printer": _l("Receipt printer"),
+    "document_printer": _l("A4 printer"),
+    "card_reader": _l("Card reader"),
+    "panel": _l("Status lights and button"),
+}
+
+
+def report_lines(report: dict[str, Any]) -> list[str]:
+    kiosk = current_kiosk()
+    lines = []
+    if kiosk.tps is not None:
+        lines.append(f"TPS {kiosk.tps.code} — {kiosk.tps.village}")
+    lines.append(_("Time: %(time)s", time=report["created"]))
+    lines.append(_("Ready") if report["ready"] else _("NOT READY"))
+    for check in report["checks"]:
+        mark = "OK" if check["ok"] else _("FAILED")
+        lines.append(f"{mark} — {CHECK_NAMES.get(check['name'], check['name'])}: "
+                     f"{check['detail']}")
+    return lines
+
+
+@bp.get("/")
+def show() -> str:
+    return render_template("selftest.html", report=selftest.last_report(current_kiosk().db))
+
+
+@bp.post("/")
+def run() -> Response:
+    selftest.run(context(test_print=request.form.get("test_print") == "1"))
+    return redirect(url_for("selftest.show"))
+
+
+@bp.post("/print")
+def print_() -> Response:
+    kiosk = current_kiosk()
+    report = selftest.last_report(kiosk.db)
+    if report is None:
+        flash(_("Run the self-test first."))
+        return redirect(url_for("selftest.show"))
+    target = request.form.get("printer", "receipt")
+    if target not in TARGETS:
+        target = "receipt"
+    print_text_report(kiosk.devices, _("Device readiness report"), report_lines(report), target,
+                      kiosk.training, kiosk.settings.data_dir / "spool")
+    flash(_("The readiness report was printed."))
+    return redirect(url_for("selftest.show"))

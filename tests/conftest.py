@@ -1,0 +1,10 @@
+"""Shared fixtures. Real-stack fixtures live in tests/stacks/ and are loaded as plugins."""
+
+from __future__ import annotations
+
+pytest_plugins = [
+    "tests.stacks.sane",
+    "tests.stacks.printers",
+    "tests.stacks.pcsc",
+    "tests.stacks.disk",
+]
