@@ -15,7 +15,7 @@ from kiosk.db import Database
 from kiosk.devices import Devices, open_devices
 from kiosk.settings import Settings
 from kiosk.storage import write_durably
-from kiosk.tps import TpsIdentity, TpsFileError, load_identity
+from kiosk.tps import TpsFileError, TpsIdentity, load_identity
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,9 @@ def _tps(data_dir: Path, tps_file: Path | None) -> TpsIdentity | None:
         return None
 
 
-def create_app(settings: Settings, devices: Devices | None = None,
-               tps_file: Path | None = None) -> Flask:
+def create_app(
+    settings: Settings, devices: Devices | None = None, tps_file: Path | None = None
+) -> Flask:
     """Build the kiosk app: database migrated, devices opened, views registered.
 
     ``devices`` lets a caller (the demo, tests) pass adapters it keeps a handle on;
@@ -67,8 +68,11 @@ def create_app(settings: Settings, devices: Devices | None = None,
         chosen = session.get("lang")
         if chosen in LANGUAGES:
             return str(chosen)
-        return str(settings.language) if settings.language in LANGUAGES else (
-            request.accept_languages.best_match(LANGUAGES) or "id")
+        return (
+            str(settings.language)
+            if settings.language in LANGUAGES
+            else (request.accept_languages.best_match(LANGUAGES) or "id")
+        )
 
     Babel(app, locale_selector=locale)
     CSRFProtect(app)

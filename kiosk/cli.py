@@ -27,13 +27,19 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the kiosk web app with the production server (waitress)")
     demo = sub.add_parser("demo", help="run with every device fake, a sample TPS and SIMULASI")
     demo.add_argument("--port", type=int, help="TCP port (default: the port setting)")
-    demo.add_argument("--data-dir", type=Path,
-                      help="where the demo keeps its data (default ~/.local/share/tps-kiosk-demo)")
+    demo.add_argument(
+        "--data-dir",
+        type=Path,
+        help="where the demo keeps its data (default ~/.local/share/tps-kiosk-demo)",
+    )
     st = sub.add_parser("selftest", help="check every device; exit 1 if a required one fails")
     st.add_argument("--json", action="store_true", help="machine-readable report on stdout")
-    st.add_argument("--test-print", action="store_true", help="also print a test page on each printer")
-    st.add_argument("--print", choices=("receipt", "a4"), dest="print_to",
-                    help="print the readiness report")
+    st.add_argument(
+        "--test-print", action="store_true", help="also print a test page on each printer"
+    )
+    st.add_argument(
+        "--print", choices=("receipt", "a4"), dest="print_to", help="print the readiness report"
+    )
     sett = sub.add_parser("settings", help="list every setting")
     sett.add_argument("--markdown", action="store_true", help="the README table")
     return p
@@ -47,7 +53,8 @@ def _check_bind(settings: Settings) -> None:
     if not loopback and not settings.allow_remote_bind:
         raise SettingsError(
             f"bind = {settings.bind!r} is not a loopback address; the kiosk serves only the "
-            "local screen. Set allow_remote_bind = true if you really mean it.")
+            "local screen. Set allow_remote_bind = true if you really mean it."
+        )
 
 
 def _serve(settings: Settings, tps_file: Path | None = None) -> int:
@@ -57,8 +64,12 @@ def _serve(settings: Settings, tps_file: Path | None = None) -> int:
 
     _check_bind(settings)
     app = create_app(settings, tps_file=tps_file)
-    log.info("TPS Kiosk on http://%s:%d/%s", settings.bind, settings.port,
-             " (SIMULASI)" if settings.training else "")
+    log.info(
+        "TPS Kiosk on http://%s:%d/%s",
+        settings.bind,
+        settings.port,
+        " (SIMULASI)" if settings.training else "",
+    )
     waitress.serve(app, host=settings.bind, port=settings.port, threads=8, ident="tps-kiosk")
     return 0
 
@@ -90,10 +101,17 @@ def _selftest(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings)
     with app.test_request_context(), force_locale(settings.language):
         kiosk = current_kiosk()
-        report = selftest.run(selftest.SelftestContext(
-            devices=kiosk.devices, db=kiosk.db, data_dir=settings.data_dir,
-            min_free_mb=settings.min_free_mb, required=settings.required,
-            test_print=args.test_print))
+        report = selftest.run(
+            selftest.SelftestContext(
+                devices=kiosk.devices,
+                db=kiosk.db,
+                data_dir=settings.data_dir,
+                min_free_mb=settings.min_free_mb,
+                required=settings.required,
+                test_print=args.test_print,
+            )
+        )
+
         def explain(error: BaseException) -> str:
             g = guidance_for(error)
             return f"{g.title}. {g.text}"
@@ -108,8 +126,14 @@ def _selftest(settings: Settings, args: argparse.Namespace) -> int:
                 if "message" in check:
                     print(f"  -> {check['message']}")
         if args.print_to:
-            print_text_report(kiosk.devices, gettext("Device readiness report"), report_lines(doc),
-                              args.print_to, kiosk.training, settings.data_dir / "spool")
+            print_text_report(
+                kiosk.devices,
+                gettext("Device readiness report"),
+                report_lines(doc),
+                args.print_to,
+                kiosk.training,
+                settings.data_dir / "spool",
+            )
         kiosk.devices.close()
     return 0 if report.ready else EXIT_NOT_READY
 
@@ -121,8 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"tps-kiosk: setting error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         if args.command == "serve":
             return _serve(settings)

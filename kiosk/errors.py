@@ -9,7 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from flask_babel import LazyString, lazy_gettext as _l
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 from drivers import errors as dev
 
@@ -43,86 +44,113 @@ GUIDANCE: dict[type[BaseException], Guidance] = {
     dev.ScannerNotFound: Guidance(
         _l("Scanner not found"),
         _l("Check that the scanner is switched on and its cable is plugged in, then press Retry."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     dev.AdfEmpty: Guidance(
         _l("The document feeder is empty"),
         _l("Put the sheets face down in the feeder, then press Retry."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     dev.ScannerJammed: Guidance(
         _l("Paper is jammed in the scanner"),
         _l("Open the feeder, pull the sheet out gently, put it back, then press Retry."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     dev.ScannerCoverOpen: Guidance(
         _l("The scanner cover is open"),
         _l("Close the scanner cover, then press Retry."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     dev.ScanCancelled: Guidance(
         _l("Scanning was cancelled"),
         _l("Nothing was lost. Press Retry to scan again."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     dev.ScannerLost: Guidance(
         _l("The scanner stopped responding"),
-        _l("Check the scanner's cable and power, then press Retry. "
-           "Pages already accepted are kept."),
-        Action.RETRY),
+        _l(
+            "Check the scanner's cable and power, then press Retry. "
+            "Pages already accepted are kept."
+        ),
+        Action.RETRY,
+    ),
     dev.ScannerBusy: Guidance(
         _l("The scanner is busy"),
         _l("Another scan is running. Wait until it finishes, then press Retry."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     dev.PaperOut: Guidance(
         _l("Paper is out"),
-        _l("Load new paper into the printer, then press Retry. "
-           "Only the copies not yet printed will be printed."),
-        Action.RETRY),
+        _l(
+            "Load new paper into the printer, then press Retry. "
+            "Only the copies not yet printed will be printed."
+        ),
+        Action.RETRY,
+    ),
     dev.PrinterCoverOpen: Guidance(
         _l("The printer cover is open"),
         _l("Close the printer cover firmly, then press Retry."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     dev.PrinterOffline: Guidance(
         _l("The printer does not respond"),
-        _l("Check that the printer is switched on and its cable is plugged in, "
-           "then press Retry."),
-        Action.RETRY),
+        _l("Check that the printer is switched on and its cable is plugged in, then press Retry."),
+        Action.RETRY,
+    ),
     dev.PrintFailed: Guidance(
         _l("The printer refused the job"),
         _l("Press Retry. If it happens again, call the technician."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     dev.CardReaderUnavailable: Guidance(
         _l("Card reader not found"),
-        _l("Check the card reader's cable. You can log in with your PIN meanwhile; "
-           "tell the technician."),
-        Action.CONTINUE),
+        _l(
+            "Check the card reader's cable. You can log in with your PIN meanwhile; "
+            "tell the technician."
+        ),
+        Action.CONTINUE,
+    ),
     dev.CardRemoved: Guidance(
         _l("The card was removed too early"),
         _l("Put the card back and leave it in until your name appears."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     dev.CardUnreadable: Guidance(
         _l("This card cannot be read"),
-        _l("Take the card out, put it back in the right way up, and try again. "
-           "You can also log in with your PIN."),
-        Action.RETRY),
+        _l(
+            "Take the card out, put it back in the right way up, and try again. "
+            "You can also log in with your PIN."
+        ),
+        Action.RETRY,
+    ),
     dev.GpioUnavailable: Guidance(
         _l("The status lights do not work"),
         _l("The kiosk works without them. Tell the technician."),
-        Action.CONTINUE),
+        Action.CONTINUE,
+    ),
     dev.DeviceUnavailable: Guidance(
         _l("A device does not respond"),
         _l("Check its cable and power, then press Retry."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     dev.DeviceError: Guidance(
         _l("A device reported an error"),
         _l("Press Retry. If it happens again, call the technician."),
-        Action.RETRY),
+        Action.RETRY,
+    ),
     StorageFull: Guidance(
         _l("Storage is full"),
-        _l("Everything saved so far is safe. Call the technician to free space; "
-           "do not switch the kiosk off."),
-        Action.TECHNICIAN),
+        _l(
+            "Everything saved so far is safe. Call the technician to free space; "
+            "do not switch the kiosk off."
+        ),
+        Action.TECHNICIAN,
+    ),
     DataDirNotWritable: Guidance(
         _l("Data cannot be saved"),
-        _l("The data storage cannot be written. Call the technician; "
-           "do not switch the kiosk off."),
-        Action.TECHNICIAN),
+        _l("The data storage cannot be written. Call the technician; do not switch the kiosk off."),
+        Action.TECHNICIAN,
+    ),
 }
 
 
@@ -133,9 +161,12 @@ def guidance_for(error: BaseException) -> Guidance:
             return GUIDANCE[cls]
     return Guidance(
         _l("Something went wrong"),
-        _l("Your data is safe. Go back to the home screen; if it happens again, "
-           "call the technician."),
-        Action.TECHNICIAN)
+        _l(
+            "Your data is safe. Go back to the home screen; if it happens again, "
+            "call the technician."
+        ),
+        Action.TECHNICIAN,
+    )
 
 
 def guidance_by_name(class_name: str) -> Guidance | None:

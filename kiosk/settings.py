@@ -39,47 +39,90 @@ class Setting:
 
 
 DECLARED: tuple[Setting, ...] = (
-    Setting("data_dir", Path, Path("/var/lib/tps-kiosk"),
-            "Directory for the database, documents and queue (the data partition on the Pi)."),
+    Setting(
+        "data_dir",
+        Path,
+        Path("/var/lib/tps-kiosk"),
+        "Directory for the database, documents and queue (the data partition on the Pi).",
+    ),
     Setting("bind", str, "127.0.0.1", "Address the web app listens on."),
-    Setting("allow_remote_bind", bool, False,
-            "Allow a bind address other than loopback (the kiosk is meant to be local only)."),
+    Setting(
+        "allow_remote_bind",
+        bool,
+        False,
+        "Allow a bind address other than loopback (the kiosk is meant to be local only).",
+    ),
     Setting("port", int, 8080, "TCP port of the web app."),
     Setting("language", str, "id", "Default screen language.", ("id", "en")),
-    Setting("training", bool, False,
-            "Training (bimtek) mode: SIMULASI on every screen and printout."),
-    Setting("hardware", str, "",
-            "Set to 'fake' to force every device to its fake adapter, whatever the others say.",
-            ("", "fake")),
+    Setting(
+        "training", bool, False, "Training (bimtek) mode: SIMULASI on every screen and printout."
+    ),
+    Setting(
+        "hardware",
+        str,
+        "",
+        "Set to 'fake' to force every device to its fake adapter, whatever the others say.",
+        ("", "fake"),
+    ),
     Setting("scanner", str, "sane", "Scanner adapter.", registry.SCANNERS),
-    Setting("scanner_device", str, "",
-            "SANE device name (see `scanimage -L`); empty = first scanner found."),
+    Setting(
+        "scanner_device",
+        str,
+        "",
+        "SANE device name (see `scanimage -L`); empty = first scanner found.",
+    ),
     Setting("scanner_dpi", int, 300, "Scan resolution in dots per inch."),
-    Setting("receipt_printer", str, "escpos", "Thermal receipt printer adapter.",
-            registry.RECEIPT_PRINTERS),
-    Setting("receipt_connection", str, "usb://04b8:0e28",
-            "Receipt printer address: usb://VID:PID, tcp://HOST:PORT, "
-            "serial:///dev/ttyUSB0?baudrate=19200 or cups://QUEUE."),
-    Setting("receipt_profile", str, "TM-T20II",
-            "python-escpos printer profile (sets the paper width in dots)."),
-    Setting("receipt_paper_mm", int, 80,
-            "Paper width in mm (58 or 80), used when the profile does not give one."),
+    Setting(
+        "receipt_printer",
+        str,
+        "escpos",
+        "Thermal receipt printer adapter.",
+        registry.RECEIPT_PRINTERS,
+    ),
+    Setting(
+        "receipt_connection",
+        str,
+        "usb://04b8:0e28",
+        "Receipt printer address: usb://VID:PID, tcp://HOST:PORT, "
+        "serial:///dev/ttyUSB0?baudrate=19200 or cups://QUEUE.",
+    ),
+    Setting(
+        "receipt_profile",
+        str,
+        "TM-T20II",
+        "python-escpos printer profile (sets the paper width in dots).",
+    ),
+    Setting(
+        "receipt_paper_mm",
+        int,
+        80,
+        "Paper width in mm (58 or 80), used when the profile does not give one.",
+    ),
     Setting("document_printer", str, "cups", "A4 printer adapter.", registry.DOCUMENT_PRINTERS),
     Setting("cups_queue", str, "", "CUPS queue for A4 printing; empty = the CUPS default."),
     Setting("card_reader", str, "pcsc", "Smart card reader adapter.", registry.CARD_READERS),
-    Setting("card_reader_name", str, "",
-            "Part of the PC/SC reader name to use; empty = first reader."),
+    Setting(
+        "card_reader_name", str, "", "Part of the PC/SC reader name to use; empty = first reader."
+    ),
     Setting("panel", str, "gpiozero", "GPIO status panel adapter.", registry.PANELS),
     Setting("pin_led_ready", int, 17, "BCM pin of the power/ready LED."),
     Setting("pin_led_network", int, 27, "BCM pin of the network LED."),
     Setting("pin_led_queue", int, 22, "BCM pin of the upload-queue LED."),
     Setting("pin_buzzer", int, 23, "BCM pin of the buzzer."),
     Setting("pin_button", int, 24, "BCM pin of the push button (to ground; internal pull-up)."),
-    Setting("required_devices", str, "scanner,document_printer",
-            "Comma-separated devices whose self-test failure makes `selftest` exit non-zero "
-            "(scanner, receipt_printer, document_printer, card_reader, panel)."),
-    Setting("min_free_mb", int, 512,
-            "Self-test fails when the data directory has less free space than this (MiB)."),
+    Setting(
+        "required_devices",
+        str,
+        "scanner,document_printer",
+        "Comma-separated devices whose self-test failure makes `selftest` exit non-zero "
+        "(scanner, receipt_printer, document_printer, card_reader, panel).",
+    ),
+    Setting(
+        "min_free_mb",
+        int,
+        512,
+        "Self-test fails when the data directory has less free space than this (MiB).",
+    ),
     Setting("log_level", str, "INFO", "Logging level.", ("DEBUG", "INFO", "WARNING", "ERROR")),
 )
 
@@ -202,7 +245,8 @@ def markdown_table() -> str:
     rows = ["| Setting | Environment | Default | Meaning |", "|---|---|---|---|"]
     for s in DECLARED:
         default = "(empty)" if s.default == "" else str(s.default)
-        meaning = s.help + (f" One of: {', '.join(c or '(empty)' for c in s.choices)}."
-                            if s.choices else "")
+        meaning = s.help + (
+            f" One of: {', '.join(c or '(empty)' for c in s.choices)}." if s.choices else ""
+        )
         rows.append(f"| `{s.name}` | `{s.env}` | `{default}` | {meaning} |")
     return "\n".join(rows) + "\n"

@@ -14,8 +14,9 @@ from kiosk.storage import write_durably
 TARGETS = ("receipt", "a4")
 
 
-def print_text_report(devices: Devices, title: str, lines: Sequence[str], target: str,
-                      training: bool, spool_dir: Path) -> Path | None:
+def print_text_report(
+    devices: Devices, title: str, lines: Sequence[str], target: str, training: bool, spool_dir: Path
+) -> Path | None:
     """Print on ``target`` ("receipt" or "a4"); the A4 PDF is kept in ``spool_dir``.
 
     Raises PrinterOffline when that printer is not configured, and the printer's own errors.

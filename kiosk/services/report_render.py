@@ -43,8 +43,9 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[
     return lines
 
 
-def render_receipt(title: str, lines: Sequence[str], width_px: int,
-                   training: bool = False) -> Image.Image:
+def render_receipt(
+    title: str, lines: Sequence[str], width_px: int, training: bool = False
+) -> Image.Image:
     """A 1-bit receipt image ``width_px`` dots wide: title, then each line wrapped to fit."""
     margin = max(8, width_px // 48)
     body, head = _font(max(18, width_px // 24)), _font(max(22, width_px // 18), bold=True)
@@ -57,8 +58,9 @@ def render_receipt(title: str, lines: Sequence[str], width_px: int,
         blocks += [(t, body) for t in _wrap(scratch, line, body, width_px - 2 * margin)]
     if training:
         blocks.append((f"*** {TRAINING_MARK} ***", head))
-    line_h = [int(f.size * 1.35) if isinstance(f, ImageFont.FreeTypeFont) else 16
-              for _, f in blocks]
+    line_h = [
+        int(f.size * 1.35) if isinstance(f, ImageFont.FreeTypeFont) else 16 for _, f in blocks
+    ]
     img = Image.new("1", (width_px, sum(line_h) + 2 * margin), 1)
     draw = ImageDraw.Draw(img)
     y = margin
@@ -73,8 +75,11 @@ def render_receipt(title: str, lines: Sequence[str], width_px: int,
 
 def test_receipt(width_px: int) -> Image.Image:
     """The self-test's receipt: a ruler across the full width proves the paper width setting."""
-    img = render_receipt("TPS Kiosk — tes printer", ["Jika garis di bawah ini utuh dari tepi "
-                         "ke tepi, lebar kertas sudah benar."], width_px)
+    img = render_receipt(
+        "TPS Kiosk — tes printer",
+        ["Jika garis di bawah ini utuh dari tepi ke tepi, lebar kertas sudah benar."],
+        width_px,
+    )
     ruler = Image.new("1", (width_px, 24), 1)
     draw = ImageDraw.Draw(ruler)
     draw.rectangle((0, 8, width_px - 1, 15), fill=0)
@@ -122,5 +127,7 @@ def report_pdf(title: str, lines: Sequence[str], training: bool = False) -> byte
 
 
 def test_page_pdf() -> bytes:
-    return report_pdf("TPS Kiosk — halaman tes printer A4",
-                      ["Jika halaman ini tercetak jelas, printer A4 siap digunakan."])
+    return report_pdf(
+        "TPS Kiosk — halaman tes printer A4",
+        ["Jika halaman ini tercetak jelas, printer A4 siap digunakan."],
+    )

@@ -163,8 +163,10 @@ def _panel(ctx: SelftestContext) -> str:
     if panel.led_state(Led.READY) is not LedState.ON:
         raise DeviceError("ready LED did not switch on")
     pins = ctx.devices.config.pins
-    return (f"LEDs on BCM {pins.led_ready}/{pins.led_network}/{pins.led_queue}, "
-            f"buzzer {pins.buzzer}, button {pins.button}")
+    return (
+        f"LEDs on BCM {pins.led_ready}/{pins.led_network}/{pins.led_queue}, "
+        f"buzzer {pins.buzzer}, button {pins.button}"
+    )
 
 
 def _clock(ctx: SelftestContext) -> str:
@@ -227,8 +229,9 @@ def run(ctx: SelftestContext) -> Report:
     for name, check in CHECKS:
         required = name in ALWAYS_REQUIRED or name in ctx.required
         if not _configured(ctx, name):
-            results.append(CheckResult(name, not required, required, "not configured",
-                                       configured=False))
+            results.append(
+                CheckResult(name, not required, required, "not configured", configured=False)
+            )
             continue
         try:
             results.append(CheckResult(name, True, required, check(ctx)))
@@ -240,8 +243,12 @@ def run(ctx: SelftestContext) -> Report:
         conn.execute(
             "INSERT INTO selftest_report (created_wall, created_mono, ok, report_json)"
             " VALUES (?, ?, ?, ?)",
-            (report.created.isoformat(), time.monotonic(), int(report.ready),
-             json.dumps(report.to_json())),
+            (
+                report.created.isoformat(),
+                time.monotonic(),
+                int(report.ready),
+                json.dumps(report.to_json()),
+            ),
         )
     return report
 

@@ -17,11 +17,9 @@ log = logging.getLogger(__name__)
 _EXPIRED = Guidance(
     _l("This page has expired"),
     _l("Nothing was saved from it. Go back to the home screen and try again."),
-    Action.CONTINUE)
-_NOT_FOUND = Guidance(
-    _l("Page not found"),
-    _l("Go back to the home screen."),
-    Action.CONTINUE)
+    Action.CONTINUE,
+)
+_NOT_FOUND = Guidance(_l("Page not found"), _l("Go back to the home screen."), Action.CONTINUE)
 
 
 def _render(guidance: Guidance, status: int) -> tuple[str, int]:

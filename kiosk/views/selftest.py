@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from kiosk.context import current_kiosk
@@ -19,8 +20,13 @@ def context(test_print: bool = False) -> selftest.SelftestContext:
     kiosk = current_kiosk()
     s = kiosk.settings
     return selftest.SelftestContext(
-        devices=kiosk.devices, db=kiosk.db, data_dir=s.data_dir, min_free_mb=s.min_free_mb,
-        required=s.required, test_print=test_print)
+        devices=kiosk.devices,
+        db=kiosk.db,
+        data_dir=s.data_dir,
+        min_free_mb=s.min_free_mb,
+        required=s.required,
+        test_print=test_print,
+    )
 
 
 CHECK_NAMES = {
@@ -45,8 +51,7 @@ def report_lines(report: dict[str, Any]) -> list[str]:
     lines.append(_("Ready") if report["ready"] else _("NOT READY"))
     for check in report["checks"]:
         mark = "OK" if check["ok"] else _("FAILED")
-        lines.append(f"{mark} — {CHECK_NAMES.get(check['name'], check['name'])}: "
-                     f"{check['detail']}")
+        lines.append(f"{mark} — {CHECK_NAMES.get(check['name'], check['name'])}: {check['detail']}")
     return lines
 
 
@@ -71,7 +76,13 @@ def print_() -> Response:
     target = request.form.get("printer", "receipt")
     if target not in TARGETS:
         target = "receipt"
-    print_text_report(kiosk.devices, _("Device readiness report"), report_lines(report), target,
-                      kiosk.training, kiosk.settings.data_dir / "spool")
+    print_text_report(
+        kiosk.devices,
+        _("Device readiness report"),
+        report_lines(report),
+        target,
+        kiosk.training,
+        kiosk.settings.data_dir / "spool",
+    )
     flash(_("The readiness report was printed."))
     return redirect(url_for("selftest.show"))

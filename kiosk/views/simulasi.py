@@ -40,8 +40,9 @@ def panel() -> str:
     devices = current_kiosk().devices
     card: Any = devices.card_reader.wait_for_card(0) if devices.card_reader else None
     leds = {led.value: devices.panel.led_state(led).value for led in Led} if devices.panel else {}
-    return render_template("simulasi.html", outputs=_outputs(), cards=DEMO_CARDS, card=card,
-                           leds=leds)
+    return render_template(
+        "simulasi.html", outputs=_outputs(), cards=DEMO_CARDS, card=card, leds=leds
+    )
 
 
 @bp.post("/card")

@@ -30,8 +30,10 @@ def test_failed_write_rolls_back(tmp_path):
     database = dbmod.Database(tmp_path / "k.sqlite3")
     database.migrate()
     with pytest.raises(ZeroDivisionError), database.write() as conn:
-        conn.execute("INSERT INTO device_event (created_wall, created_mono, device, kind)"
-                     " VALUES ('t', 0, 'scanner', 'lost')")
+        conn.execute(
+            "INSERT INTO device_event (created_wall, created_mono, device, kind)"
+            " VALUES ('t', 0, 'scanner', 'lost')"
+        )
         raise ZeroDivisionError
     assert database.read("SELECT count(*) FROM device_event")[0][0] == 0
 
@@ -43,8 +45,11 @@ def test_writers_from_many_threads_never_lose_a_row(tmp_path):
     def worker(n: int) -> None:
         for i in range(25):
             with database.write() as conn:
-                conn.execute("INSERT INTO device_event (created_wall, created_mono, device, kind)"
-                             " VALUES (?, ?, 'panel', 'x')", (f"{n}-{i}", i))
+                conn.execute(
+                    "INSERT INTO device_event (created_wall, created_mono, device, kind)"
+                    " VALUES (?, ?, 'panel', 'x')",
+                    (f"{n}-{i}", i),
+                )
         database.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]

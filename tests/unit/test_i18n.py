@@ -25,9 +25,23 @@ def test_indonesian_catalogue_has_no_untranslated_or_fuzzy_entry():
 def test_catalogue_covers_every_string_in_the_code(tmp_path):
     """Extract the strings afresh: a new UI string not yet in the catalogue fails here."""
     pot = tmp_path / "fresh.pot"
-    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "babel.cfg", "-k", "_l",
-                    "-o", str(pot), "--no-location", "."], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pybabel"),
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-o",
+            str(pot),
+            "--no-location",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with pot.open("rb") as fh:
         fresh = {m.id for m in read_po(fh) if m.id}
     with PO.open("rb") as fh:

@@ -9,10 +9,14 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-VENDORS = {"sane": "drivers/scanner/sane_adapter.py", "_sane": "drivers/scanner/sane_adapter.py",
-           "escpos": "drivers/printer/escpos_adapter.py", "cups": "drivers/printer/cups_adapter.py",
-           "smartcard": "drivers/card/pcsc_adapter.py",
-           "gpiozero": "drivers/gpio/gpiozero_adapter.py"}
+VENDORS = {
+    "sane": "drivers/scanner/sane_adapter.py",
+    "_sane": "drivers/scanner/sane_adapter.py",
+    "escpos": "drivers/printer/escpos_adapter.py",
+    "cups": "drivers/printer/cups_adapter.py",
+    "smartcard": "drivers/card/pcsc_adapter.py",
+    "gpiozero": "drivers/gpio/gpiozero_adapter.py",
+}
 
 
 def _imports(path: Path) -> list[tuple[str, bool]]:
@@ -31,8 +35,12 @@ def _imports(path: Path) -> list[tuple[str, bool]]:
 def test_drivers_never_import_flask_or_kiosk():
     files = sorted((ROOT / "drivers").rglob("*.py"))
     assert len(files) > 10
-    offenders = [f"{f.relative_to(ROOT)}: {mod}" for f in files for mod, _ in _imports(f)
-                 if mod in ("flask", "flask_babel", "flask_wtf", "werkzeug", "kiosk")]
+    offenders = [
+        f"{f.relative_to(ROOT)}: {mod}"
+        for f in files
+        for mod, _ in _imports(f)
+        if mod in ("flask", "flask_babel", "flask_wtf", "werkzeug", "kiosk")
+    ]
     assert offenders == []
 
 
@@ -64,12 +72,19 @@ def test_demo_app_runs_without_any_vendor_library(tmp_path):
         home = client.get("/")
         assert home.status_code == 200 and b"SIMULASI" in home.data, home.status_code
         kiosk = app.extensions["kiosk"]
-        pages = list(kiosk.devices.scanner.scan(__import__("drivers.scanner").scanner.ScanRequest(dpi=50)))
+        from drivers.scanner import ScanRequest
+        pages = list(kiosk.devices.scanner.scan(ScanRequest(dpi=50)))
         assert pages and pages[0].width > 0
         assert kiosk.devices.panel is None and kiosk.devices.panel_error is not None
         print("OK")
     """)
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("OK")

@@ -64,7 +64,7 @@ def test_unknown_key_in_toml_is_refused(tmp_path):
 def test_malformed_toml_is_refused_with_file_name(tmp_path):
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text("port = \n")
-    with pytest.raises(s.SettingsError, match="kiosk.toml"):
+    with pytest.raises(s.SettingsError, match=r"kiosk\.toml"):
         s.load(cfg, environ={})
 
 
@@ -73,7 +73,8 @@ def test_readme_settings_table_matches_declaration():
     block = re.search(r"<!-- settings:begin -->\n(.*?)<!-- settings:end -->", readme, re.S)
     assert block, "README.md lacks the settings table markers"
     assert block.group(1) == s.markdown_table(), (
-        "README settings table is out of date: paste `tps-kiosk settings --markdown`")
+        "README settings table is out of date: paste `tps-kiosk settings --markdown`"
+    )
 
 
 def test_every_setting_has_help_and_an_env_name():

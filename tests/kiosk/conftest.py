@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kiosk import create_app
+from kiosk.settings import Settings
+from kiosk.tps import SAMPLE_TPS
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings.from_values(data_dir=tmp_path / "data", hardware="fake", training=True)
+
+
+@pytest.fixture
+def app(settings):
+    app = create_app(settings, tps_file=SAMPLE_TPS)
+    yield app
+    app.extensions["kiosk"].devices.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def kiosk(app):
+    return app.extensions["kiosk"]
+
+
+def csrf_token(client, path="/"):
+    """The CSRF token from a rendered form, as a browser would submit it."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no form with a CSRF token"
+    return match.group(1)
