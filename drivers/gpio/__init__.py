@@ -35,11 +35,9 @@ class PanelPins:
 
 
 class StatusPanel(Protocol):
-    def set_led(self, led: Led, state: LedState) -> None:
-        ...
+    def set_led(self, led: Led, state: LedState) -> None: ...
 
-    def led_state(self, led: Led) -> LedState:
-        ...
+    def led_state(self, led: Led) -> LedState: ...
 
     def beep(self, times: int = 1, on_s: float = 0.1, off_s: float = 0.1) -> None:
         """Sound the buzzer ``times`` times in the background."""
