@@ -55,8 +55,7 @@ class ReceiptPrinter(Protocol):
 
 
 class DocumentPrinter(Protocol):
-    def status(self) -> PrinterStatus:
-        ...
+    def status(self) -> PrinterStatus: ...
 
     def print_pdf(self, pdf: Path, title: str, copies: int = 1) -> int:
         """Print a PDF file, wait until the print server has finished it; return the job id.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from markupsafe import escape
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -23,7 +24,14 @@ _NOT_FOUND = Guidance(_l("Page not found"), _l("Go back to the home screen."), A
 
 
 def _render(guidance: Guidance, status: int) -> tuple[str, int]:
-    return render_template("guidance.html", guidance=guidance, retry_url=request.referrer), status
+    try:
+        html = render_template("guidance.html", guidance=guidance, retry_url=request.referrer)
+    except Exception:
+        # The page frame itself is broken: still say something useful, never a trace.
+        log.exception("cannot render the guidance page")
+        html = (f"<!doctype html><meta charset=utf-8><h1>{escape(str(guidance.title))}</h1>"
+                f"<p>{escape(str(guidance.text))}</p><p><a href='/'>TPS Kiosk</a></p>")
+    return html, status
 
 
 def register(app: Flask) -> None:

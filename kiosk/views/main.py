@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from kiosk.app import LANGUAGES
@@ -25,6 +26,7 @@ def inject_common() -> dict[str, object]:
         "languages": LANGUAGES,
         "now": dt.datetime.now().astimezone(),
         "guidance_by_name": guidance_by_name,
+        "get_locale": get_locale,
     }
 
 

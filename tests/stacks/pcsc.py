@@ -19,7 +19,6 @@ from tests.stacks.vcard import VirtualCard
 
 VPCD_PORT = 35963
 READER = "Virtual PCD 00 00"
-PIDFILE = Path("/run/pcscd/pcscd.pid")
 
 
 def _listening(port: int) -> bool:
@@ -42,18 +41,21 @@ def pcscd() -> Iterator[str]:
         missing_stack("pyscard is not installed")
     if not shutil.which("pcscd") or not Path("/etc/reader.conf.d/vpcd").exists():
         missing_stack("pcscd or vsmartcard-vpcd is not installed")
-    started = not _running()
-    if started:
-        subprocess.run(["pcscd"], check=True)
+    daemon = None
+    if not _running():
+        # In the foreground (-f) as our child, so we stop exactly the pcscd we started.
+        daemon = subprocess.Popen(
+            ["pcscd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
     deadline = time.monotonic() + 10
     while not _listening(VPCD_PORT) and time.monotonic() < deadline:
         time.sleep(0.1)
     if not _listening(VPCD_PORT):
         missing_stack("vpcd did not start listening on 35963")
     yield READER
-    if started and PIDFILE.exists():
-        pid = PIDFILE.read_text().strip("\0\n ")
-        subprocess.run(["kill", pid], check=False)
+    if daemon is not None:
+        daemon.terminate()
+        daemon.wait(timeout=10)
 
 
 @pytest.fixture
