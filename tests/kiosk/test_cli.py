@@ -19,6 +19,18 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(tmp_path, **env),
+        check=False,
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -74,14 +86,7 @@ def test_demo_data_goes_to_the_users_demo_directory(tmp_path):
 
 
 def test_selftest_json_with_fake_hardware_reports_every_device_ok(tmp_path):
-    result = subprocess.run(
-        [*CLI, "selftest", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path, KIOSK_HARDWARE="fake"),
-        timeout=60,
-    )
+    result = run_cli(tmp_path, "selftest", "--json", KIOSK_HARDWARE="fake")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["ready"] is True
@@ -91,21 +96,15 @@ def test_selftest_json_with_fake_hardware_reports_every_device_ok(tmp_path):
 
 
 def test_selftest_exits_1_when_a_required_device_is_missing(tmp_path):
-    result = subprocess.run(
-        [*CLI, "selftest", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_env(
-            tmp_path,
-            KIOSK_HARDWARE="",
-            KIOSK_SCANNER="none",
-            KIOSK_DOCUMENT_PRINTER="fake",
-            KIOSK_RECEIPT_PRINTER="none",
-            KIOSK_CARD_READER="none",
-            KIOSK_PANEL="none",
-        ),
+    result = run_cli(
+        tmp_path,
+        "selftest",
+        "--json",
+        KIOSK_SCANNER="none",
+        KIOSK_DOCUMENT_PRINTER="fake",
+        KIOSK_RECEIPT_PRINTER="none",
+        KIOSK_CARD_READER="none",
+        KIOSK_PANEL="none",
     )
     assert result.returncode == 1
     report = json.loads(result.stdout)
@@ -114,22 +113,17 @@ def test_selftest_exits_1_when_a_required_device_is_missing(tmp_path):
 
 
 def test_selftest_failure_carries_an_operator_message(tmp_path):
-    """A document printer queue that does not exist: CUPS (or its absence) says offline."""
-    result = subprocess.run(
-        [*CLI, "selftest", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_env(
-            tmp_path,
-            KIOSK_SCANNER="fake",
-            KIOSK_RECEIPT_PRINTER="fake",
-            KIOSK_CARD_READER="fake",
-            KIOSK_PANEL="fake",
-            KIOSK_DOCUMENT_PRINTER="cups",
-            KIOSK_CUPS_QUEUE="NO_SUCH_QUEUE",
-        ),
+    """A CUPS queue that does not exist (or no CUPS at all): the A4 printer is offline."""
+    result = run_cli(
+        tmp_path,
+        "selftest",
+        "--json",
+        KIOSK_SCANNER="fake",
+        KIOSK_RECEIPT_PRINTER="fake",
+        KIOSK_CARD_READER="fake",
+        KIOSK_PANEL="fake",
+        KIOSK_DOCUMENT_PRINTER="cups",
+        KIOSK_CUPS_QUEUE="NO_SUCH_QUEUE",
     )
     assert result.returncode == 1
     printer = next(
@@ -139,40 +133,26 @@ def test_selftest_failure_carries_an_operator_message(tmp_path):
     assert printer["message"].startswith("Printer tidak merespons.")
 
 
+def test_selftest_prints_the_readiness_report(tmp_path):
+    result = run_cli(tmp_path, "selftest", "--print", "receipt", KIOSK_HARDWARE="fake")
+    assert result.returncode == 0, result.stderr
+    assert "Siap" in result.stdout
+    assert len(list((tmp_path / "data" / "simulasi").glob("struk-*.png"))) == 1
+
+
 def test_serve_refuses_a_public_bind_address(tmp_path):
-    result = subprocess.run(
-        [*CLI, "serve"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=_env(tmp_path, KIOSK_BIND="0.0.0.0"),
-    )
+    result = run_cli(tmp_path, "serve", KIOSK_BIND="0.0.0.0")
     assert result.returncode == 2
     assert "allow_remote_bind" in result.stderr
 
 
 def test_bad_setting_exits_2_with_the_variable_named(tmp_path):
-    result = subprocess.run(
-        [*CLI, "selftest"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=_env(tmp_path, KIOSK_PORT="http"),
-    )
+    result = run_cli(tmp_path, "selftest", KIOSK_PORT="http")
     assert result.returncode == 2
     assert "KIOSK_PORT" in result.stderr
 
 
 def test_settings_markdown_is_the_readme_table(tmp_path):
-    result = subprocess.run(
-        [*CLI, "settings", "--markdown"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=_env(tmp_path),
-    )
+    result = run_cli(tmp_path, "settings", "--markdown")
     assert result.returncode == 0
     assert result.stdout in (ROOT / "README.md").read_text()

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.stacks.require import missing_stack
+from tests.stacks.require import daemon, missing_stack
 from tests.stacks.vcard import VirtualCard
 
 VPCD_PORT = 35963
@@ -41,21 +40,9 @@ def pcscd() -> Iterator[str]:
         missing_stack("pyscard is not installed")
     if not shutil.which("pcscd") or not Path("/etc/reader.conf.d/vpcd").exists():
         missing_stack("pcscd or vsmartcard-vpcd is not installed")
-    daemon = None
-    if not _running():
-        # In the foreground (-f) as our child, so we stop exactly the pcscd we started.
-        daemon = subprocess.Popen(
-            ["pcscd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-    deadline = time.monotonic() + 10
-    while not _listening(VPCD_PORT) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if not _listening(VPCD_PORT):
-        missing_stack("vpcd did not start listening on 35963")
-    yield READER
-    if daemon is not None:
-        daemon.terminate()
-        daemon.wait(timeout=10)
+    # -f: in the foreground, as our child. Ready once vpcd (loaded by pcscd) listens.
+    with daemon(["pcscd", "-f"], lambda: _running() and _listening(VPCD_PORT)):
+        yield READER
 
 
 @pytest.fixture

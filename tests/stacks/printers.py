@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stacks.require import missing_stack
+from tests.stacks.require import daemon, missing_stack
 
 ESCPOS_PORT = 9100
 # Status bytes (bit 1 and bit 4 are always set in ESC/POS real-time answers).
@@ -109,15 +109,11 @@ def cups_pdf_queue() -> Iterator[str]:
         missing_stack("pycups is not installed")
     if not shutil.which("cupsd") or not Path(CUPS_PDF_PPD).exists():
         missing_stack("cups or printer-driver-cups-pdf is not installed")
-    daemon = None
-    if not _lpstat_ok():
-        # In the foreground (-f) as our child, so we stop exactly the cupsd we started.
-        daemon = subprocess.Popen(
-            ["cupsd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 15
-        while not _lpstat_ok() and time.monotonic() < deadline:
-            time.sleep(0.1)
+    with daemon(["cupsd", "-f"], _lpstat_ok):
+        yield from _with_pdf_queue()
+
+
+def _with_pdf_queue() -> Iterator[str]:
     subprocess.run(
         [
             "lpadmin",
@@ -136,9 +132,6 @@ def cups_pdf_queue() -> Iterator[str]:
     )
     yield PDF_QUEUE
     subprocess.run(["lpadmin", "-x", PDF_QUEUE], check=False, capture_output=True)
-    if daemon is not None:
-        daemon.terminate()
-        daemon.wait(timeout=10)
 
 
 def new_pdfs(before: set[Path], timeout_s: float = 20) -> list[Path]:

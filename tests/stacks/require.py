@@ -7,6 +7,10 @@ stack fails the test. A developer running pytest without them gets a skip with t
 from __future__ import annotations
 
 import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -20,3 +24,27 @@ def missing_stack(reason: str) -> None:
     if stacks_required():
         pytest.fail(f"required stack missing: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@contextmanager
+def daemon(command: list[str], ready: Callable[[], bool], timeout_s: float = 15) -> Iterator[None]:
+    """Run ``command`` (a daemon in the foreground) unless ``ready()`` says one already runs.
+
+    Without systemd nothing starts pcscd or cupsd; a daemon we start is our child, so exactly
+    that one is stopped afterwards and one started by someone else is left alone.
+    """
+    proc = None
+    if not ready():
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout_s
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not ready():
+            proc.terminate()
+            missing_stack(f"{command[0]} did not become ready in {timeout_s:.0f} s")
+    try:
+        yield
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
