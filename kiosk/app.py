@@ -10,6 +10,7 @@ from flask import Flask, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
+from drivers.gpio import Led, LedState
 from kiosk.context import Kiosk
 from kiosk.db import Database
 from kiosk.devices import Devices, open_devices
@@ -62,6 +63,8 @@ def create_app(
     db.migrate()
     if devices is None:
         devices = open_devices(settings.device_config())
+    if devices.panel is not None:
+        devices.panel.set_led(Led.READY, LedState.ON)  # the app is up
     app.extensions["kiosk"] = Kiosk(settings, db, devices, _tps(data_dir, tps_file))
 
     def locale() -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
-from markupsafe import escape
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from drivers.errors import DeviceError
@@ -29,8 +29,10 @@ def _render(guidance: Guidance, status: int) -> tuple[str, int]:
     except Exception:
         # The page frame itself is broken: still say something useful, never a trace.
         log.exception("cannot render the guidance page")
-        html = (f"<!doctype html><meta charset=utf-8><h1>{escape(str(guidance.title))}</h1>"
-                f"<p>{escape(str(guidance.text))}</p><p><a href='/'>TPS Kiosk</a></p>")
+        html = (
+            f"<!doctype html><meta charset=utf-8><h1>{escape(str(guidance.title))}</h1>"
+            f"<p>{escape(str(guidance.text))}</p><p><a href='/'>TPS Kiosk</a></p>"
+        )
     return html, status
 
 

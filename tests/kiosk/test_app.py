@@ -40,6 +40,11 @@ def test_post_without_csrf_token_is_refused_with_guidance(client):
     assert "kedaluwarsa" in resp.get_data(as_text=True)
 
 
+def test_ready_light_is_on_once_the_app_is_up(kiosk):
+    panel = kiosk.devices.panel
+    assert panel.pin_state(kiosk.devices.config.pins.led_ready) is True
+
+
 def test_health(client):
     assert client.get("/health").get_json()["status"] == "ok"
 
