@@ -11,12 +11,16 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from drivers.gpio import Led, LedState
+from kiosk.audit import AuditLog
+from kiosk.clock import Clock, SystemClock
 from kiosk.context import Kiosk
 from kiosk.db import Database
 from kiosk.devices import Devices, open_devices
+from kiosk.services.auth import AuthService, Policy
+from kiosk.services.card_watch import CardWatch
+from kiosk.services.provisioning import installed_profile, provision
 from kiosk.settings import Settings
 from kiosk.storage import write_durably
-from kiosk.tps import TpsFileError, TpsIdentity, load_identity
 
 log = logging.getLogger(__name__)
 
@@ -31,27 +35,21 @@ def _secret_key(data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
-def _tps(data_dir: Path, tps_file: Path | None) -> TpsIdentity | None:
-    path = tps_file or data_dir / "tps.toml"
-    if not path.exists():
-        return None
-    try:
-        return load_identity(path)
-    except TpsFileError as exc:
-        log.error("TPS file unusable, kiosk runs unprovisioned: %s", exc)
-        return None
-
-
 def create_app(
-    settings: Settings, devices: Devices | None = None, tps_file: Path | None = None
+    settings: Settings,
+    devices: Devices | None = None,
+    provision_from: Path | None = None,
+    clock: Clock | None = None,
 ) -> Flask:
     """Build the kiosk app: database migrated, devices opened, views registered.
 
-    ``devices`` lets a caller (the demo, tests) pass adapters it keeps a handle on;
-    ``tps_file`` overrides the TPS identity file (the demo's sample TPS).
+    ``devices`` lets a caller (tests) pass adapters it keeps a handle on; ``provision_from``
+    installs that profile when the kiosk has none yet (the demo's sample TPS); ``clock`` lets
+    tests and training scenarios move time.
     """
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    clock = clock or SystemClock()
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=_secret_key(data_dir),
@@ -61,11 +59,33 @@ def create_app(
     )
     db = Database(data_dir / "kiosk.sqlite3")
     db.migrate()
+    audit = AuditLog(db, clock)
+    if provision_from is not None and installed_profile(data_dir) is None:
+        provision(db, audit, data_dir, provision_from.read_text(encoding="utf-8"), by="demo")
+    profile = installed_profile(data_dir)
     if devices is None:
         devices = open_devices(settings.device_config())
     if devices.panel is not None:
         devices.panel.set_led(Led.READY, LedState.ON)  # the app is up
-    app.extensions["kiosk"] = Kiosk(settings, db, devices, _tps(data_dir, tps_file))
+    policy = Policy(
+        max_attempts=settings.pin_attempts,
+        lockout_base_s=settings.lockout_s,
+        idle_s=settings.idle_timeout_min * 60,
+        max_s=settings.session_max_hours * 3600,
+    )
+    auth = AuthService(
+        db,
+        audit,
+        clock,
+        policy,
+        bool(settings.training),
+        profile.allow_pin_only if profile else False,
+    )
+    kiosk = Kiosk(settings, db, devices, clock, audit, auth, profile)
+    if devices.card_reader is not None:
+        kiosk.card_watch = CardWatch(devices.card_reader, auth.card_removed)
+        kiosk.card_watch.start()
+    app.extensions["kiosk"] = kiosk
 
     def locale() -> str:
         chosen = session.get("lang")
@@ -80,10 +100,10 @@ def create_app(
     Babel(app, locale_selector=locale)
     CSRFProtect(app)
 
-    from kiosk.views import errors, main, selftest, simulasi
+    from kiosk.views import access, audit_view, errors, login, main, officers, selftest, simulasi
 
-    app.register_blueprint(main.bp)
-    app.register_blueprint(selftest.bp)
-    app.register_blueprint(simulasi.bp)
+    access.register(app)
+    for module in (main, selftest, simulasi, login, officers, audit_view):
+        app.register_blueprint(module.bp)
     errors.register(app)
     return app

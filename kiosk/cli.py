@@ -40,6 +40,15 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument(
         "--print", choices=("receipt", "a4"), dest="print_to", help="print the readiness report"
     )
+    prov = sub.add_parser("provision", help="validate and install a TPS profile (TOML)")
+    prov.add_argument("file", type=Path)
+    audit = sub.add_parser("audit", help="check or export the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="check the whole hash chain; exit 1 if broken")
+    export = audit_sub.add_parser("export", help="write JSON Lines signed with the device key")
+    export.add_argument("file", type=Path)
+    roles = sub.add_parser("roles", help="the permission table")
+    roles.add_argument("--markdown", action="store_true", help="the README table")
     sett = sub.add_parser("settings", help="list every setting")
     sett.add_argument("--markdown", action="store_true", help="the README table")
     return p
@@ -57,13 +66,13 @@ def _check_bind(settings: Settings) -> None:
         )
 
 
-def _serve(settings: Settings, tps_file: Path | None = None) -> int:
+def _serve(settings: Settings, provision_from: Path | None = None) -> int:
     import waitress
 
     from kiosk import create_app
 
     _check_bind(settings)
-    app = create_app(settings, tps_file=tps_file)
+    app = create_app(settings, provision_from=provision_from)
     log.info(
         "TPS Kiosk on http://%s:%d/%s",
         settings.bind,
@@ -75,7 +84,7 @@ def _serve(settings: Settings, tps_file: Path | None = None) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from kiosk.tps import SAMPLE_TPS
+    from kiosk.tps import SAMPLE_PROFILE
 
     data_dir = args.data_dir
     if data_dir is None and "KIOSK_DATA_DIR" not in os.environ:
@@ -85,7 +94,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         values["data_dir"] = data_dir
     if args.port is not None:
         values["port"] = args.port
-    return _serve(settings.replace(**values), tps_file=SAMPLE_TPS)
+    return _serve(settings.replace(**values), provision_from=SAMPLE_PROFILE)
 
 
 def _selftest(settings: Settings, args: argparse.Namespace) -> int:
@@ -134,7 +143,7 @@ def _selftest(settings: Settings, args: argparse.Namespace) -> int:
                 kiosk.training,
                 settings.data_dir / "spool",
             )
-        kiosk.devices.close()
+        kiosk.close()
     return 0 if report.ready else EXIT_NOT_READY
 
 
@@ -157,6 +166,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(settings, args)
         if args.command == "selftest":
             return _selftest(settings, args)
+        if args.command in ("provision", "audit"):
+            from kiosk.cli_admin import audit_command, provision_command
+
+            if args.command == "provision":
+                return provision_command(settings, args.file)
+            return audit_command(settings, args.audit_command, getattr(args, "file", None))
+        if args.command == "roles":
+            from kiosk.roles import markdown_table
+
+            print(markdown_table(), end="")
+            return 0
         if args.markdown:
             print(settings_mod.markdown_table(), end="")
         else:

@@ -1,4 +1,4 @@
-"""What one running kiosk holds: settings, database, devices, TPS identity.
+"""What one running kiosk holds: settings, database, devices, profile, audit log, logins.
 
 Built by ``create_app`` and kept in ``app.extensions["kiosk"]``; never a module global.
 """
@@ -9,8 +9,13 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from kiosk.audit import AuditLog
+from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.devices import Devices
+from kiosk.profile import Profile
+from kiosk.services.auth import AuthService
+from kiosk.services.card_watch import CardWatch
 from kiosk.settings import Settings
 from kiosk.tps import TpsIdentity
 
@@ -20,11 +25,24 @@ class Kiosk:
     settings: Settings
     db: Database
     devices: Devices
-    tps: TpsIdentity | None
+    clock: Clock
+    audit: AuditLog
+    auth: AuthService
+    profile: Profile | None
+    card_watch: CardWatch | None = None
 
     @property
     def training(self) -> bool:
         return bool(self.settings.training)
+
+    @property
+    def tps(self) -> TpsIdentity | None:
+        return self.profile.identity if self.profile else None
+
+    def close(self) -> None:
+        if self.card_watch is not None:
+            self.card_watch.stop()
+        self.devices.close()
 
 
 def current_kiosk() -> Kiosk:

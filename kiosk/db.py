@@ -39,6 +39,48 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         detail TEXT NOT NULL DEFAULT ''
     )""",
     ),
+    # 2: officers, login sessions, the audit log (append-only by trigger, chained by hash)
+    (
+        """
+    CREATE TABLE officer (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        pin_hash TEXT NOT NULL,
+        card_uid TEXT UNIQUE,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        lockouts INTEGER NOT NULL DEFAULT 0,
+        locked_until REAL NOT NULL DEFAULT 0
+    )""",
+        """
+    CREATE TABLE login_session (
+        id TEXT PRIMARY KEY,
+        officer_id TEXT NOT NULL REFERENCES officer (id) ON DELETE CASCADE,
+        card_uid TEXT,
+        started REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        ended REAL,
+        end_reason TEXT
+    )""",
+        """
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        wall TEXT NOT NULL,
+        mono REAL NOT NULL,
+        officer TEXT,
+        role TEXT,
+        kind TEXT NOT NULL,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    )""",
+        """
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+        """
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -123,6 +123,15 @@ DECLARED: tuple[Setting, ...] = (
         512,
         "Self-test fails when the data directory has less free space than this (MiB).",
     ),
+    Setting("idle_timeout_min", int, 15, "Log the officer out after this many idle minutes."),
+    Setting("session_max_hours", int, 12, "Log the officer out this many hours after login."),
+    Setting("pin_attempts", int, 5, "Wrong PINs in a row before the officer is locked out."),
+    Setting(
+        "lockout_s",
+        int,
+        60,
+        "First lockout in seconds; each further lockout of the same officer doubles it.",
+    ),
     Setting("log_level", str, "INFO", "Logging level.", ("DEBUG", "INFO", "WARNING", "ERROR")),
 )
 

@@ -10,8 +10,10 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from kiosk.context import current_kiosk
+from kiosk.roles import Permission
 from kiosk.services import selftest
 from kiosk.services.printing import TARGETS, print_text_report
+from kiosk.views.access import require
 
 bp = Blueprint("selftest", __name__, url_prefix="/selftest")
 
@@ -61,12 +63,14 @@ def show() -> str:
 
 
 @bp.post("/")
+@require(Permission.RUN_SELFTEST)
 def run() -> Response:
     selftest.run(context(test_print=request.form.get("test_print") == "1"))
     return redirect(url_for("selftest.show"))
 
 
 @bp.post("/print")
+@require(Permission.RUN_SELFTEST)
 def print_() -> Response:
     kiosk = current_kiosk()
     report = selftest.last_report(kiosk.db)

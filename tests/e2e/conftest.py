@@ -12,7 +12,7 @@ import waitress
 
 from kiosk import create_app
 from kiosk.settings import Settings
-from kiosk.tps import SAMPLE_TPS
+from kiosk.tps import SAMPLE_PROFILE
 from tests.stacks.require import missing_stack
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,7 +40,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dic
 def demo_url(tmp_path: Path) -> Iterator[str]:
     """The kiosk in demo mode (fake devices, SIMULASI) on a free loopback port."""
     settings = Settings.from_values(data_dir=tmp_path / "data", hardware="fake", training=True)
-    app = create_app(settings, tps_file=SAMPLE_TPS)
+    app = create_app(settings, provision_from=SAMPLE_PROFILE)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

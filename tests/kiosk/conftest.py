@@ -6,7 +6,7 @@ import pytest
 
 from kiosk import create_app
 from kiosk.settings import Settings
-from kiosk.tps import SAMPLE_TPS
+from kiosk.tps import SAMPLE_PROFILE
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def app(settings):
-    app = create_app(settings, tps_file=SAMPLE_TPS)
+    app = create_app(settings, provision_from=SAMPLE_PROFILE)
     yield app
     app.extensions["kiosk"].devices.close()
 
@@ -37,3 +37,21 @@ def csrf_token(client, path="/"):
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "page has no form with a CSRF token"
     return match.group(1)
+
+
+# The sample profile's roster (kiosk/demo/sample_profile.toml).
+PINS = {
+    "kpps1": "111111",
+    "kpps2": "222222",
+    "kpps3": "333333",
+    "teknisi": "999999",
+    "pelatih": "777777",
+}
+
+
+def login(client, officer_id, pin=None):
+    """Log in by name and PIN (the sample profile allows it), as the keypad form does."""
+    token = csrf_token(client, "/login/")
+    return client.post(
+        f"/login/pin/{officer_id}", data={"csrf_token": token, "pin": pin or PINS[officer_id]}
+    )

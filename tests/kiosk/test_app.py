@@ -7,7 +7,7 @@ from drivers.errors import PaperOut, ScannerJammed
 from drivers.printer import PrinterState
 from kiosk import create_app
 from kiosk.settings import Settings
-from tests.kiosk.conftest import csrf_token
+from tests.kiosk.conftest import csrf_token, login
 
 
 def test_home_in_indonesian_with_simulasi_and_tps_identity(client):
@@ -35,6 +35,7 @@ def test_language_switch_never_redirects_off_the_kiosk(client):
 
 
 def test_post_without_csrf_token_is_refused_with_guidance(client):
+    login(client, "kpps1")
     resp = client.post("/selftest/")
     assert resp.status_code == 400
     assert "kedaluwarsa" in resp.get_data(as_text=True)
@@ -50,6 +51,7 @@ def test_health(client):
 
 
 def test_selftest_page_runs_every_check_and_all_fakes_pass(client, kiosk):
+    login(client, "kpps1")
     resp = client.post("/selftest/", data={"csrf_token": csrf_token(client, "/selftest/")})
     assert resp.status_code == 302
     html = client.get("/selftest/").get_data(as_text=True)
@@ -72,6 +74,7 @@ def test_selftest_page_runs_every_check_and_all_fakes_pass(client, kiosk):
 
 def test_selftest_failure_shows_what_to_do_in_indonesian(client, kiosk):
     kiosk.devices.document_printer.set_state(PrinterState.PAPER_OUT)
+    login(client, "teknisi")
     client.post("/selftest/", data={"csrf_token": csrf_token(client, "/selftest/")})
     html = client.get("/selftest/").get_data(as_text=True)
     assert "BELUM SIAP" in html
@@ -79,6 +82,7 @@ def test_selftest_failure_shows_what_to_do_in_indonesian(client, kiosk):
 
 
 def test_readiness_report_prints_on_both_printers(client, kiosk):
+    login(client, "kpps1")
     token = csrf_token(client, "/selftest/")
     client.post("/selftest/", data={"csrf_token": token})
     assert (

@@ -1,0 +1,152 @@
+"""The tamper-evident audit log: who did what and when, and device events worth knowing.
+
+Append-only: SQLite triggers refuse UPDATE and DELETE, and each row carries the SHA-256 of its
+content chained over the previous row's hash, so editing, deleting or reordering rows directly in
+the file (triggers dropped) is found by ``verify``. Exports are JSON Lines ending in a line with an
+Ed25519 signature (device key) over everything before it.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.clock import Clock
+from kiosk.db import Database
+from kiosk.devicekey import fingerprint, public_bytes
+from kiosk.devicekey import verify as verify_signature
+from kiosk.storage import write_durably
+
+GENESIS = "0" * 64
+
+
+class Event(enum.Enum):
+    """The catalogue of audit events; nothing else can be recorded."""
+
+    PROVISIONED = "provisioned"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOCKOUT = "lockout"
+    LOGOUT = "logout"
+    CARD_ENROLLED = "card_enrolled"
+    SETTINGS_CHANGED = "settings_changed"
+    SELFTEST = "selftest"
+    CHECKLIST_STEP = "checklist_step"
+    SCAN = "scan"
+    PRINT = "print"
+    UPLOAD_SENT = "upload_sent"
+    UPLOAD_FAILED = "upload_failed"
+    DEVICE_LOST = "device_lost"
+    DEVICE_BACK = "device_back"
+    AUDIT_EXPORTED = "audit_exported"
+
+
+FIELDS = ("seq", "wall", "mono", "officer", "role", "kind", "details", "prev_hash")
+
+
+def _row_hash(row: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {k: row[k] for k in FIELDS}, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Broken:
+    seq: int
+    reason: str
+
+
+class AuditLog:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def record(
+        self, kind: Event, officer: str | None = None, role: str | None = None, **details: Any
+    ) -> int:
+        """Append one event; return its sequence number."""
+        with self.db.write() as conn:
+            last = conn.execute(
+                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            row: dict[str, Any] = {
+                "seq": (last["seq"] + 1) if last else 1,
+                "wall": self.clock.now().isoformat(timespec="milliseconds"),
+                "mono": round(self.clock.monotonic(), 3),
+                "officer": officer,
+                "role": role,
+                "kind": kind.value,
+                "details": json.dumps(details, sort_keys=True, ensure_ascii=False),
+                "prev_hash": last["hash"] if last else GENESIS,
+            }
+            conn.execute(
+                "INSERT INTO audit_log (seq, wall, mono, officer, role, kind, details, prev_hash,"
+                " hash) VALUES (:seq, :wall, :mono, :officer, :role, :kind, :details,"
+                " :prev_hash, :hash)",
+                {**row, "hash": _row_hash(row)},
+            )
+        return int(row["seq"])
+
+    def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM audit_log ORDER BY seq DESC" + (
+            f" LIMIT {int(limit)}" if limit else ""
+        )
+        return [dict(r) for r in self.db.read(sql)]
+
+    def verify(self) -> Broken | None:
+        """The first row that breaks the chain, or None when the whole log is intact."""
+        prev_hash, expected_seq = GENESIS, 1
+        for r in self.db.read("SELECT * FROM audit_log ORDER BY rowid"):
+            row = dict(r)
+            if row["seq"] != expected_seq:
+                return Broken(row["seq"], f"expected row {expected_seq} here (deleted or moved)")
+            if row["prev_hash"] != prev_hash:
+                return Broken(row["seq"], "does not follow the row before it")
+            if _row_hash(row) != row["hash"]:
+                return Broken(row["seq"], "content was changed after it was written")
+            prev_hash, expected_seq = row["hash"], expected_seq + 1
+        return None
+
+    def export(self, path: Path, key: Ed25519PrivateKey) -> int:
+        """Write the whole log as JSON Lines plus a signature line; return the row count."""
+        rows = list(reversed(self.rows()))
+        body = "".join(
+            json.dumps(
+                {**r, "details": json.loads(r["details"])}, ensure_ascii=False, sort_keys=True
+            )
+            + "\n"
+            for r in rows
+        )
+        data = body.encode()
+        signature = {
+            "signature": base64.b64encode(key.sign(data)).decode(),
+            "public_key": base64.b64encode(public_bytes(key)).decode(),
+            "fingerprint": fingerprint(key),
+            "rows": len(rows),
+        }
+        write_durably(path, data + (json.dumps(signature) + "\n").encode())
+        return len(rows)
+
+
+def verify_export(path: Path, expected_public_key: bytes | None = None) -> bool:
+    """True when the export's last line signs everything before it (with the expected key)."""
+    data = path.read_bytes()
+    body, _, last = data.rstrip(b"\n").rpartition(b"\n")
+    body = body + b"\n" if body else b""
+    try:
+        sig = json.loads(last)
+        public = base64.b64decode(sig["public_key"])
+        signature = base64.b64decode(sig["signature"])
+    except (ValueError, KeyError):
+        return False
+    if expected_public_key is not None and public != expected_public_key:
+        return False
+    return verify_signature(public, signature, body)

@@ -1,0 +1,81 @@
+"""Technician commands: ``tps-kiosk provision FILE`` and ``tps-kiosk audit verify|export``.
+
+They work on the data directory directly (no web app, no devices), so they run on a kiosk whose
+hardware is not plugged in yet.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import Babel, force_locale
+
+from kiosk.audit import AuditLog, Event
+from kiosk.clock import SystemClock
+from kiosk.db import Database
+from kiosk.devicekey import ensure_key, fingerprint, key_path, load_key
+from kiosk.profile import ProfileError
+from kiosk.services.provisioning import provision
+from kiosk.settings import Settings
+
+EXIT_REFUSED = 1
+
+
+def _open(settings: Settings) -> tuple[Database, AuditLog]:
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(data_dir / "kiosk.sqlite3")
+    db.migrate()
+    return db, AuditLog(db, SystemClock())
+
+
+def _babel_app(settings: Settings) -> Flask:
+    """A bare app only so messages come out in the kiosk's language."""
+    app = Flask("kiosk")
+    Babel(app)
+    return app
+
+
+def provision_command(settings: Settings, file: Path) -> int:
+    db, audit = _open(settings)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"tps-kiosk provision: {file}: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    with _babel_app(settings).app_context(), force_locale(settings.language):
+        try:
+            done = provision(db, audit, Path(settings.data_dir), text, by="teknisi-cli")
+        except ProfileError as exc:
+            print(f"{file}: profil ditolak, profil lama tetap dipakai:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return EXIT_REFUSED
+    tps = done.profile.identity
+    print(
+        f"TPS {tps.code} ({tps.village}, {tps.district}) terpasang; "
+        f"{len(done.profile.officers)} petugas."
+    )
+    print(f"Sidik jari kunci perangkat: {done.fingerprint}")
+    return 0
+
+
+def audit_command(settings: Settings, command: str, file: Path | None) -> int:
+    db, audit = _open(settings)
+    if command == "verify":
+        broken = audit.verify()
+        count = len(db.read("SELECT seq FROM audit_log"))
+        if broken is None:
+            print(f"audit log intact: {count} rows")
+            return 0
+        print(f"audit log BROKEN at row {broken.seq}: {broken.reason}", file=sys.stderr)
+        return EXIT_REFUSED
+    assert file is not None
+    data_dir = Path(settings.data_dir)
+    key = load_key(data_dir) if key_path(data_dir).exists() else ensure_key(data_dir)
+    audit.record(Event.AUDIT_EXPORTED, officer="teknisi-cli", file=file.name)
+    rows = audit.export(file, key)
+    print(f"{rows} rows written to {file}, signed by device key {fingerprint(key)}")
+    return 0

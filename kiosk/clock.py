@@ -1,0 +1,53 @@
+"""Time as the kiosk sees it: wall clock (aware, local) and monotonic seconds.
+
+Everything that records or compares time takes a Clock, so a test or a training scenario can
+walk through a whole TPS day (07.00 opening, 13.00 closing) without waiting for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """Wall-clock time, timezone-aware."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds that never jump (since boot); compare only within one boot."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now().astimezone()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class ManualClock:
+    """A clock that moves only when told to (tests and training scenarios)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        assert start.tzinfo is not None, "use an aware datetime"
+        self._now = start
+        self._mono = 1000.0
+        self._lock = threading.Lock()
+
+    def now(self) -> dt.datetime:
+        with self._lock:
+            return self._now
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._mono
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += dt.timedelta(seconds=seconds)
+            self._mono += seconds

@@ -1,0 +1,331 @@
+"""The TPS profile a technician loads: identity, election, ballots, DPT, upload, officer roster.
+
+``parse_profile`` validates everything and reports every problem with the line and field it is
+on; nothing is installed unless the whole file is right.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+from kiosk.roles import Role
+from kiosk.tps import TpsIdentity
+
+ELECTIONS = {
+    # election kind -> ballot types in legal counting order
+    "pemilu": ("PPWP", "DPR", "DPD", "DPRD_PROV", "DPRD_KAB"),
+    "pilkada": ("GUBERNUR", "BUPATI", "WALIKOTA"),
+}
+PARTY_BALLOTS = frozenset({"DPR", "DPRD_PROV", "DPRD_KAB"})  # votes per party + its candidates
+_CODE = re.compile(r"^\d{13}$")
+_PIN = re.compile(r"^\d{6}$")
+_UID = re.compile(r"^(?:[0-9A-F]{2}){4,10}$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Ballot:
+    type: str
+    candidates: tuple[str, ...] = ()  # candidate-pair / person ballots
+    parties: tuple[Party, ...] = ()  # party ballots (DPR, DPRD)
+
+
+@dataclass(frozen=True)
+class Officer:
+    id: str
+    name: str
+    role: Role
+    pin: str | None = None  # only while provisioning; never stored in clear
+    card_uid: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    identity: TpsIdentity
+    election: str
+    election_date: dt.date
+    reserve_percent: float
+    dpt_l: int
+    dpt_p: int
+    allow_pin_only: bool
+    upload_endpoint: str
+    upload_token: str
+    ballots: tuple[Ballot, ...]
+    officers: tuple[Officer, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    field: str
+    message: LazyString
+
+    def __str__(self) -> str:
+        where = f"baris {self.line}, " if self.line else ""
+        return f"{where}{self.field}: {self.message}"
+
+
+class ProfileError(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _line_map(text: str) -> dict[str, int]:
+    """Where each key and table of a TOML file is: "officers[1].pin" -> line number."""
+    lines: dict[str, int] = {}
+    counters: dict[str, int] = {}
+    context = ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if array := re.match(r"^\[\[\s*([\w.]+)\s*\]\]", line):
+            parts = array.group(1).split(".")
+            parent = ".".join(f"{p}[{counters.get(p, 1) - 1}]" for p in parts[:-1])
+            name = parts[-1]
+            # A nested array restarts its count inside each parent element.
+            key = f"{parent}.{name}" if parent else name
+            counters[key] = counters.get(key, 0) + 1
+            counters[name] = counters[key]
+            context = f"{key}[{counters[key] - 1}]"
+            lines.setdefault(context, number)
+        elif table := re.match(r"^\[\s*([\w.]+)\s*\]", line):
+            context = table.group(1)
+            lines.setdefault(context, number)
+        elif key_match := re.match(r"^([\w-]+)\s*=", line):
+            lines.setdefault(
+                f"{context}.{key_match.group(1)}" if context else key_match.group(1), number
+            )
+    return lines
+
+
+def _locate(lines: dict[str, int], path: str) -> int | None:
+    """The line of ``path``, or of the nearest enclosing table that exists in the file."""
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path.rpartition(".")[0]
+    return None
+
+
+class _Checker:
+    def __init__(self, text: str) -> None:
+        self.lines = _line_map(text)
+        self.problems: list[Problem] = []
+
+    def fail(self, path: str, message: LazyString) -> None:
+        self.problems.append(Problem(_locate(self.lines, path), path, message))
+
+    def text_field(self, table: dict[str, Any], key: str, path: str) -> str:
+        value = table.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(path, _l("must be filled in (text)"))
+            return ""
+        return value.strip()
+
+    def int_field(self, table: dict[str, Any], key: str, path: str, low: int, high: int) -> int:
+        value = table.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(
+                path, _l("must be a whole number from %(low)d to %(high)d", low=low, high=high)
+            )
+            return 0
+        return value
+
+
+def _ballots(c: _Checker, data: dict[str, Any], election: str) -> tuple[Ballot, ...]:
+    raw = data.get("ballots")
+    if not isinstance(raw, list) or not raw:
+        c.fail("ballots", _l("at least one [[ballots]] table is needed"))
+        return ()
+    allowed = ELECTIONS.get(election, ())
+    seen: set[str] = set()
+    ballots = []
+    for i, b in enumerate(raw):
+        path = f"ballots[{i}]"
+        kind = b.get("type") if isinstance(b, dict) else None
+        if kind not in allowed:
+            c.fail(
+                f"{path}.type",
+                _l("must be one of %(types)s for this election", types=", ".join(allowed) or "-"),
+            )
+            continue
+        if kind in seen:
+            c.fail(f"{path}.type", _l("%(type)s appears twice", type=kind))
+        seen.add(kind)
+        if kind in PARTY_BALLOTS:
+            parties = b.get("parties")
+            if not isinstance(parties, list) or not parties:
+                c.fail(f"{path}.parties", _l("a party ballot needs its parties"))
+                continue
+            party_list = []
+            for j, p in enumerate(parties):
+                name = c.text_field(p, "name", f"{path}.parties[{j}].name")
+                cands = p.get("candidates", [])
+                if not isinstance(cands, list) or not all(isinstance(x, str) for x in cands):
+                    c.fail(f"{path}.parties[{j}].candidates", _l("must be a list of names"))
+                    cands = []
+                party_list.append(Party(name, tuple(cands)))
+            ballots.append(Ballot(kind, parties=tuple(party_list)))
+        else:
+            cands = b.get("candidates")
+            if (
+                not isinstance(cands, list)
+                or not cands
+                or not all(isinstance(x, str) and x.strip() for x in cands)
+            ):
+                c.fail(f"{path}.candidates", _l("must list the candidates"))
+                continue
+            if len(set(cands)) != len(cands):
+                c.fail(f"{path}.candidates", _l("a candidate is listed twice"))
+            ballots.append(Ballot(kind, candidates=tuple(cands)))
+    order = {t: n for n, t in enumerate(allowed)}
+    return tuple(sorted(ballots, key=lambda b: order[b.type]))
+
+
+def _officers(c: _Checker, data: dict[str, Any], installed: bool) -> tuple[Officer, ...]:
+    raw = data.get("officers")
+    if not isinstance(raw, list) or not raw:
+        c.fail("officers", _l("the roster needs at least the Ketua KPPS"))
+        return ()
+    officers: list[Officer] = []
+    ids: set[str] = set()
+    uids: set[str] = set()
+    for i, o in enumerate(raw):
+        path = f"officers[{i}]"
+        oid = o.get("id") if isinstance(o, dict) else None
+        if not isinstance(oid, str) or not _ID.match(oid):
+            c.fail(f"{path}.id", _l("must be a short id of lower-case letters and digits"))
+            continue
+        if oid in ids:
+            c.fail(f"{path}.id", _l("%(id)s appears twice", id=oid))
+        ids.add(oid)
+        name = c.text_field(o, "name", f"{path}.name")
+        try:
+            role = Role(o.get("role"))
+        except ValueError:
+            c.fail(
+                f"{path}.role",
+                _l("must be one of %(roles)s", roles=", ".join(r.value for r in Role)),
+            )
+            continue
+        pin = o.get("pin")
+        if installed:
+            pin = None  # the installed copy keeps no PINs; their hashes are in the database
+        elif not isinstance(pin, str) or not _PIN.match(pin):
+            c.fail(f"{path}.pin", _l("must be exactly 6 digits, in quotes"))
+            pin = None
+        uid = o.get("card_uid")
+        if uid is not None:
+            uid = str(uid).replace(" ", "").upper()
+            if not _UID.match(uid):
+                c.fail(f"{path}.card_uid", _l("must be the card UID in hex (8 to 20 digits)"))
+            elif uid in uids:
+                c.fail(f"{path}.card_uid", _l("this card is given to two officers"))
+            uids.add(uid)
+        officers.append(Officer(oid, name, role, pin, uid))
+    ketua = [o for o in officers if o.role is Role.KETUA]
+    if len(ketua) != 1:
+        c.fail(
+            "officers",
+            _l("the roster must have exactly one Ketua KPPS (found %(n)d)", n=len(ketua)),
+        )
+    return tuple(officers)
+
+
+def parse_profile(text: str, installed: bool = False) -> Profile:
+    """Validate a profile; raise ProfileError listing every problem with its line and field.
+
+    ``installed``: the kiosk's own copy, from which the PINs were removed at provisioning.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise ProfileError(
+            [
+                Problem(
+                    int(line.group(1)) if line else None,
+                    "TOML",
+                    _l("the file is not valid TOML: %(error)s", error=str(exc)),
+                )
+            ]
+        ) from exc
+    c = _Checker(text)
+    code = data.get("code")
+    if not isinstance(code, str) or not _CODE.match(code):
+        c.fail(
+            "code", _l("must be 13 digits in quotes: 10-digit village code + 3-digit TPS number")
+        )
+        code = "0" * 13
+    elif code.endswith("000"):
+        c.fail("code", _l("the TPS number (last 3 digits) cannot be 000"))
+    names = {k: c.text_field(data, k, k) for k in ("province", "regency", "district", "village")}
+    election = data.get("election")
+    if election not in ELECTIONS:
+        c.fail("election", _l('must be "pemilu" or "pilkada"'))
+        election = ""
+    date = data.get("election_date")
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        c.fail("election_date", _l("must be a date like 2024-02-14 (no quotes)"))
+        date = dt.date(1970, 1, 1)
+    reserve = data.get("reserve_percent")
+    if isinstance(reserve, bool) or not isinstance(reserve, int | float) or not 0 <= reserve <= 10:
+        c.fail("reserve_percent", _l("must be a number from 0 to 10"))
+        reserve = 0
+    dpt_l = c.int_field(data, "dpt_l", "dpt_l", 0, 1000)
+    dpt_p = c.int_field(data, "dpt_p", "dpt_p", 0, 1000)
+    upload_table = data.get("upload")
+    upload: dict[str, Any] = upload_table if isinstance(upload_table, dict) else {}
+    endpoint = upload.get("endpoint", "")
+    url = urlparse(endpoint) if isinstance(endpoint, str) else None
+    if url is None or url.scheme not in ("https", "http") or not url.netloc:
+        c.fail("upload.endpoint", _l("must be the collector's URL (https://...)"))
+    elif url.scheme == "http" and url.hostname not in ("127.0.0.1", "localhost"):
+        c.fail("upload.endpoint", _l("must use https (http only for a collector on this kiosk)"))
+    token = upload.get("token", "")
+    if not isinstance(token, str) or len(token) < 16:
+        c.fail("upload.token", _l("must be the upload credential (at least 16 characters)"))
+    allow_pin_only = data.get("allow_pin_only", False)
+    if not isinstance(allow_pin_only, bool):
+        c.fail("allow_pin_only", _l("must be true or false"))
+    ballots = _ballots(c, data, str(election))
+    officers = _officers(c, data, installed)
+    if c.problems:
+        raise ProfileError(c.problems)
+    identity = TpsIdentity(
+        code=code, election="Pemilu" if election == "pemilu" else "Pilkada", **names
+    )
+    return Profile(
+        identity,
+        str(election),
+        date,
+        float(reserve),
+        dpt_l,
+        dpt_p,
+        bool(allow_pin_only),
+        str(endpoint),
+        str(token),
+        ballots,
+        officers,
+    )
+
+
+def without_pins(text: str) -> str:
+    """The profile text with every ``pin = ...`` line removed (what the kiosk keeps)."""
+    return "".join(
+        line for line in text.splitlines(keepends=True) if not re.match(r"^\s*pin\s*=", line)
+    )

@@ -1,0 +1,254 @@
+"""Officer login by smart card + PIN, or PIN alone where the profile allows it.
+
+Wrong PINs count per officer; ``max_attempts`` in a row lock that officer for a delay that
+doubles with each lockout. A login session ends on logout, when its card leaves the reader,
+after ``idle_s`` without activity, or ``max_s`` after it began. Every step is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from kiosk.audit import AuditLog, Event
+from kiosk.clock import Clock
+from kiosk.db import Database
+from kiosk.roles import Permission, Role, allowed
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_pin(pin: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    _, salt, digest = stored.split("$")
+    candidate = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), **_SCRYPT)
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int = 5
+    lockout_base_s: float = 60.0
+    idle_s: float = 15 * 60
+    max_s: float = 12 * 3600
+
+
+@dataclass(frozen=True)
+class OfficerInfo:
+    id: str
+    name: str
+    role: Role
+    card_uid: str | None
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    id: str
+    officer: OfficerInfo
+    card_uid: str | None
+
+    def may(self, permission: Permission, training: bool) -> bool:
+        return allowed(self.officer.role, permission, training)
+
+
+class LoginRefused(Exception):
+    """Base of the reasons a login is refused; views show each as guidance."""
+
+
+class UnknownOfficer(LoginRefused):
+    pass
+
+
+class UnknownCard(LoginRefused):
+    pass
+
+
+class PinOnlyNotAllowed(LoginRefused):
+    pass
+
+
+class NotInTraining(LoginRefused):
+    """The Pelatih role only exists in training mode."""
+
+
+class WrongPin(LoginRefused):
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"{attempts_left} attempts left")
+        self.attempts_left = attempts_left
+
+
+class LockedOut(LoginRefused):
+    def __init__(self, until_epoch: float) -> None:
+        super().__init__(f"locked until {until_epoch}")
+        self.until_epoch = until_epoch
+
+
+class AuthService:
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditLog,
+        clock: Clock,
+        policy: Policy,
+        training: bool,
+        allow_pin_only: bool,
+    ) -> None:
+        self.db = db
+        self.audit = audit
+        self.clock = clock
+        self.policy = policy
+        self.training = training
+        self.allow_pin_only = allow_pin_only
+
+    def _epoch(self) -> float:
+        return self.clock.now().timestamp()
+
+    @staticmethod
+    def _info(row: dict[str, object]) -> OfficerInfo:
+        uid = row["card_uid"]
+        return OfficerInfo(
+            str(row["id"]), str(row["name"]), Role(row["role"]), str(uid) if uid else None
+        )
+
+    def officers(self) -> list[OfficerInfo]:
+        rows = self.db.read("SELECT id, name, role, card_uid FROM officer ORDER BY id")
+        return [self._info(dict(r)) for r in rows]
+
+    def officer(self, officer_id: str) -> OfficerInfo | None:
+        rows = self.db.read(
+            "SELECT id, name, role, card_uid FROM officer WHERE id = ?", (officer_id,)
+        )
+        return self._info(dict(rows[0])) if rows else None
+
+    def officer_by_card(self, uid: str) -> OfficerInfo | None:
+        rows = self.db.read(
+            "SELECT id, name, role, card_uid FROM officer WHERE card_uid = ?", (uid.upper(),)
+        )
+        return self._info(dict(rows[0])) if rows else None
+
+    def login(self, officer_id: str, pin: str, card_uid: str | None) -> ActiveSession:
+        """Check the PIN (and that ``card_uid``, if any, is this officer's card on the reader)."""
+        officer = self.officer(officer_id)
+        if officer is None:
+            raise UnknownOfficer(officer_id)
+        if card_uid is None and not self.allow_pin_only:
+            raise PinOnlyNotAllowed(officer_id)
+        if card_uid is not None and officer.card_uid != card_uid.upper():
+            raise UnknownCard(card_uid)
+        if officer.role is Role.PELATIH and not self.training:
+            raise NotInTraining(officer_id)
+        now = self._epoch()
+        with self.db.write() as conn:
+            row = conn.execute("SELECT * FROM officer WHERE id = ?", (officer_id,)).fetchone()
+            if row["locked_until"] > now:
+                raise LockedOut(row["locked_until"])
+        # The slow hash runs outside the write lock; the counters are updated after it.
+        good = check_pin(pin, row["pin_hash"])
+        who = {"officer": officer.id, "role": officer.role.value}
+        with self.db.write() as conn:
+            if good:
+                session_id = secrets.token_urlsafe(24)
+                conn.execute(
+                    "UPDATE officer SET failed_attempts = 0, lockouts = 0 WHERE id = ?",
+                    (officer_id,),
+                )
+                conn.execute(
+                    "INSERT INTO login_session (id, officer_id, card_uid, started,"
+                    " last_seen) VALUES (?, ?, ?, ?, ?)",
+                    (session_id, officer_id, card_uid, now, now),
+                )
+            else:
+                failed = row["failed_attempts"] + 1
+                if failed >= self.policy.max_attempts:
+                    lockouts = row["lockouts"] + 1
+                    until = now + self.policy.lockout_base_s * 2 ** (lockouts - 1)
+                    conn.execute(
+                        "UPDATE officer SET failed_attempts = 0, lockouts = ?,"
+                        " locked_until = ? WHERE id = ?",
+                        (lockouts, until, officer_id),
+                    )
+                else:
+                    conn.execute(
+                        "UPDATE officer SET failed_attempts = ? WHERE id = ?", (failed, officer_id)
+                    )
+        if good:
+            self.audit.record(Event.LOGIN, **who, via="card" if card_uid else "pin")
+            return ActiveSession(session_id, officer, card_uid)
+        self.audit.record(Event.LOGIN_FAILED, **who, attempt=failed)
+        if failed >= self.policy.max_attempts:
+            self.audit.record(Event.LOCKOUT, **who, lockout=lockouts, seconds=round(until - now))
+            raise LockedOut(until)
+        raise WrongPin(self.policy.max_attempts - failed)
+
+    def session(self, session_id: str | None) -> ActiveSession | None:
+        """The live session for ``session_id``, touched; None if it ended or expired."""
+        if not session_id:
+            return None
+        rows = self.db.read(
+            "SELECT * FROM login_session WHERE id = ? AND ended IS NULL", (session_id,)
+        )
+        if not rows:
+            return None
+        s = rows[0]
+        now = self._epoch()
+        if now - s["last_seen"] > self.policy.idle_s:
+            self.end(session_id, "idle")
+            return None
+        if now - s["started"] > self.policy.max_s:
+            self.end(session_id, "session_limit")
+            return None
+        officer = self.officer(s["officer_id"])
+        if officer is None:
+            return None
+        with self.db.write() as conn:
+            conn.execute("UPDATE login_session SET last_seen = ? WHERE id = ?", (now, session_id))
+        return ActiveSession(session_id, officer, s["card_uid"])
+
+    def end(self, session_id: str, reason: str) -> None:
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT officer_id FROM login_session WHERE id = ? AND ended IS NULL", (session_id,)
+            ).fetchone()
+            if row is None:
+                return
+            conn.execute(
+                "UPDATE login_session SET ended = ?, end_reason = ? WHERE id = ?",
+                (self._epoch(), reason, session_id),
+            )
+        officer = self.officer(row["officer_id"])
+        self.audit.record(
+            Event.LOGOUT,
+            officer=row["officer_id"],
+            role=officer.role.value if officer else None,
+            reason=reason,
+        )
+
+    def card_removed(self, uid: str) -> None:
+        """The card left the reader: end every session that logged in with it."""
+        rows = self.db.read(
+            "SELECT id FROM login_session WHERE card_uid = ? AND ended IS NULL", (uid.upper(),)
+        )
+        for r in rows:
+            self.end(r["id"], "card_removed")
+
+    def enrol_card(self, officer_id: str, uid: str, by: ActiveSession) -> None:
+        uid = uid.upper()
+        holder = self.officer_by_card(uid)
+        if holder is not None and holder.id != officer_id:
+            raise UnknownCard(f"card already belongs to {holder.id}")
+        with self.db.write() as conn:
+            conn.execute("UPDATE officer SET card_uid = ? WHERE id = ?", (uid, officer_id))
+        self.audit.record(
+            Event.CARD_ENROLLED,
+            officer=by.officer.id,
+            role=by.officer.role.value,
+            enrolled=officer_id,
+            card_uid=uid,
+        )

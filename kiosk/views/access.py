@@ -1,0 +1,70 @@
+"""Who is logged in, and the server-side role check every protected route goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+
+from kiosk.context import current_kiosk
+from kiosk.errors import Action, Guidance
+from kiosk.roles import PERMISSIONS, Permission
+from kiosk.services.auth import ActiveSession
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_DENIED = Guidance(
+    _l("You may not do this"),
+    _l("This is for another officer's role. Ask that officer to log in, then try again."),
+    Action.CONTINUE,
+)
+
+
+def current_session() -> ActiveSession | None:
+    login: ActiveSession | None = g.get("login")
+    return login
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def load_login() -> None:
+        g.login = current_kiosk().auth.session(session.get("sid"))
+        if g.login is None:
+            session.pop("sid", None)
+
+    @app.context_processor
+    def inject_login() -> dict[str, object]:
+        return {"me": g.get("login")}
+
+
+def require(permission: Permission) -> Callable[[F], F]:
+    """Refuse the route unless the logged-in officer's role holds ``permission``."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            login = current_session()
+            if login is None:
+                if request.method == "GET":
+                    return redirect(url_for("login.start", next=request.path))
+                return render_template("guidance.html", guidance=_LOGIN_FIRST, retry_url=None), 401
+            if not login.may(permission, current_kiosk().training):
+                roles = ", ".join(r.label for r in PERMISSIONS[permission])
+                return render_template(
+                    "guidance.html", guidance=_DENIED, retry_url=None, allowed_roles=roles
+                ), 403
+            return view(*args, **kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+_LOGIN_FIRST = Guidance(
+    _l("Please log in first"),
+    _l("Tap your card on the reader or choose your name, then enter your PIN."),
+    Action.CONTINUE,
+)
