@@ -101,6 +101,7 @@ def _line_map(text: str) -> dict[str, int]:
             counters[key] = counters.get(key, 0) + 1
             counters[name] = counters[key]
             context = f"{key}[{counters[key] - 1}]"
+            lines.setdefault(key, number)
             lines.setdefault(context, number)
         elif table := re.match(r"^\[\s*([\w.]+)\s*\]", line):
             context = table.group(1)
@@ -237,10 +238,12 @@ def _officers(c: _Checker, data: dict[str, Any], installed: bool) -> tuple[Offic
                 c.fail(f"{path}.card_uid", _l("this card is given to two officers"))
             uids.add(uid)
         officers.append(Officer(oid, name, role, pin, uid))
-    ketua = [o for o in officers if o.role is Role.KETUA]
-    if len(ketua) != 1:
+    ketua = [i for i, o in enumerate(officers) if o.role is Role.KETUA]
+    if not ketua:
+        c.fail("officers", _l("the roster must have exactly one Ketua KPPS (found %(n)d)", n=0))
+    for extra in ketua[1:]:
         c.fail(
-            "officers",
+            f"officers[{extra}].role",
             _l("the roster must have exactly one Ketua KPPS (found %(n)d)", n=len(ketua)),
         )
     return tuple(officers)

@@ -37,7 +37,13 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def inject_login() -> dict[str, object]:
-        return {"me": g.get("login")}
+        login = current_session()
+        training = current_kiosk().training
+
+        def may(permission: str) -> bool:
+            return login is not None and login.may(Permission(permission), training)
+
+        return {"me": login, "may": may}
 
 
 def require(permission: Permission) -> Callable[[F], F]:
