@@ -9,11 +9,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from kiosk.audit import Event
 from kiosk.context import current_kiosk
+from kiosk.devicekey import fingerprint, key_path, load_key
 from kiosk.roles import Permission
 from kiosk.services import selftest
 from kiosk.services.printing import TARGETS, print_text_report
-from kiosk.views.access import require
+from kiosk.views.access import current_session, require
 
 bp = Blueprint("selftest", __name__, url_prefix="/selftest")
 
@@ -50,6 +52,8 @@ def report_lines(report: dict[str, Any]) -> list[str]:
     if kiosk.tps is not None:
         lines.append(f"TPS {kiosk.tps.code} — {kiosk.tps.village}")
     lines.append(_("Time: %(time)s", time=report["created"]))
+    if key_path(kiosk.settings.data_dir).exists():
+        lines.append(_("Device key: %(fp)s", fp=fingerprint(load_key(kiosk.settings.data_dir))))
     lines.append(_("Ready") if report["ready"] else _("NOT READY"))
     for check in report["checks"]:
         mark = "OK" if check["ok"] else _("FAILED")
@@ -59,14 +63,28 @@ def report_lines(report: dict[str, Any]) -> list[str]:
 
 @bp.get("/")
 def show() -> str:
-    return render_template("selftest.html", report=selftest.last_report(current_kiosk().db))
+    kiosk = current_kiosk()
+    data_dir = kiosk.settings.data_dir
+    key = fingerprint(load_key(data_dir)) if key_path(data_dir).exists() else None
+    return render_template("selftest.html", report=selftest.last_report(kiosk.db), device_key=key)
 
 
 @bp.post("/")
 @require(Permission.RUN_SELFTEST)
 def run() -> Response:
-    selftest.run(context(test_print=request.form.get("test_print") == "1"))
+    report = selftest.run(context(test_print=request.form.get("test_print") == "1"))
+    _audit(Event.SELFTEST, ready=report.ready, failed=[c.name for c in report.checks if not c.ok])
     return redirect(url_for("selftest.show"))
+
+
+def _audit(kind: Event, **details: object) -> None:
+    login = current_session()
+    current_kiosk().audit.record(
+        kind,
+        officer=login.officer.id if login else None,
+        role=login.officer.role.value if login else None,
+        **details,
+    )
 
 
 @bp.post("/print")
@@ -88,5 +106,6 @@ def print_() -> Response:
         kiosk.training,
         kiosk.settings.data_dir / "spool",
     )
+    _audit(Event.PRINT, document="readiness_report", printer=target)
     flash(_("The readiness report was printed."))
     return redirect(url_for("selftest.show"))

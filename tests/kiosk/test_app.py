@@ -70,6 +70,9 @@ def test_selftest_page_runs_every_check_and_all_fakes_pass(client, kiosk):
     assert 'id="verdict">' in html and "BELUM SIAP" not in html
     rows = kiosk.db.read("SELECT ok FROM selftest_report")
     assert [r["ok"] for r in rows] == [1]
+    assert "Kunci perangkat:" in html
+    audited = [r for r in kiosk.audit.rows() if r["kind"] == "selftest"]
+    assert audited[0]["officer"] == "kpps1" and '"ready": true' in audited[0]["details"]
 
 
 def test_selftest_failure_shows_what_to_do_in_indonesian(client, kiosk):
