@@ -1,0 +1,74 @@
+"""Plain-language wording of each C.Hasil finding, in the operator's language.
+
+Each message says what does not add up, with the numbers, so KPPS know which boxes to recount.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+
+from kiosk.chasil.checks import Finding
+
+ROW_NAMES = {
+    "A": "A (DPT)",
+    "B1": "B1 (pemilih DPT)",
+    "B2": "B2 (pemilih DPTb)",
+    "B3": "B3 (pemilih DPK)",
+    "B4": "B4 (jumlah pemilih)",
+    "D": "D (pemilih disabilitas)",
+}
+
+
+def message(f: Finding) -> str:
+    v: dict[str, Any] = dict(f.values)
+    if "row" in v:
+        v["row"] = ROW_NAMES.get(str(v["row"]), v["row"])
+    texts = {
+        1: lambda: _("Row %(row)s: men (%(l)d) + women (%(p)d) is not the total (%(j)d).", **v),
+        2: lambda: _(
+            "Voters who voted, column %(col)s: B4 (%(b4)d) is not B1 + B2 + B3 (%(sum)d).", **v
+        ),
+        3: lambda: _("Ballots received (%(ss1)d) is not used + damaged + unused (%(sum)d).", **v),
+        4: lambda: _("Ballots used (%(ss2)d) is not the number of voters (%(b4)d).", **v),
+        5: lambda: _(
+            "Valid votes (%(s)d) is not the sum of the votes (%(sum)d). A ballot "
+            "marked for a party and its candidate counts once, for the candidate.",
+            **v,
+        ),
+        6: lambda: _("Valid + invalid votes (%(sum)d) is not the total (%(u)d).", **v),
+        7: lambda: _("Total votes (%(u)d) is not the ballots used (%(ss2)d).", **v),
+        8: lambda: _("%(count)d boxes are empty or not a whole number.", **v),
+        9: lambda: _(
+            "Ballots received (%(ss1)d) is not the count recorded at opening (%(received)d).", **v
+        ),
+        10: lambda: _(
+            "Column %(col)s: more DPT voters voted (%(b1)d) than are on the DPT (%(a)d).", **v
+        ),
+        11: lambda: _("Voters with disabilities (%(d)d) is more than all voters (%(b4)d).", **v),
+        12: lambda: _("Ballots received (%(ss1)d) is not DPT + reserve (%(expected)d).", **v),
+        13: lambda: _(
+            "%(box)s is %(value)d, more than %(limit)d: check for a slip such as "
+            "84 written as 884.",
+            **v,
+        ),
+        14: lambda: _("%(box)s differs between %(wide)s (%(a)d) and %(narrow)s (%(b)d).", **v),
+        15: lambda: _(
+            "Invalid votes (%(t)d) are more than 10%% of all votes (%(u)d): re-check "
+            "the valid/invalid rulings.",
+            **v,
+        ),
+        16: lambda: _("The two entries differ in %(count)d boxes.", **v),
+    }
+    return str(texts[f.rule]())
+
+
+def as_json(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "blocking": f.blocking,
+        "severity": "blocking" if f.blocking else "warning",
+        "message": message(f),
+        "boxes": list(f.boxes),
+    }
