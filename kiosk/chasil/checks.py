@@ -60,6 +60,22 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+class _Numbers:
+    """The sheet's boxes that hold valid numbers, for the rules to read."""
+
+    def __init__(self, sheet: Sheet, ok: set[str]) -> None:
+        self.sheet = sheet
+        self.ok = ok
+
+    def have(self, *boxes: str) -> bool:
+        return all(b in self.ok for b in boxes)
+
+    def __getitem__(self, box: str) -> int:
+        value = self.sheet.get(box)
+        assert value is not None
+        return value
+
+
 def check_sheet(
     sheet: Sheet, received_at_opening: int | None = None, reserve_percent: float | None = None
 ) -> list[Finding]:
@@ -69,93 +85,95 @@ def check_sheet(
     bad = [b for b in sheet.all_boxes() if not _whole(sheet.get(b))]
     if bad:
         findings.append(Finding(8, True, {"count": len(bad)}, tuple(bad)))
-    ok = set(sheet.all_boxes()) - set(bad)
+    n = _Numbers(sheet, set(sheet.all_boxes()) - set(bad))
+    findings += _voter_rules(n)
+    findings += _ballot_and_vote_rules(n, received_at_opening)
+    findings += _warnings(n, reserve_percent)
+    return findings
 
-    def have(*boxes: str) -> bool:
-        return all(b in ok for b in boxes)
 
-    def v(box: str) -> int:
-        value = sheet.get(box)
-        assert value is not None
-        return value
-
+def _voter_rules(v: _Numbers) -> list[Finding]:
+    found = []
     for row in VOTER_ROWS:  # 1
         boxes = (f"{row}.L", f"{row}.P", f"{row}.J")
-        if have(*boxes) and v(boxes[0]) + v(boxes[1]) != v(boxes[2]):
-            findings.append(
+        if v.have(*boxes) and v[boxes[0]] + v[boxes[1]] != v[boxes[2]]:
+            found.append(
                 Finding(
                     1,
                     True,
-                    {"row": row, "l": v(boxes[0]), "p": v(boxes[1]), "j": v(boxes[2])},
+                    {"row": row, "l": v[boxes[0]], "p": v[boxes[1]], "j": v[boxes[2]]},
                     boxes,
                 )
             )
     for col in LPJ:  # 2
         parts = (f"B1.{col}", f"B2.{col}", f"B3.{col}")
         total = f"B4.{col}"
-        if have(*parts, total) and sum(v(b) for b in parts) != v(total):
-            findings.append(
+        if v.have(*parts, total) and sum(v[b] for b in parts) != v[total]:
+            found.append(
                 Finding(
                     2,
                     True,
-                    {"col": col, "b4": v(total), "sum": sum(v(b) for b in parts)},
+                    {"col": col, "b4": v[total], "sum": sum(v[b] for b in parts)},
                     (*parts, total),
                 )
             )
-    if have(*BALLOT_BOXES) and v("SS1") != v("SS2") + v("SS3") + v("SS4"):  # 3
-        findings.append(
-            Finding(3, True, {"ss1": v("SS1"), "sum": v("SS2") + v("SS3") + v("SS4")}, BALLOT_BOXES)
+    return found
+
+
+def _ballot_and_vote_rules(v: _Numbers, received_at_opening: int | None) -> list[Finding]:
+    found = []
+    if v.have(*BALLOT_BOXES) and v["SS1"] != v["SS2"] + v["SS3"] + v["SS4"]:  # 3
+        found.append(
+            Finding(3, True, {"ss1": v["SS1"], "sum": v["SS2"] + v["SS3"] + v["SS4"]}, BALLOT_BOXES)
         )
-    if have("SS2", "B4.J") and v("SS2") != v("B4.J"):  # 4
-        findings.append(Finding(4, True, {"ss2": v("SS2"), "b4": v("B4.J")}, ("SS2", "B4.J")))
-    votes = sheet.vote_boxes()
-    if have("S", *votes) and v("S") != sum(v(b) for b in votes):  # 5
-        findings.append(
-            Finding(5, True, {"s": v("S"), "sum": sum(v(b) for b in votes)}, ("S", *votes))
+    if v.have("SS2", "B4.J") and v["SS2"] != v["B4.J"]:  # 4
+        found.append(Finding(4, True, {"ss2": v["SS2"], "b4": v["B4.J"]}, ("SS2", "B4.J")))
+    votes = v.sheet.vote_boxes()
+    if v.have("S", *votes) and v["S"] != sum(v[b] for b in votes):  # 5
+        found.append(
+            Finding(5, True, {"s": v["S"], "sum": sum(v[b] for b in votes)}, ("S", *votes))
         )
-    if have("S", "T", "U") and v("U") != v("S") + v("T"):  # 6
-        findings.append(Finding(6, True, {"u": v("U"), "sum": v("S") + v("T")}, ("S", "T", "U")))
-    if have("U", "SS2") and v("U") != v("SS2"):  # 7
-        findings.append(Finding(7, True, {"u": v("U"), "ss2": v("SS2")}, ("U", "SS2")))
-    if received_at_opening is not None and have("SS1") and v("SS1") != received_at_opening:
-        findings.append(
-            Finding(9, True, {"ss1": v("SS1"), "received": received_at_opening}, ("SS1",))
-        )
+    if v.have("S", "T", "U") and v["U"] != v["S"] + v["T"]:  # 6
+        found.append(Finding(6, True, {"u": v["U"], "sum": v["S"] + v["T"]}, ("S", "T", "U")))
+    if v.have("U", "SS2") and v["U"] != v["SS2"]:  # 7
+        found.append(Finding(7, True, {"u": v["U"], "ss2": v["SS2"]}, ("U", "SS2")))
+    if received_at_opening is not None and v.have("SS1") and v["SS1"] != received_at_opening:
+        found.append(Finding(9, True, {"ss1": v["SS1"], "received": received_at_opening}, ("SS1",)))
+    return found
+
+
+def _warnings(v: _Numbers, reserve_percent: float | None) -> list[Finding]:
+    found = []
     for col in LPJ:  # 10
-        if have(f"B1.{col}", f"A.{col}") and v(f"B1.{col}") > v(f"A.{col}"):
-            findings.append(
+        if v.have(f"B1.{col}", f"A.{col}") and v[f"B1.{col}"] > v[f"A.{col}"]:
+            found.append(
                 Finding(
                     10,
                     False,
-                    {"col": col, "b1": v(f"B1.{col}"), "a": v(f"A.{col}")},
+                    {"col": col, "b1": v[f"B1.{col}"], "a": v[f"A.{col}"]},
                     (f"B1.{col}", f"A.{col}"),
                 )
             )
-    if have("D.J", "B4.J") and v("D.J") > v("B4.J"):  # 11
-        findings.append(Finding(11, False, {"d": v("D.J"), "b4": v("B4.J")}, ("D.J", "B4.J")))
-    if reserve_percent is not None and have("SS1", "A.J"):  # 12
-        expected = v("A.J") + math.ceil(v("A.J") * reserve_percent / 100)
-        if v("SS1") != expected:
-            findings.append(
-                Finding(12, False, {"ss1": v("SS1"), "expected": expected}, ("SS1", "A.J"))
+    if v.have("D.J", "B4.J") and v["D.J"] > v["B4.J"]:  # 11
+        found.append(Finding(11, False, {"d": v["D.J"], "b4": v["B4.J"]}, ("D.J", "B4.J")))
+    if reserve_percent is not None and v.have("SS1", "A.J"):  # 12
+        expected = v["A.J"] + math.ceil(v["A.J"] * reserve_percent / 100)
+        if v["SS1"] != expected:
+            found.append(
+                Finding(12, False, {"ss1": v["SS1"], "expected": expected}, ("SS1", "A.J"))
             )
-    if have("SS1"):  # 13
-        limit = min(v("SS1"), ORDINARY_TPS_MAX)
-        big = [b for b in ok if b != "SS1" and v(b) > limit]
-        if v("SS1") > ORDINARY_TPS_MAX:
+    if v.have("SS1"):  # 13
+        limit = min(v["SS1"], ORDINARY_TPS_MAX)
+        big = sorted(b for b in v.ok if b != "SS1" and v[b] > limit)
+        if v["SS1"] > ORDINARY_TPS_MAX:
             big.append("SS1")
         if big:
-            findings.append(
-                Finding(
-                    13,
-                    False,
-                    {"limit": limit, "box": sorted(big)[0], "value": v(sorted(big)[0])},
-                    tuple(sorted(big)),
-                )
+            found.append(
+                Finding(13, False, {"limit": limit, "box": big[0], "value": v[big[0]]}, tuple(big))
             )
-    if have("T", "U") and v("U") > 0 and v("T") > INVALID_SHARE * v("U"):  # 15
-        findings.append(Finding(15, False, {"t": v("T"), "u": v("U")}, ("T", "U")))
-    return findings
+    if v.have("T", "U") and v["U"] > 0 and v["T"] > INVALID_SHARE * v["U"]:  # 15
+        found.append(Finding(15, False, {"t": v["T"], "u": v["U"]}, ("T", "U")))
+    return found
 
 
 def check_tps(sheets: Sequence[Sheet]) -> list[Finding]:
