@@ -100,10 +100,20 @@ def create_app(
     Babel(app, locale_selector=locale)
     CSRFProtect(app)
 
-    from kiosk.views import access, audit_view, errors, login, main, officers, selftest, simulasi
+    from kiosk.views import (
+        access,
+        audit_view,
+        chasil,
+        errors,
+        login,
+        main,
+        officers,
+        selftest,
+        simulasi,
+    )
 
     access.register(app)
-    for module in (main, selftest, simulasi, login, officers, audit_view):
+    for module in (main, selftest, simulasi, login, officers, audit_view, chasil):
         app.register_blueprint(module.bp)
     errors.register(app)
     return app

@@ -81,6 +81,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
     ),
+    # 3: C.Hasil numbers: each officer's entry of a sheet, and the Ketua's confirmation
+    (
+        """
+    CREATE TABLE chasil_entry (
+        id INTEGER PRIMARY KEY,
+        ballot TEXT NOT NULL,
+        entry_no INTEGER NOT NULL CHECK (entry_no IN (1, 2)),
+        officer_id TEXT NOT NULL,
+        boxes TEXT NOT NULL,
+        saved_wall TEXT NOT NULL
+    )""",
+        """
+    CREATE TABLE chasil_confirmed (
+        ballot TEXT PRIMARY KEY,
+        boxes TEXT NOT NULL,
+        findings TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        confirmed_by TEXT NOT NULL,
+        confirmed_wall TEXT NOT NULL
+    )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

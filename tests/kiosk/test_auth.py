@@ -194,6 +194,10 @@ ROUTES = [
     ("GET", "/officers/", Permission.ENROL_CARDS),
     ("POST", "/officers/kpps2/enrol", Permission.ENROL_CARDS),
     ("GET", "/audit/", Permission.VIEW_AUDIT),
+    ("GET", "/chasil/", Permission.CHASIL_ENTER),
+    ("POST", "/chasil/PPWP/1", Permission.CHASIL_ENTER),
+    ("POST", "/api/chasil/check", Permission.CHASIL_ENTER),
+    ("POST", "/chasil/PPWP/confirm", Permission.CHASIL_CONFIRM),
 ]
 
 
@@ -205,8 +209,15 @@ def test_role_table_on_every_protected_route(app_at, officer_id, method, path, p
     app = app_at(training=True)
     client = app.test_client()
     assert login(client, officer_id).status_code == 302
-    data = {"csrf_token": csrf_token(client), "printer": "receipt"}
-    resp = client.post(path, data=data) if method == "POST" else client.get(path)
+    token = csrf_token(client)
+    if path.startswith("/api/"):
+        resp = client.post(
+            path, json={"ballot": "PPWP", "boxes": {}}, headers={"X-CSRFToken": token}
+        )
+    elif method == "POST":
+        resp = client.post(path, data={"csrf_token": token, "printer": "receipt"})
+    else:
+        resp = client.get(path)
     if ROLE_OF[officer_id] in PERMISSIONS[permission]:
         assert resp.status_code in (200, 302), resp.get_data(as_text=True)[:300]
     else:
@@ -237,7 +248,13 @@ def test_every_post_route_is_in_the_table_or_public(app_at):
     }
     app = app_at()
     posts = {r.rule for r in app.url_map.iter_rules() if "POST" in (r.methods or set())}
-    listed = {p.replace("kpps2", "<officer_id>") for m, p, _ in ROUTES if m == "POST"}
+    listed = {
+        p.replace("kpps2", "<officer_id>")
+        .replace("PPWP", "<ballot_type>")
+        .replace("/1", "/<int:entry_no>")
+        for m, p, _ in ROUTES
+        if m == "POST"
+    }
     assert posts - public - listed == set()
 
 
