@@ -104,6 +104,7 @@ def create_app(
         access,
         audit_view,
         chasil,
+        documents,
         errors,
         login,
         main,
@@ -113,7 +114,7 @@ def create_app(
     )
 
     access.register(app)
-    for module in (main, selftest, simulasi, login, officers, audit_view, chasil):
+    for module in (main, selftest, simulasi, login, officers, audit_view, chasil, documents):
         app.register_blueprint(module.bp)
     errors.register(app)
     return app

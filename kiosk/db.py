@@ -102,6 +102,52 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         confirmed_wall TEXT NOT NULL
     )""",
     ),
+    # 4: scanned pages, signed documents, recipients of copies and print jobs
+    (
+        """
+    CREATE TABLE scan_page (
+        id INTEGER PRIMARY KEY,
+        ballot TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        officer_id TEXT NOT NULL,
+        created_wall TEXT NOT NULL,
+        problem TEXT NOT NULL DEFAULT '',
+        discarded INTEGER NOT NULL DEFAULT 0
+    )""",
+        """
+    CREATE TABLE document (
+        id INTEGER PRIMARY KEY,
+        ballot TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        pdf_sha256 TEXT NOT NULL,
+        manifest_sha256 TEXT NOT NULL,
+        pages INTEGER NOT NULL,
+        training INTEGER NOT NULL,
+        created_wall TEXT NOT NULL
+    )""",
+        """
+    CREATE TABLE recipient (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        present INTEGER NOT NULL DEFAULT 1,
+        position INTEGER NOT NULL
+    )""",
+        """
+    CREATE TABLE print_job (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES document (id),
+        copy_no INTEGER NOT NULL,
+        copies INTEGER NOT NULL,
+        recipient TEXT NOT NULL,
+        printer TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'printed', 'failed')),
+        reprint INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '',
+        printed_wall TEXT
+    )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

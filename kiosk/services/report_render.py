@@ -89,7 +89,7 @@ def test_receipt(width_px: int) -> Image.Image:
     return out
 
 
-def _pdf() -> tuple[FPDF, str]:
+def new_pdf() -> tuple[FPDF, str]:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     if DEJAVU.exists():
@@ -99,7 +99,7 @@ def _pdf() -> tuple[FPDF, str]:
     return pdf, "helvetica"
 
 
-def _safe(text: str, family: str) -> str:
+def pdf_text(text: str, family: str) -> str:
     # The core PDF fonts only know Latin-1; keep the text readable rather than failing.
     if family == "helvetica":
         return text.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
@@ -108,7 +108,7 @@ def _safe(text: str, family: str) -> str:
 
 def report_pdf(title: str, lines: Sequence[str], training: bool = False) -> bytes:
     """An A4 PDF with the title and one paragraph per line; SIMULASI across each page."""
-    pdf, family = _pdf()
+    pdf, family = new_pdf()
     pdf.add_page()
     if training:
         with pdf.local_context(fill_opacity=0.15, text_color=(200, 0, 0)):
@@ -116,11 +116,11 @@ def report_pdf(title: str, lines: Sequence[str], training: bool = False) -> byte
             with pdf.rotation(45, x=105, y=150):
                 pdf.text(40, 170, TRAINING_MARK)
     pdf.set_font(family, "B", 16)
-    pdf.multi_cell(0, 9, _safe(title, family), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 9, pdf_text(title, family), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font(family, "", 11)
     for line in lines:
-        pdf.multi_cell(0, 6, _safe(line, family), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, pdf_text(line, family), new_x="LMARGIN", new_y="NEXT")
     buf = io.BytesIO()
     pdf.output(buf)
     return buf.getvalue()

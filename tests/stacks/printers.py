@@ -37,6 +37,7 @@ class EscposListener:
     def __init__(self, port: int = ESCPOS_PORT) -> None:
         self.status = dict(READY)
         self.answer_status = True
+        self.paper_out_after: int | None = None  # the roll runs out after this many jobs
         self.jobs: list[bytes] = []
         self._server = socket.socket()
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -55,6 +56,8 @@ class EscposListener:
                 data = self._serve(conn)
             if data:  # a connection that only asked for status printed nothing
                 self.jobs.append(data)
+                if self.paper_out_after is not None and len(self.jobs) >= self.paper_out_after:
+                    self.status = dict(PAPER_OUT)
 
     def _serve(self, conn: socket.socket) -> bytes:
         data = bytearray()

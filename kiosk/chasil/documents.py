@@ -1,0 +1,330 @@
+"""Scanned C.Hasil sheets, kept durably, and the signed document made from them.
+
+Each accepted page is a lossless PNG (300 dpi grey by default) written with fsync and rename and
+recorded with its SHA-256. Finishing a sheet makes one PDF of all pages with img2pdf (the PNG
+data goes in as it is, no re-encoding) and a manifest (TPS, ballot, pages and hashes, the
+confirmed numbers, officers, times) signed with the device key.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import img2pdf
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
+
+from drivers.scanner import ColorMode, Scanner, ScanRequest, Source
+from kiosk.audit import AuditLog, Event
+from kiosk.chasil.legibility import Verdict, assess, straighten
+from kiosk.clock import Clock
+from kiosk.db import Database
+from kiosk.devicekey import fingerprint, public_bytes, verify
+from kiosk.profile import Profile
+from kiosk.services.auth import ActiveSession
+from kiosk.storage import write_durably
+
+SCAN_DPI = 300
+
+
+class DocumentRefused(Exception):
+    """The document cannot be made yet (no pages, numbers not confirmed)."""
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    accepted: int  # pages that passed the legibility gate
+    rejected: list[Verdict]  # pages held back by the gate, in scan order
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    ballot: str
+    folder: Path
+    pdf_sha256: str
+    pages: int
+    training: bool
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / "document.pdf"
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / "manifest.json"
+
+    @property
+    def short_hash(self) -> str:
+        return self.pdf_sha256[:12].upper()
+
+
+def canonical(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def verify_manifest(path: Path, expected_public_key: bytes | None = None) -> dict[str, Any]:
+    """The manifest inside a signed manifest file; raises ValueError if the signature fails."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    public = base64.b64decode(doc["public_key"])
+    if expected_public_key is not None and public != expected_public_key:
+        raise ValueError("signed by another device")
+    if not verify(public, base64.b64decode(doc["signature"]), canonical(doc["manifest"])):
+        raise ValueError("manifest signature does not match")
+    manifest: dict[str, Any] = doc["manifest"]
+    return manifest
+
+
+class DocumentStore:
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditLog,
+        clock: Clock,
+        data_dir: Path,
+        profile: Profile,
+        training: bool,
+    ) -> None:
+        self.db = db
+        self.audit = audit
+        self.clock = clock
+        self.root = data_dir / "documents"
+        self.profile = profile
+        self.training = training
+
+    # Pages -------------------------------------------------------------------------------------
+    def pages(self, ballot: str) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self.db.read(
+                "SELECT * FROM scan_page WHERE ballot = ? AND discarded = 0 ORDER BY position",
+                (ballot,),
+            )
+        ]
+
+    def scan(
+        self,
+        scanner: Scanner,
+        ballot: str,
+        source: Source,
+        by: ActiveSession,
+        replace_page: int | None = None,
+    ) -> ScanResult:
+        """Scan, gate, straighten and keep each page. A page the gate refuses is kept *held*,
+        with its problem: the operator rescans it, discards it, or (seeing the preview) uses it
+        anyway, which is audited. Scanner errors propagate (guidance screen); pages scanned
+        before the error are kept."""
+        request = ScanRequest(dpi=SCAN_DPI, mode=ColorMode.GRAY, source=source)
+        accepted, rejected = 0, []
+        for page in scanner.scan(request):
+            verdict = assess(page)
+            problem = verdict.problem.value if verdict.problem else ""
+            if problem:
+                rejected.append(verdict)
+                self.audit.record(
+                    Event.SCAN_REJECTED,
+                    officer=by.officer.id,
+                    role=by.officer.role.value,
+                    ballot=ballot,
+                    problem=problem,
+                )
+            else:
+                accepted += 1
+            self._keep(ballot, straighten(page, verdict), by, replace_page, problem)
+            replace_page = None  # only the first page of a rescan replaces
+        return ScanResult(accepted, rejected)
+
+    def _keep(
+        self,
+        ballot: str,
+        page: Image.Image,
+        by: ActiveSession,
+        replace_page: int | None,
+        problem: str,
+    ) -> None:
+        buf = io.BytesIO()
+        page.save(buf, format="PNG", dpi=(SCAN_DPI, SCAN_DPI))
+        stamp = self.clock.now().strftime("%Y%m%dT%H%M%S%f")
+        path = self.root / "pages" / ballot / f"page-{stamp}-{len(problem)}.png"
+        n = 0
+        while path.exists():  # two pages in the same microsecond of a frozen test clock
+            n += 1
+            path = path.with_name(f"page-{stamp}-{n}.png")
+        digest = write_durably(path, buf.getvalue())
+        with self.db.write() as conn:
+            if replace_page is not None:
+                row = conn.execute(
+                    "SELECT position FROM scan_page WHERE id = ?", (replace_page,)
+                ).fetchone()
+                conn.execute("UPDATE scan_page SET discarded = 1 WHERE id = ?", (replace_page,))
+                position = row["position"]
+            else:
+                position = conn.execute(
+                    "SELECT coalesce(max(position), 0) + 1 FROM scan_page WHERE ballot = ?",
+                    (ballot,),
+                ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO scan_page (ballot, position, path, sha256, officer_id,"
+                " created_wall, problem) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ballot,
+                    position,
+                    str(path),
+                    digest,
+                    by.officer.id,
+                    self.clock.now().isoformat(),
+                    problem,
+                ),
+            )
+        if not problem:
+            self.audit.record(
+                Event.SCAN,
+                officer=by.officer.id,
+                role=by.officer.role.value,
+                ballot=ballot,
+                sha256=digest,
+                replaced=replace_page,
+            )
+
+    def use_anyway(self, page_id: int, by: ActiveSession) -> None:
+        """The operator looked at a held page and keeps it despite the gate (audited)."""
+        rows = self.db.read("SELECT * FROM scan_page WHERE id = ?", (page_id,))
+        if not rows or not rows[0]["problem"]:
+            return
+        with self.db.write() as conn:
+            conn.execute("UPDATE scan_page SET problem = '' WHERE id = ?", (page_id,))
+        self.audit.record(
+            Event.SCAN,
+            officer=by.officer.id,
+            role=by.officer.role.value,
+            ballot=rows[0]["ballot"],
+            sha256=rows[0]["sha256"],
+            override=rows[0]["problem"],
+        )
+
+    def discard(self, page_id: int) -> None:
+        with self.db.write() as conn:
+            conn.execute("UPDATE scan_page SET discarded = 1 WHERE id = ?", (page_id,))
+
+    def move(self, ballot: str, page_id: int, step: int) -> None:
+        """Swap a page with its neighbour (``step`` -1 = earlier, +1 = later)."""
+        pages = self.pages(ballot)
+        ids = [p["id"] for p in pages]
+        if page_id not in ids:
+            return
+        i = ids.index(page_id)
+        j = i + step
+        if not 0 <= j < len(pages):
+            return
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE scan_page SET position = ? WHERE id = ?",
+                (pages[j]["position"], pages[i]["id"]),
+            )
+            conn.execute(
+                "UPDATE scan_page SET position = ? WHERE id = ?",
+                (pages[i]["position"], pages[j]["id"]),
+            )
+
+    # Documents ---------------------------------------------------------------------------------
+    def finish(
+        self, ballot: str, numbers: dict[str, Any] | None, key: Ed25519PrivateKey, by: ActiveSession
+    ) -> Document:
+        pages = self.pages(ballot)
+        if not pages:
+            raise DocumentRefused("no pages scanned")
+        if any(p["problem"] for p in pages):
+            raise DocumentRefused("a page is held by the legibility gate")
+        if numbers is None:
+            raise DocumentRefused("numbers not confirmed")
+        now = self.clock.now()
+        folder = self.root / ballot / now.strftime("%Y%m%dT%H%M%S")
+        blobs = [Path(p["path"]).read_bytes() for p in pages]
+        pdf = img2pdf.convert(blobs)
+        pdf_sha = write_durably(folder / "document.pdf", pdf)
+        tps = self.profile.identity
+        manifest = {
+            "format": "tps-kiosk-manifest/1",
+            "tps_code": tps.code,
+            "village": tps.village,
+            "district": tps.district,
+            "regency": tps.regency,
+            "province": tps.province,
+            "election": self.profile.election,
+            "ballot": ballot,
+            "training": self.training,
+            "created": now.isoformat(timespec="seconds"),
+            "pdf": {"file": "document.pdf", "sha256": pdf_sha},
+            "pages": [
+                {
+                    "position": n,
+                    "sha256": p["sha256"],
+                    "scanned_by": p["officer_id"],
+                    "scanned": p["created_wall"],
+                }
+                for n, p in enumerate(pages, start=1)
+            ],
+            "numbers": numbers,
+            "made_by": by.officer.id,
+        }
+        signed = {
+            "manifest": manifest,
+            "signature": base64.b64encode(key.sign(canonical(manifest))).decode(),
+            "public_key": base64.b64encode(public_bytes(key)).decode(),
+            "device_key": fingerprint(key),
+        }
+        manifest_sha = write_durably(
+            folder / "manifest.json", json.dumps(signed, ensure_ascii=False, indent=1).encode()
+        )
+        with self.db.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO document (ballot, folder, pdf_sha256, manifest_sha256, pages,"
+                " training, created_wall) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ballot,
+                    str(folder),
+                    pdf_sha,
+                    manifest_sha,
+                    len(pages),
+                    int(self.training),
+                    now.isoformat(),
+                ),
+            )
+            doc_id = int(cur.lastrowid or 0)
+        self.audit.record(
+            Event.DOCUMENT_SIGNED,
+            officer=by.officer.id,
+            role=by.officer.role.value,
+            ballot=ballot,
+            document=doc_id,
+            sha256=pdf_sha,
+            pages=len(pages),
+        )
+        return self.document(doc_id)
+
+    def document(self, doc_id: int) -> Document:
+        rows = self.db.read("SELECT * FROM document WHERE id = ?", (doc_id,))
+        if not rows:
+            raise KeyError(doc_id)
+        r = rows[0]
+        return Document(
+            r["id"],
+            r["ballot"],
+            Path(r["folder"]),
+            r["pdf_sha256"],
+            r["pages"],
+            bool(r["training"]),
+        )
+
+    def documents(self, ballot: str | None = None) -> list[Document]:
+        sql = (
+            "SELECT id FROM document"
+            + (" WHERE ballot = ?" if ballot else "")
+            + " ORDER BY id DESC"
+        )
+        return [self.document(r["id"]) for r in self.db.read(sql, (ballot,) if ballot else ())]
