@@ -15,6 +15,7 @@ from pathlib import Path
 
 import qrcode
 from PIL import Image
+from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 
 from drivers.errors import PrinterError, PrinterOffline
 from kiosk.audit import AuditLog, Event
@@ -58,7 +59,7 @@ class CopyLabel:
 
 def footer_lines(profile: Profile, doc: Document, label: CopyLabel, page: int) -> list[str]:
     tps = profile.identity
-    mark = " — CETAK ULANG" if label.reprint else ""
+    mark = " - CETAK ULANG" if label.reprint else ""
     return [
         f"TPS {tps.code} · {tps.village}, {tps.district}, {tps.regency}, {tps.province}",
         f"C.Hasil {doc.ballot} · Halaman {page} dari {doc.pages} · "
@@ -67,14 +68,19 @@ def footer_lines(profile: Profile, doc: Document, label: CopyLabel, page: int) -
     ]
 
 
-def copy_pdf(profile: Profile, doc: Document, pages: Sequence[Path], label: CopyLabel) -> bytes:
-    """An A4 copy: each scanned page above a text footer with the QR code."""
-    pdf, family = new_pdf()
+MM = 72 / 25.4  # PDF points per millimetre
+A4_PT = (210 * MM, 297 * MM)
+SCAN_AREA_MM = (10, 8, 190, 245)  # x, y from the top, width, height of the scanned page
+
+
+def _footer_overlay(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
+    """One A4 page per document page holding only what the copy adds: footer text, the QR
+    code and, in training, SIMULASI. Text stays text (fpdf2), so copies can be checked."""
+    pdf, family = new_pdf(embed_font=False)
     pdf.set_auto_page_break(auto=False)
     qr = qr_image(qr_payload(profile.identity.code, doc), 8)
-    for n, path in enumerate(pages, start=1):
+    for n in range(1, doc.pages + 1):
         pdf.add_page()
-        pdf.image(str(path), x=10, y=8, w=190, h=245, keep_aspect_ratio=True)
         if doc.training:
             with pdf.local_context(fill_opacity=0.2, text_color=(200, 0, 0)):
                 pdf.set_font(family, "B", 90)
@@ -90,19 +96,55 @@ def copy_pdf(profile: Profile, doc: Document, pages: Sequence[Path], label: Copy
     return buf.getvalue()
 
 
-def copy_receipt_image(
-    profile: Profile, doc: Document, pages: Sequence[Path], label: CopyLabel, width_px: int
-) -> Image.Image:
-    """A thermal copy: every page scaled to the paper width, then footer and QR."""
-    parts: list[Image.Image] = []
-    for n, path in enumerate(pages, start=1):
+def copy_pdf(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
+    """An A4 copy: each page of the signed document PDF, scaled into the page above the footer.
+
+    The scanned image goes through untouched (pypdf places the original page's content stream),
+    so a copy costs the footer, not a re-encoding of a 300 dpi scan.
+    """
+    source = PdfReader(doc.pdf)
+    overlay = PdfReader(io.BytesIO(_footer_overlay(profile, doc, label)))
+    writer = PdfWriter()
+    x_mm, top_mm, w_mm, h_mm = SCAN_AREA_MM
+    for src, over in zip(source.pages, overlay.pages, strict=True):
+        width, height = float(src.mediabox.width), float(src.mediabox.height)
+        scale = min(w_mm * MM / width, h_mm * MM / height)
+        tx = x_mm * MM + (w_mm * MM - width * scale) / 2
+        ty = A4_PT[1] - top_mm * MM - height * scale  # PDF y grows upwards
+        page = PageObject.create_blank_page(width=A4_PT[0], height=A4_PT[1])
+        page.merge_transformed_page(src, Transformation().scale(scale).translate(tx, ty))
+        page.merge_page(over)
+        writer.add_page(page)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def thermal_pages(pages: Sequence[Path], width_px: int) -> list[Image.Image]:
+    """The scanned pages as 1-bit images ``width_px`` dots wide; made once per print run."""
+    out = []
+    for path in pages:
         with Image.open(path) as page:
             grey = page.convert("L")
+        # Integer reduce first (a fast box filter), then a small exact resize.
+        factor = max(1, grey.width // (width_px * 2))
+        if factor > 1:
+            grey = grey.reduce(factor)
         scaled = grey.resize(
-            (width_px, round(grey.height * width_px / grey.width)), Image.Resampling.LANCZOS
+            (width_px, round(grey.height * width_px / grey.width)), Image.Resampling.BILINEAR
         )
         # A threshold keeps handwriting crisp on thermal paper; dithering would grey it out.
-        parts.append(scaled.point(lambda v: 255 if v > 160 else 0).convert("1"))
+        out.append(scaled.point(lambda v: 255 if v > 160 else 0).convert("1"))
+    return out
+
+
+def copy_receipt_image(
+    profile: Profile, doc: Document, pages: Sequence[Image.Image], label: CopyLabel, width_px: int
+) -> Image.Image:
+    """A thermal copy: each page (from ``thermal_pages``) with its footer, then the QR code."""
+    parts: list[Image.Image] = []
+    for n, page in enumerate(pages, start=1):
+        parts.append(page)
         parts.append(
             render_receipt(
                 "", footer_lines(profile, doc, label, n), width_px, training=doc.training
@@ -129,6 +171,7 @@ class CopyService:
         self.clock = clock
         self.devices = devices
         self.profile = profile
+        self._thermal: tuple[int, list[Image.Image]] | None = None  # pages decoded for a run
 
     # Recipients --------------------------------------------------------------------------------
     def recipients(self) -> list[dict[str, object]]:
@@ -241,7 +284,7 @@ class CopyService:
                 if self.devices.document_printer is None:
                     raise PrinterOffline("no A4 printer configured")
                 path = doc.folder / "copies" / f"salinan-{job['id']:04d}.pdf"
-                write_durably(path, copy_pdf(self.profile, doc, pages, label))
+                write_durably(path, copy_pdf(self.profile, doc, label))
                 self.devices.document_printer.print_pdf(
                     path, f"salinan {doc.ballot} {label.copy_no}/{label.copies}"
                 )
@@ -249,8 +292,10 @@ class CopyService:
                 if self.devices.receipt_printer is None:
                     raise PrinterOffline("no receipt printer configured")
                 printer = self.devices.receipt_printer
+                if self._thermal is None or self._thermal[0] != doc.id:
+                    self._thermal = (doc.id, thermal_pages(pages, printer.width_px))
                 printer.print_image(
-                    copy_receipt_image(self.profile, doc, pages, label, printer.width_px)
+                    copy_receipt_image(self.profile, doc, self._thermal[1], label, printer.width_px)
                 )
         except PrinterError as exc:
             with self.db.write() as conn:

@@ -135,7 +135,9 @@ class DocumentStore:
                 )
             else:
                 accepted += 1
-            self._keep(ballot, straighten(page, verdict), by, replace_page, problem)
+            # A held page is kept as scanned: the gate's measures are not to be trusted on it.
+            kept = page if problem else straighten(page, verdict)
+            self._keep(ballot, kept, by, replace_page, problem)
             replace_page = None  # only the first page of a rescan replaces
         return ScanResult(accepted, rejected)
 

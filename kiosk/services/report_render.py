@@ -89,10 +89,12 @@ def test_receipt(width_px: int) -> Image.Image:
     return out
 
 
-def new_pdf() -> tuple[FPDF, str]:
+def new_pdf(embed_font: bool = True) -> tuple[FPDF, str]:
+    """An A4 fpdf2 document and the font family to use. ``embed_font=False`` uses the PDF core
+    font (Latin-1 only, nothing to embed: about 0.1 s faster per document)."""
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
-    if DEJAVU.exists():
+    if embed_font and DEJAVU.exists():
         pdf.add_font("dejavu", "", str(DEJAVU))
         pdf.add_font("dejavu", "B", str(DEJAVU_BOLD))
         return pdf, "dejavu"

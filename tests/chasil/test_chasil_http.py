@@ -113,3 +113,33 @@ def test_anggota_cannot_confirm(client):
     login(client, "kpps2")
     resp = client.post("/chasil/PPWP/confirm", data={"csrf_token": csrf_token(client)})
     assert resp.status_code == 403
+
+
+def test_training_copies_carry_simulasi(client, kiosk):
+    """Demo/training: fake scanner and printers, and SIMULASI on every copy and the receipt."""
+    from pypdf import PdfReader
+
+    login(client, "kpps1")
+    token = csrf_token(client, "/chasil/PPWP/1")
+    client.post("/chasil/PPWP/1", data=form(GOOD, token))
+    client.post("/chasil/PPWP/confirm", data={"csrf_token": token})
+    client.post("/chasil/PPWP/scan", data={"csrf_token": token, "source": "adf"})
+    doc_id = int(
+        client.post("/chasil/PPWP/finish", data={"csrf_token": token})
+        .headers["Location"]
+        .rsplit("/", 1)[1]
+    )
+    client.get(f"/documents/{doc_id}")
+    client.post(f"/documents/{doc_id}/print", data={"csrf_token": token, "printer": "a4"})
+    client.post(f"/documents/{doc_id}/print", data={"csrf_token": token, "printer": "receipt"})
+    client.post(f"/documents/{doc_id}/receipt", data={"csrf_token": token})
+    printed = kiosk.devices.document_printer.jobs
+    assert len(printed) == 5  # 4 fixed recipients + receipt (no saksi ticked yet)
+    for job in printed:
+        # The watermark is drawn at 45 degrees; pdftotext splits rotated words apart, pypdf
+        # reads the text operator as drawn.
+        for page in PdfReader(job.path).pages:
+            assert "SIMULASI" in page.extract_text()
+    assert len(kiosk.devices.receipt_printer.jobs) == 4
+    manifest = (kiosk.settings.data_dir / "documents" / "PPWP").rglob("manifest.json")
+    assert '"training": true' in next(manifest).read_text()
