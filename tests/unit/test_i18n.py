@@ -62,6 +62,7 @@ def test_templates_have_no_hard_coded_text():
         text = re.sub(r"<[^>]*>", " ", text)
         for chunk in re.split(r"\s{2,}|\n", text):
             chunk = chunk.strip(" ()")
-            if chunk and re.search(r"[A-Za-z]", chunk) and chunk not in SAME_IN_BOTH:
+            roman = re.fullmatch(r"[IVX]+\.", chunk)  # section numbers of the C.Hasil form
+            if chunk and re.search(r"[A-Za-z]", chunk) and chunk not in SAME_IN_BOTH and not roman:
                 offenders.append(f"{tpl.name}: {chunk!r}")
     assert offenders == []
