@@ -38,7 +38,11 @@
         li.dataset.rule = f.rule;
         li.textContent = f.message;
         list.appendChild(li);
-        f.boxes.forEach(function (b) { marked[b] = true; });
+        f.boxes.forEach(function (b) {
+          // An empty box is not wrong while the sheet is still being typed in.
+          var el = form.querySelector("input[data-box='" + b + "']");
+          if (f.rule !== 8 || (el && el.value !== "")) { marked[b] = true; }
+        });
       });
       boxes.forEach(function (b) { b.classList.toggle("bad", !!marked[b.dataset.box]); });
     }).catch(function () {});
