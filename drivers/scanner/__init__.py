@@ -26,13 +26,15 @@ class ColorMode(enum.Enum):
 
 @dataclass(frozen=True)
 class ScanRequest:
-    """One scan: resolution in dots per inch, page size in millimetres (A4 by default)."""
+    """One scan: resolution in dots per inch, page size in millimetres (A4 by default), and how
+    long a scan may go without finishing before the scanner counts as lost (seconds)."""
 
     dpi: int = 300
     mode: ColorMode = ColorMode.GRAY
     source: Source = Source.FLATBED
     width_mm: float = 210.0
     height_mm: float = 297.0
+    timeout_s: float = 120.0
 
 
 class Scanner(Protocol):

@@ -162,6 +162,49 @@ class SaneScanner:
             self._lock.release()
         return iter(pages)
 
+    def _read(self, device: Any, request: ScanRequest) -> list[Image.Image]:
+        if request.source is Source.FLATBED:
+            return [device.scan()]
+        # multi_scan stops quietly at "out of documents"; a jam still raises.
+        pages = []
+        for page in device.multi_scan():
+            if self._cancelled.is_set():
+                break
+            pages.append(page)
+        return pages
+
+    def _read_with_watchdog(
+        self, device: Any, request: ScanRequest, sane_error: type[Exception]
+    ) -> list[Image.Image]:
+        """Read in a helper thread: a backend that blocks forever (device gone, driver stuck)
+        must not freeze the kiosk. After ``timeout_s`` the scan is cancelled and the scanner
+        counts as lost."""
+        result: list[list[Image.Image]] = []
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                result.append(self._read(device, request))
+            except BaseException as exc:  # handed to the waiting thread below
+                failure.append(exc)
+
+        reader = threading.Thread(target=work, name="sane-read", daemon=True)
+        reader.start()
+        reader.join(request.timeout_s)
+        if reader.is_alive():
+            device.cancel()
+            reader.join(5)
+            if not self._lost_logged:
+                log.warning("scanner gave no page in %.0f s", request.timeout_s)
+                self._lost_logged = True
+            raise ScannerLost(f"no page after {request.timeout_s:.0f} s")
+        if failure:
+            exc = failure[0]
+            if isinstance(exc, sane_error | RuntimeError):
+                raise _translate(exc, "scanning") from exc
+            raise exc
+        return result[0]
+
     def _scan_locked(self, request: ScanRequest) -> list[Image.Image]:
         _, sane_error = self._sane()
         self._cancelled.clear()
@@ -169,18 +212,7 @@ class SaneScanner:
         self._current = device
         try:
             self._configure(device, request)
-            try:
-                if request.source is Source.FLATBED:
-                    pages = [device.scan()]
-                else:
-                    # multi_scan stops quietly at "out of documents"; a jam still raises.
-                    pages = []
-                    for page in device.multi_scan():
-                        if self._cancelled.is_set():
-                            break
-                        pages.append(page)
-            except (sane_error, RuntimeError) as exc:
-                raise _translate(exc, "scanning") from exc
+            pages = self._read_with_watchdog(device, request, sane_error)
             if self._cancelled.is_set():
                 raise ScanCancelled("cancelled by the operator")
             if not pages:

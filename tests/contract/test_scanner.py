@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,13 +137,17 @@ def test_second_scan_while_one_runs_is_busy(harness):
     started = threading.Event()
     result: list[object] = []
     scanner = harness.scanner
+    slow = ScanRequest(dpi=75)
     if hasattr(scanner, "options"):
         scanner.options.update(read_delay=True, read_delay_duration=200_000)
+    else:
+        scanner.load_adf(100)  # a long batch keeps the fake busy
+        slow = ScanRequest(dpi=150, source=Source.ADF)
 
     def first():
         started.set()
         try:
-            result.append(len(list(scanner.scan(ScanRequest(dpi=75)))))
+            result.append(len(list(scanner.scan(slow))))
         except ScannerError as exc:  # pragma: no cover - shows up in the assert below
             result.append(exc)
 
@@ -171,3 +176,15 @@ def test_sample_sheets_are_consistent():
         assert ss["SS2"] == b["B4"]
         assert sheet.valid + sheet.invalid == ss["SS2"]
         assert sheet.invalid >= 0 and min(ss.values()) >= 0
+
+
+def test_sane_scan_that_never_ends_counts_as_lost(sane_test_backend):
+    from drivers.scanner.sane_adapter import SaneScanner
+
+    slow = SaneScanner(
+        sane_test_backend, {**SANE_BASELINE, "read_delay": True, "read_delay_duration": 1_000_000}
+    )
+    started = time.monotonic()
+    with pytest.raises(ScannerLost):
+        list(slow.scan(ScanRequest(dpi=300, timeout_s=1.0)))
+    assert time.monotonic() - started < 10

@@ -23,7 +23,8 @@ def test_keypad_entry_shows_live_findings(page, demo_url, shot):
     finding = page.locator("#findings li[data-rule='1']")
     finding.wait_for()
     assert "laki-laki (140) + perempuan (139) tidak sama dengan jumlah (280)" in (
-        finding.inner_text())
+        finding.inner_text()
+    )
     assert "bad" in (page.locator("input[data-box='A.J']").get_attribute("class") or "")
     shot(page, "chasil-entry-1280x800")
     page.locator(".keypad button[data-key='back']").click()  # 28
