@@ -12,7 +12,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from drivers.gpio import Led, LedState
 from kiosk.audit import AuditLog
-from kiosk.clock import Clock, SystemClock
+from kiosk.checklist.model import load as load_checklist
+from kiosk.checklist.service import ChecklistService
+from kiosk.clock import Clock, OffsetClock, SystemClock
 from kiosk.context import Kiosk
 from kiosk.db import Database
 from kiosk.devices import Devices, open_devices
@@ -49,7 +51,7 @@ def create_app(
     """
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    clock = clock or SystemClock()
+    base_clock = clock or SystemClock()
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=_secret_key(data_dir),
@@ -59,7 +61,9 @@ def create_app(
     )
     db = Database(data_dir / "kiosk.sqlite3")
     db.migrate()
-    audit = AuditLog(db, clock)
+    offset = db.read("SELECT offset_s FROM clock_offset WHERE id = 1")
+    kiosk_clock = OffsetClock(base_clock, float(offset[0]["offset_s"]) if offset else 0.0)
+    audit = AuditLog(db, kiosk_clock)
     if provision_from is not None and installed_profile(data_dir) is None:
         provision(db, audit, data_dir, provision_from.read_text(encoding="utf-8"), by="demo")
     profile = installed_profile(data_dir)
@@ -76,12 +80,16 @@ def create_app(
     auth = AuthService(
         db,
         audit,
-        clock,
+        kiosk_clock,
         policy,
         bool(settings.training),
         profile.allow_pin_only if profile else False,
     )
-    kiosk = Kiosk(settings, db, devices, clock, audit, auth, profile)
+    kiosk = Kiosk(settings, db, devices, kiosk_clock, audit, auth, profile)
+    if profile is not None:
+        kiosk.checklist = ChecklistService(
+            db, audit, kiosk_clock, load_checklist(profile.election), profile
+        )
     if devices.card_reader is not None:
         kiosk.card_watch = CardWatch(devices.card_reader, auth.card_removed)
         kiosk.card_watch.start()
@@ -104,6 +112,7 @@ def create_app(
         access,
         audit_view,
         chasil,
+        checklist,
         documents,
         errors,
         login,
@@ -114,7 +123,18 @@ def create_app(
     )
 
     access.register(app)
-    for module in (main, selftest, simulasi, login, officers, audit_view, chasil, documents):
+    for module in (
+        main,
+        selftest,
+        simulasi,
+        login,
+        officers,
+        audit_view,
+        chasil,
+        documents,
+        checklist,
+    ):
         app.register_blueprint(module.bp)
+    checklist.register_banner(app)
     errors.register(app)
     return app

@@ -39,6 +39,8 @@ class Event(enum.Enum):
     SETTINGS_CHANGED = "settings_changed"
     SELFTEST = "selftest"
     CHECKLIST_STEP = "checklist_step"
+    CLOCK_SET = "clock_set"
+    INCIDENT = "incident"
     CHASIL_ENTERED = "chasil_entered"
     CHASIL_CONFIRMED = "chasil_confirmed"
     SCAN = "scan"

@@ -51,3 +51,22 @@ class ManualClock:
         with self._lock:
             self._now += dt.timedelta(seconds=seconds)
             self._mono += seconds
+
+
+class OffsetClock:
+    """The kiosk's clock: the system clock plus the offset the Ketua confirmed at opening.
+
+    A Pi without RTC or network may boot with a wrong time; rather than changing the system
+    clock (the service runs unprivileged), the kiosk keeps the correction and records it with
+    every entry.
+    """
+
+    def __init__(self, base: Clock, offset_s: float = 0.0) -> None:
+        self.base = base
+        self.offset_s = offset_s
+
+    def now(self) -> dt.datetime:
+        return self.base.now() + dt.timedelta(seconds=self.offset_s)
+
+    def monotonic(self) -> float:
+        return self.base.monotonic()

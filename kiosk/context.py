@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from flask import current_app
 
 from kiosk.audit import AuditLog
-from kiosk.clock import Clock
+from kiosk.checklist.service import ChecklistService
+from kiosk.clock import OffsetClock
 from kiosk.db import Database
 from kiosk.devices import Devices
 from kiosk.profile import Profile
@@ -25,11 +26,12 @@ class Kiosk:
     settings: Settings
     db: Database
     devices: Devices
-    clock: Clock
+    clock: OffsetClock
     audit: AuditLog
     auth: AuthService
     profile: Profile | None
     card_watch: CardWatch | None = None
+    checklist: ChecklistService | None = None
 
     @property
     def training(self) -> bool:

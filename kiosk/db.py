@@ -148,6 +148,39 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         printed_wall TEXT
     )""",
     ),
+    # 5: the day's checklist, incidents and objections, and the confirmed clock offset
+    (
+        """
+    CREATE TABLE checklist_record (
+        id INTEGER PRIMARY KEY,
+        phase TEXT NOT NULL,
+        step TEXT NOT NULL UNIQUE,
+        value TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        officer_id TEXT NOT NULL,
+        wall TEXT NOT NULL,
+        mono REAL NOT NULL,
+        clock_offset REAL NOT NULL
+    )""",
+        """
+    CREATE TABLE incident (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('kejadian', 'keberatan')),
+        reporter TEXT NOT NULL,
+        text TEXT NOT NULL,
+        officer_id TEXT NOT NULL,
+        wall TEXT NOT NULL,
+        mono REAL NOT NULL,
+        clock_offset REAL NOT NULL
+    )""",
+        """
+    CREATE TABLE clock_offset (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        offset_s REAL NOT NULL,
+        set_by TEXT NOT NULL,
+        set_wall TEXT NOT NULL
+    )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

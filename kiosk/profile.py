@@ -17,6 +17,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from kiosk.roles import Role
+from kiosk.tomllines import line_map, locate
 from kiosk.tps import TpsIdentity
 
 ELECTIONS = {
@@ -85,50 +86,13 @@ class ProfileError(ValueError):
         self.problems = problems
 
 
-def _line_map(text: str) -> dict[str, int]:
-    """Where each key and table of a TOML file is: "officers[1].pin" -> line number."""
-    lines: dict[str, int] = {}
-    counters: dict[str, int] = {}
-    context = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if array := re.match(r"^\[\[\s*([\w.]+)\s*\]\]", line):
-            parts = array.group(1).split(".")
-            parent = ".".join(f"{p}[{counters.get(p, 1) - 1}]" for p in parts[:-1])
-            name = parts[-1]
-            # A nested array restarts its count inside each parent element.
-            key = f"{parent}.{name}" if parent else name
-            counters[key] = counters.get(key, 0) + 1
-            counters[name] = counters[key]
-            context = f"{key}[{counters[key] - 1}]"
-            lines.setdefault(key, number)
-            lines.setdefault(context, number)
-        elif table := re.match(r"^\[\s*([\w.]+)\s*\]", line):
-            context = table.group(1)
-            lines.setdefault(context, number)
-        elif key_match := re.match(r"^([\w-]+)\s*=", line):
-            lines.setdefault(
-                f"{context}.{key_match.group(1)}" if context else key_match.group(1), number
-            )
-    return lines
-
-
-def _locate(lines: dict[str, int], path: str) -> int | None:
-    """The line of ``path``, or of the nearest enclosing table that exists in the file."""
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path.rpartition(".")[0]
-    return None
-
-
 class _Checker:
     def __init__(self, text: str) -> None:
-        self.lines = _line_map(text)
+        self.lines = line_map(text)
         self.problems: list[Problem] = []
 
     def fail(self, path: str, message: LazyString) -> None:
-        self.problems.append(Problem(_locate(self.lines, path), path, message))
+        self.problems.append(Problem(locate(self.lines, path), path, message))
 
     def text_field(self, table: dict[str, Any], key: str, path: str) -> str:
         value = table.get(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,11 +65,19 @@ def parse_boxes(raw: Any) -> dict[str, int | None]:
 
 
 class ChasilService:
-    def __init__(self, db: Database, audit: AuditLog, clock: Clock, profile: Profile) -> None:
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditLog,
+        clock: Clock,
+        profile: Profile,
+        opening_counts: Callable[[str], int | None] | None = None,
+    ) -> None:
         self.db = db
         self.audit = audit
         self.clock = clock
         self.profile = profile
+        self.opening_counts = opening_counts
 
     def sheet(self, ballot_type: str, boxes: dict[str, int | None]) -> Sheet:
         ballot = ballot_of(self.profile, ballot_type)
@@ -81,7 +90,7 @@ class ChasilService:
 
     def received_at_opening(self, ballot_type: str) -> int | None:
         """Ballots counted at opening (the checklist records them); None until it does."""
-        return None
+        return self.opening_counts(ballot_type) if self.opening_counts else None
 
     def check(self, ballot_type: str, boxes: dict[str, int | None]) -> list[Finding]:
         sheet = self.sheet(ballot_type, boxes)

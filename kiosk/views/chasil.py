@@ -23,7 +23,8 @@ def service() -> ChasilService:
     kiosk = current_kiosk()
     if kiosk.profile is None:
         abort(404)
-    return ChasilService(kiosk.db, kiosk.audit, kiosk.clock, kiosk.profile)
+    counts = kiosk.checklist.received_at_opening if kiosk.checklist else None
+    return ChasilService(kiosk.db, kiosk.audit, kiosk.clock, kiosk.profile, counts)
 
 
 def _ballot_or_404(svc: ChasilService, ballot_type: str) -> Any:

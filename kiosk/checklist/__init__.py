@@ -1,0 +1,1 @@
+"""The TPS day as a touch-screen checklist: data files, progress, reminders, incidents."""
