@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from drivers.gpio import Led, LedState
 from kiosk.audit import AuditLog
+from kiosk.checklist.bell import ReminderBell
 from kiosk.checklist.model import load as load_checklist
 from kiosk.checklist.service import ChecklistService
 from kiosk.clock import Clock, OffsetClock, SystemClock
@@ -87,9 +88,12 @@ def create_app(
     )
     kiosk = Kiosk(settings, db, devices, kiosk_clock, audit, auth, profile)
     if profile is not None:
-        kiosk.checklist = ChecklistService(
+        kiosk.checklist = checklist_service = ChecklistService(
             db, audit, kiosk_clock, load_checklist(profile.election), profile
         )
+        if devices.panel is not None:
+            kiosk.bell = ReminderBell(checklist_service, devices.panel)
+            kiosk.bell.start()
     if devices.card_reader is not None:
         kiosk.card_watch = CardWatch(devices.card_reader, auth.card_removed)
         kiosk.card_watch.start()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from kiosk.audit import AuditLog
+from kiosk.checklist.bell import ReminderBell
 from kiosk.checklist.service import ChecklistService
 from kiosk.clock import OffsetClock
 from kiosk.db import Database
@@ -32,6 +33,7 @@ class Kiosk:
     profile: Profile | None
     card_watch: CardWatch | None = None
     checklist: ChecklistService | None = None
+    bell: ReminderBell | None = None
 
     @property
     def training(self) -> bool:
@@ -44,6 +46,8 @@ class Kiosk:
     def close(self) -> None:
         if self.card_watch is not None:
             self.card_watch.stop()
+        if self.bell is not None:
+            self.bell.stop()
         self.devices.close()
 
 

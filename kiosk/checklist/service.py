@@ -188,6 +188,11 @@ class ChecklistService:
             raise StepRefused("already_done")
         if state.status == "locked":
             raise StepRefused("phase_locked")
+        if step.kind == "signoff":
+            records = self.records()
+            missing = [s.title for s in phase.steps if s.id != step.id and s.id not in records]
+            if missing:
+                raise StepRefused("steps_missing", steps="; ".join(missing))
         if state.status == "waiting":
             assert step.not_before is not None
             raise StepRefused("too_early", time=step.not_before.strftime("%H:%M"))
@@ -199,6 +204,7 @@ class ChecklistService:
             if late_min >= 1 and not reason.strip():
                 raise StepRefused("reason_needed", minutes=late_min)
         stored = self._validate(step, value, reason, by)
+        now = self.clock.now()  # again: a clock step has just corrected it
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO checklist_record (phase, step, value, reason, officer_id, wall, mono,"

@@ -162,7 +162,13 @@ class AuthService:
                 conn.execute(
                     "INSERT INTO login_session (id, officer_id, card_uid, started,"
                     " last_seen) VALUES (?, ?, ?, ?, ?)",
-                    (session_id, officer_id, card_uid, now, now),
+                    (
+                        session_id,
+                        officer_id,
+                        card_uid,
+                        self.clock.monotonic(),
+                        self.clock.monotonic(),
+                    ),
                 )
             else:
                 failed = row["failed_attempts"] + 1
@@ -197,7 +203,12 @@ class AuthService:
         if not rows:
             return None
         s = rows[0]
-        now = self._epoch()
+        # Monotonic seconds: the Ketua correcting the wall clock must not log everyone out. A
+        # session from before a reboot (monotonic time restarted) is over.
+        now = self.clock.monotonic()
+        if now < s["last_seen"]:
+            self.end(session_id, "restart")
+            return None
         if now - s["last_seen"] > self.policy.idle_s:
             self.end(session_id, "idle")
             return None

@@ -37,6 +37,7 @@ def refused_message(exc: StepRefused) -> str:
         "too_early": lambda: _("Not yet: this step opens at %(time)s.", time=p["time"]),
         "phase_locked": lambda: _("The Ketua KPPS must sign off the previous phase first."),
         "already_done": lambda: _("This step is already recorded."),
+        "steps_missing": lambda: _("Finish these steps first: %(steps)s", steps=p["steps"]),
         "reason_needed": lambda: _(
             "This is %(n)d minutes late: write the reason, then record it again.", n=p["minutes"]
         ),

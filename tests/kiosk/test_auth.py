@@ -204,6 +204,10 @@ ROUTES = [
     ("POST", "/chasil/PPWP/finish", Permission.CHASIL_ENTER),
     ("POST", "/chasil/PPWP/scan", Permission.CHASIL_ENTER),
     ("POST", "/documents/1/recipients", Permission.CHASIL_ENTER),
+    ("GET", "/checklist/", Permission.CHECKLIST_TICK),
+    ("POST", "/checklist/tps_didirikan", Permission.CHECKLIST_TICK),
+    ("POST", "/checklist/report/opening", Permission.CHECKLIST_TICK),
+    ("POST", "/incidents/", Permission.RECORD_INCIDENT),
 ]
 
 
@@ -246,7 +250,7 @@ def test_protected_routes_need_a_login(app_at, method, path, permission):
 def _shape(path: str) -> str:
     """Route shape: "/documents/<int:doc_id>/print" and "/documents/1/print" match."""
     path = re.sub(r"<[^>]+>", "X", path)
-    return re.sub(r"/(\d+|kpps\d|PPWP)(?=/|$)", "/X", path)
+    return re.sub(r"/(\d+|kpps\d|PPWP|tps_didirikan|opening)(?=/|$)", "/X", path)
 
 
 def test_every_post_route_is_in_the_table_or_public(app_at):
