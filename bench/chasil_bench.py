@@ -49,7 +49,7 @@ def timed(fn: Callable[[], object], repeat: int = REPEAT) -> float:
 
 
 def main() -> None:
-    page = next(iter(FakeScanner().scan(ScanRequest(dpi=300))))  # 2480 x 3508 grey
+    page = next(iter(FakeScanner().scan(ScanRequest(dpi=300))))  # 2480 x 3507 grey
     work = Path(tempfile.mkdtemp(prefix="tps-bench-"))
     db = Database(work / "k.sqlite3")
     db.migrate()
@@ -74,7 +74,7 @@ def main() -> None:
 
     t_bare, t_keep = timed(bare), timed(kiosk_keep)
     print(
-        f"page 2480x3508 @300dpi: bare encode+sha256+fsync {t_bare * 1000:.1f} ms, "
+        f"page 2480x3507 @300dpi: bare encode+sha256+fsync {t_bare * 1000:.1f} ms, "
         f"kiosk durable page {t_keep * 1000:.1f} ms, ratio {t_keep / t_bare:.2f} (goal <= 1.2)"
     )
 

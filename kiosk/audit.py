@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -54,6 +54,21 @@ class Event(enum.Enum):
     DEVICE_LOST = "device_lost"
     DEVICE_BACK = "device_back"
     AUDIT_EXPORTED = "audit_exported"
+
+
+class _Officer(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def role(self) -> enum.Enum: ...
+
+
+class Actor(Protocol):
+    """Who did it: a login session (kiosk.services.auth.ActiveSession)."""
+
+    @property
+    def officer(self) -> _Officer: ...
 
 
 FIELDS = ("seq", "wall", "mono", "officer", "role", "kind", "details", "prev_hash")
@@ -102,6 +117,12 @@ class AuditLog:
                 {**row, "hash": _row_hash(row)},
             )
         return int(row["seq"])
+
+    def record_for(self, kind: Event, actor: Actor | None, **details: Any) -> int:
+        """Append one event done by a logged-in officer (None: by the kiosk itself)."""
+        if actor is None:
+            return self.record(kind, **details)
+        return self.record(kind, officer=actor.officer.id, role=actor.officer.role.value, **details)
 
     def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM audit_log ORDER BY seq DESC" + (

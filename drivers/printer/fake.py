@@ -1,12 +1,14 @@
 """Fake printers for demo and training: they keep what would have come out.
 
 The fake receipt printer produces the same ESC/POS bytes as the real one (python-escpos's Dummy
-with the same profile) and a PNG of the paper; the fake A4 printer keeps the PDF. Trainers put
-them into a fault state with ``set_state``.
+with the same profile) and a PNG of the paper; the fake A4 printer keeps the PDF. Both number
+their output files in ``output_dir`` and list them in ``jobs``. Trainers put them into a fault
+state with ``set_state``.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -21,6 +23,15 @@ from PIL import Image
 from drivers.errors import PaperOut, PrinterCoverOpen, PrinterError, PrinterOffline
 from drivers.printer import PrinterState, PrinterStatus
 
+# Importing the adapter does not import python-escpos; only calling it does.
+from drivers.printer.escpos_adapter import (
+    DOTS_BY_PAPER_MM,
+    encode_image,
+    escpos_available,
+    printed_dots,
+    width_px,
+)
+
 log = logging.getLogger(__name__)
 
 _FAULTS: dict[PrinterState, type[PrinterError]] = {
@@ -33,14 +44,27 @@ _FAULTS: dict[PrinterState, type[PrinterError]] = {
 @dataclass(frozen=True)
 class FakeJob:
     number: int
-    path: Path  # the PNG (receipt) or PDF (A4) of what came out
-    data: bytes  # the ESC/POS bytes (receipt; empty if python-escpos is missing) or the PDF
+    path: Path  # the PNG (receipt, one copy) or PDF (A4) of what came out
+    data: bytes  # the ESC/POS bytes (receipt; empty without python-escpos) or the PDF
     copies: int = 1
+    title: str = ""  # the A4 job title; "" for receipts
+
+
+@functools.cache
+def _have_escpos() -> bool:
+    """Whether the ESC/POS bytes can be made; says so in the log once per process if not."""
+    if escpos_available():
+        return True
+    log.warning("python-escpos is not installed: the fake receipt printer keeps only PNGs")
+    return False
 
 
 def _replace_into(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temp file and rename, so a power cut leaves no half-written printout."""
     tmp = path.with_name(f".{path.name}.tmp")
     write(tmp)
+    with tmp.open("rb") as f:
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -55,8 +79,10 @@ class _FakeBase:
         self._numbers = itertools.count(1)
 
     def set_state(self, state: PrinterState) -> None:
-        """Trainer verb: paper out, cover open or offline until set back to READY."""
-        self._state = state
+        """Trainer verb: paper out, cover open or offline (the matching error on every print)
+        until set back to READY. PAPER_LOW, BUSY and UNKNOWN only show in ``status()``."""
+        with self._lock:
+            self._state = state
 
     def status(self) -> PrinterStatus:
         return PrinterStatus(self._state, "simulasi")
@@ -64,7 +90,7 @@ class _FakeBase:
     def _check(self) -> None:
         fault = _FAULTS.get(self._state)
         if fault is not None:
-            raise fault(f"simulated {self._state.value}")
+            raise fault(f"simulasi: {self._state.value}")
 
     def _next_path(self, suffix: str) -> tuple[int, Path]:
         self.output_dir.mkdir(parents=True, exist_ok=True)
@@ -76,6 +102,8 @@ class _FakeBase:
 
 
 class FakeReceiptPrinter(_FakeBase):
+    """Keeps ``struk-NNNN.png`` (one copy of the paper, 1 bit) and the ESC/POS bytes per job."""
+
     prefix = "struk"
 
     def __init__(self, output_dir: Path, profile: str = "TM-T20II", paper_mm: int = 80) -> None:
@@ -86,39 +114,42 @@ class FakeReceiptPrinter(_FakeBase):
 
     @property
     def width_px(self) -> int:
+        """Printable width in dots, as the real printer with this profile and paper."""
         if self._width is None:
-            try:
-                from drivers.printer.escpos_adapter import width_px
-
+            if _have_escpos():
                 self._width = width_px(self.profile, self.paper_mm)
-            except PrinterOffline:  # python-escpos missing: go by the paper width
-                self._width = {58: 384, 80: 576}.get(self.paper_mm, 576)
+            else:
+                self._width = DOTS_BY_PAPER_MM.get(self.paper_mm, DOTS_BY_PAPER_MM[80])
         return self._width
 
     def print_image(self, image: Image.Image, copies: int = 1) -> None:
         if image.width > self.width_px:
             raise ValueError(f"image is {image.width} dots wide, the paper takes {self.width_px}")
+        if copies < 1:
+            raise ValueError(f"copies = {copies}: print at least one")
         with self._lock:
             self._check()
-            try:
-                from drivers.printer.escpos_adapter import encode_image
-
-                data = encode_image(image, self.profile, copies)
-            except PrinterOffline:
-                log.info("python-escpos missing: keeping only the PNG of the receipt")
-                data = b""
+            data = b""
+            if _have_escpos():
+                data = encode_image(image, self.profile, self.paper_mm, copies)
+            paper = printed_dots(image)
             number, path = self._next_path(".png")
-            _replace_into(path, lambda tmp: image.convert("1").save(tmp, format="PNG"))
+            _replace_into(path, lambda tmp: paper.save(tmp, format="PNG"))
             self.jobs.append(FakeJob(number, path, data, copies))
 
 
 class FakeDocumentPrinter(_FakeBase):
+    """Keeps ``a4-NNNN.pdf`` per job; the number is the job id."""
+
     prefix = "a4"
 
     def print_pdf(self, pdf: Path, title: str, copies: int = 1) -> int:
+        if copies < 1:
+            raise ValueError(f"copies = {copies}: print at least one")
         with self._lock:
             self._check()
+            data = pdf.read_bytes()  # FileNotFoundError for a missing file, as CupsPrinter
             number, path = self._next_path(".pdf")
             _replace_into(path, lambda tmp: shutil.copyfile(pdf, tmp))
-            self.jobs.append(FakeJob(number, path, pdf.read_bytes(), copies))
+            self.jobs.append(FakeJob(number, path, data, copies, title))
             return number

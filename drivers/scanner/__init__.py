@@ -27,7 +27,8 @@ class ColorMode(enum.Enum):
 @dataclass(frozen=True)
 class ScanRequest:
     """One scan: resolution in dots per inch, page size in millimetres (A4 by default), and how
-    long a scan may go without finishing before the scanner counts as lost (seconds)."""
+    long one page may take before the scanner counts as lost (seconds, per page: a full feeder
+    of sheets is not one deadline)."""
 
     dpi: int = 300
     mode: ColorMode = ColorMode.GRAY

@@ -14,21 +14,31 @@ from drivers.scanner.sample_pages import SAMPLE_SHEETS, render_sheet
 
 
 class FakeScanner:
-    """Flatbed: one sample sheet per scan, cycling. ADF: ``adf_pages`` sheets per batch."""
+    """Flatbed: one sample sheet per scan, cycling through PPWP, DPR, DPD. ADF: ``adf_pages``
+    sheets per batch; the feeder is full again for the next batch, so a demo never runs dry.
+
+    ``page_time_s`` is how long each page takes to "scan" (seconds): 0 in tests and demos, a
+    second or two in training, so the cancel button and the busy message can be shown.
+    Pages are rendered one at a time as the caller takes them, like a real feeder delivers them.
+    """
 
     name = "Pemindai simulasi (C.Hasil contoh)"
 
-    def __init__(self, adf_pages: int = 2) -> None:
+    def __init__(self, adf_pages: int = 2, page_time_s: float = 0.0) -> None:
         self.adf_pages = adf_pages
+        self.page_time_s = page_time_s
         self._next_sheet = itertools.count()
-        self._fail_next: ScannerError | None = None
+        self._fault: tuple[ScannerError, int] | None = None
+        self._fault_lock = threading.Lock()  # the trainer's request thread sets, a scan takes
         self._cancelled = threading.Event()
         self._busy = threading.Lock()
 
     # Trainer verbs -----------------------------------------------------------------------------
-    def fail_next(self, error: ScannerError) -> None:
-        """Make the next scan raise ``error`` (jam, cover open, empty feeder, lost device)."""
-        self._fail_next = error
+    def fail_next(self, error: ScannerError, after_pages: int = 0) -> None:
+        """Make the next scan raise ``error`` (jam, cover open, empty feeder, lost device) after
+        delivering ``after_pages`` pages (fewer if the scan has fewer)."""
+        with self._fault_lock:
+            self._fault = (error, after_pages)
 
     def load_adf(self, pages: int) -> None:
         """Put ``pages`` sheets in the simulated feeder (0 = empty)."""
@@ -42,29 +52,32 @@ class FakeScanner:
         self._cancelled.set()
 
     def scan(self, request: ScanRequest) -> Iterator[Image.Image]:
+        """Yield the pages; the scanner counts as busy from the first page until the last."""
         if not self._busy.acquire(blocking=False):
             raise ScannerBusy("a scan is already running")
         try:
             self._cancelled.clear()
-            if self._fail_next is not None:
-                error, self._fail_next = self._fail_next, None
-                raise error
+            with self._fault_lock:
+                fault, self._fault = self._fault, None
             count = 1 if request.source is Source.FLATBED else self.adf_pages
-            if count == 0:
+            if count == 0 and fault is None:
                 raise AdfEmpty("the simulated feeder is empty")
-            pages = []
-            for _ in range(count):
-                if self._cancelled.is_set():
-                    raise ScanCancelled("cancelled")
+            for i in range(count):
+                if fault is not None and i == fault[1]:
+                    raise fault[0]
+                # Waiting on the event lets cancel() end a slow page at once.
+                if self._cancelled.wait(self.page_time_s):
+                    raise ScanCancelled("cancelled by the operator")
                 n = next(self._next_sheet)
-                page = render_sheet(
+                yield render_sheet(
                     SAMPLE_SHEETS[n % len(SAMPLE_SHEETS)],
                     request.dpi,
                     request.width_mm,
                     request.height_mm,
                     seed=n,
+                    color=request.mode is ColorMode.COLOR,
                 )
-                pages.append(page.convert("RGB") if request.mode is ColorMode.COLOR else page)
+            if fault is not None:  # asked to fail after more pages than there were
+                raise fault[0]
         finally:
             self._busy.release()
-        return iter(pages)

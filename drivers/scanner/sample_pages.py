@@ -1,13 +1,19 @@
-"""Sample C.Hasil sheets for the fake scanner: an A4 tally form with boxes and numbers written by
-a (simulated) hand, drawn with Pillow.
+"""Sample C.Hasil sheets for the fake scanner: an A4 tally form whose boxes are filled in by a
+(simulated) hand, drawn with Pillow.
 
-Digits are pen strokes on a unit grid, jittered per stroke from a seeded random generator, so each
-sheet looks handwritten yet is the same every run. The numbers of each sample sheet are
-arithmetically consistent, like a correctly filled C.Hasil.
+Digits are pen strokes on a unit grid, jittered and rounded per stroke from a seeded random
+generator, so each page looks handwritten yet is the same every run for the same seed. The numbers
+of each sheet are those of a correctly filled C.Hasil for the demo TPS profile
+(kiosk/demo/sample_profile.toml): every blocking check and every warning passes.
+
+Box names follow the kiosk's checks: ``A.L`` .. ``D.J`` (voters), ``SS1`` .. ``SS4`` (ballots),
+``V.<i>`` or ``P.<i>`` / ``P.<i>.<j>`` (votes), ``S`` valid, ``T`` invalid, ``U`` total.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,31 +21,22 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 MM_PER_INCH = 25.4
+TPS_CODE = "6474010001005"
+RESERVE_PERCENT = 2.0  # extra ballots per DPT voter, as in Pemilu 2024
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
-# Each digit: strokes of (x, y) points on a 0..1 grid (y down).
-_STROKES: dict[str, list[list[tuple[float, float]]]] = {
-    "0": [
-        [
-            (0.5, 0),
-            (0.15, 0.2),
-            (0.1, 0.6),
-            (0.35, 1),
-            (0.75, 0.9),
-            (0.9, 0.4),
-            (0.7, 0.05),
-            (0.5, 0),
-        ]
-    ],
-    "1": [[(0.25, 0.25), (0.55, 0), (0.55, 1)]],
-    "2": [[(0.15, 0.25), (0.4, 0), (0.8, 0.1), (0.8, 0.4), (0.1, 1), (0.9, 1)]],
-    "3": [[(0.15, 0.1), (0.7, 0), (0.8, 0.25), (0.4, 0.5), (0.85, 0.7), (0.7, 1), (0.1, 0.9)]],
-    "4": [[(0.65, 1), (0.65, 0), (0.1, 0.7), (0.9, 0.7)]],
-    "5": [[(0.85, 0), (0.2, 0), (0.15, 0.45), (0.7, 0.45), (0.85, 0.75), (0.6, 1), (0.1, 0.9)]],
-    "6": [[(0.8, 0.05), (0.3, 0.2), (0.1, 0.7), (0.4, 1), (0.8, 0.8), (0.7, 0.5), (0.2, 0.6)]],
-    "7": [[(0.1, 0), (0.9, 0), (0.4, 1)], [(0.3, 0.5), (0.8, 0.5)]],
-    "8": [
-        [
+# Each digit: strokes of (x, y) points on a 0..1 grid (y down), as a hand would draw them.
+_STROKES: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
+    "0": (((0.55, 0), (0.2, 0.15), (0.1, 0.6), (0.35, 1), (0.75, 0.9), (0.9, 0.4), (0.6, 0)),),
+    "1": (((0.25, 0.25), (0.55, 0), (0.55, 1)),),
+    "2": (((0.15, 0.25), (0.4, 0), (0.8, 0.1), (0.8, 0.4), (0.1, 1), (0.9, 1)),),
+    "3": (((0.15, 0.1), (0.7, 0), (0.8, 0.25), (0.4, 0.5), (0.85, 0.7), (0.7, 1), (0.1, 0.9)),),
+    "4": (((0.65, 1), (0.65, 0), (0.1, 0.7), (0.9, 0.7)),),
+    "5": (((0.85, 0), (0.2, 0), (0.15, 0.45), (0.7, 0.45), (0.85, 0.75), (0.6, 1), (0.1, 0.9)),),
+    "6": (((0.8, 0.05), (0.3, 0.2), (0.1, 0.7), (0.4, 1), (0.8, 0.8), (0.7, 0.5), (0.2, 0.6)),),
+    "7": (((0.1, 0), (0.9, 0), (0.4, 1)), ((0.3, 0.5), (0.8, 0.5))),
+    "8": (
+        (
             (0.5, 0.5),
             (0.15, 0.25),
             (0.5, 0),
@@ -49,73 +46,223 @@ _STROKES: dict[str, list[list[tuple[float, float]]]] = {
             (0.5, 1),
             (0.9, 0.75),
             (0.5, 0.5),
-        ]
-    ],
-    "9": [[(0.85, 0.4), (0.5, 0.5), (0.15, 0.3), (0.45, 0), (0.85, 0.2), (0.8, 1)]],
+        ),
+    ),
+    "9": (((0.85, 0.4), (0.5, 0.5), (0.15, 0.3), (0.45, 0), (0.85, 0.2), (0.8, 1)),),
 }
+
+Point = tuple[float, float]
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in millimetres from the top left
 
 
 @dataclass(frozen=True)
 class SampleSheet:
     """The numbers on one sample C.Hasil sheet (one ballot type)."""
 
-    title: str
-    tps_code: str
-    voters: dict[str, tuple[int, int]]  # row -> (L, P); J is their sum
+    ballot: str  # "PPWP", "DPR", "DPD"
+    election: str  # printed under the title
+    voters: dict[str, tuple[int, int]]  # A, B1..B4, D -> (L, P); J is their sum
     ballots: dict[str, int]  # SS1..SS4
-    votes: list[tuple[str, int]]  # candidate/party -> votes
+    votes: tuple[tuple[str, str, int], ...]  # (box, printed label, votes), in form order
     invalid: int
+    parties: tuple[int, ...] = ()  # party ballots: candidate count of each party
+    tps_code: str = TPS_CODE
+
+    @property
+    def title(self) -> str:
+        return f"MODEL C.HASIL-{self.ballot}"
 
     @property
     def valid(self) -> int:
-        return sum(v for _, v in self.votes)
+        return sum(v for _, _, v in self.votes)
+
+    def boxes(self) -> dict[str, int]:
+        """Every box of the sheet by the kiosk's box name, as written on the page."""
+        out = {f"{row}.{c}": n for row, (lk, pk) in self.voters.items() for c, n in _lpj(lk, pk)}
+        out.update(self.ballots)
+        out.update({box: n for box, _, n in self.votes})
+        out.update(S=self.valid, T=self.invalid, U=self.valid + self.invalid)
+        return out
+
+
+def _lpj(lk: int, pk: int) -> tuple[tuple[str, int], ...]:
+    return (("L", lk), ("P", pk), ("J", lk + pk))
 
 
 def _sheet(
-    title: str,
-    dpt: tuple[int, int],
-    voted: tuple[tuple[int, int], ...],
-    votes: list[tuple[str, int]],
-    reserve: int,
+    ballot: str,
+    election: str,
+    voted: tuple[tuple[int, int], tuple[int, int], tuple[int, int]],
+    damaged: int,
+    votes: tuple[tuple[str, str, int], ...],
+    parties: tuple[int, ...] = (),
 ) -> SampleSheet:
+    """A consistent sheet: B4, SS1, SS2, SS4 and the invalid votes follow from the rest."""
+    dpt = (140, 139)  # the demo profile's DPT (L, P)
     b1, b2, b3 = voted
     b4 = (b1[0] + b2[0] + b3[0], b1[1] + b2[1] + b3[1])
     used = sum(b4)
-    received = sum(dpt) + reserve
-    damaged = 2
-    invalid = used - sum(v for _, v in votes)
+    received = sum(dpt) + math.ceil(sum(dpt) * RESERVE_PERCENT / 100)
+    invalid = used - sum(v for _, _, v in votes)
+    assert invalid >= 0 and received - used - damaged >= 0, f"sample {ballot} does not add up"
     return SampleSheet(
-        title=title,
-        tps_code="6474010001005",
-        voters={"A": dpt, "B1": b1, "B2": b2, "B3": b3, "B4": b4},
+        ballot=ballot,
+        election=election,
+        voters={"A": dpt, "B1": b1, "B2": b2, "B3": b3, "B4": b4, "D": (2, 1)},
         ballots={"SS1": received, "SS2": used, "SS3": damaged, "SS4": received - used - damaged},
         votes=votes,
         invalid=invalid,
+        parties=parties,
     )
 
 
+# In the profile's order, widest first: A, B1 and B3 agree across sheets; B2 and the total never
+# grow on a narrower ballot (a DPTb voter may get fewer ballot types, never more).
 SAMPLE_SHEETS: tuple[SampleSheet, ...] = (
     _sheet(
-        "MODEL C.HASIL-PPWP",
-        (140, 139),
+        "PPWP",
+        "PEMILIHAN UMUM PRESIDEN DAN WAKIL PRESIDEN TAHUN 2024",
         ((101, 108), (3, 2), (1, 0)),
-        [("Paslon 01", 62), ("Paslon 02", 118), ("Paslon 03", 31)],
-        reserve=6,
+        2,
+        (("V.0", "Paslon 01", 62), ("V.1", "Paslon 02", 118), ("V.2", "Paslon 03", 31)),
     ),
     _sheet(
-        "MODEL C.HASIL-DPD",
-        (140, 139),
+        "DPR",
+        "PEMILIHAN UMUM ANGGOTA DPR TAHUN 2024",
+        ((101, 108), (2, 2), (1, 0)),
+        1,
+        (
+            ("P.0", "Partai Contoh A", 12),
+            ("P.0.0", "   1. Calon A1", 40),
+            ("P.0.1", "   2. Calon A2", 33),
+            ("P.1", "Partai Contoh B", 9),
+            ("P.1.0", "   1. Calon B1", 51),
+            ("P.1.1", "   2. Calon B2", 27),
+            ("P.1.2", "   3. Calon B3", 30),
+        ),
+        parties=(2, 3),
+    ),
+    _sheet(
+        "DPD",
+        "PEMILIHAN UMUM ANGGOTA DPD TAHUN 2024",
         ((101, 108), (2, 1), (1, 0)),
-        [("Calon 1", 40), ("Calon 2", 77), ("Calon 3", 58), ("Calon 4", 22)],
-        reserve=6,
+        2,
+        (
+            ("V.0", "Calon 1", 40),
+            ("V.1", "Calon 2", 77),
+            ("V.2", "Calon 3", 58),
+            ("V.3", "Calon 4", 22),
+        ),
     ),
 )
 
 
+# Layout (millimetres) -----------------------------------------------------------------------
+_LEFT = 16.0
+_COLUMNS = (112.0, 140.0, 168.0)  # left edges of the L, P and J boxes; a single box sits under J
+_BOX_W, _BOX_H, _ROW_H = 25.0, 6.5, 8.0
+
+_VOTER_LABELS = {
+    "A": "A. Pemilih dalam DPT",
+    "B1": "B1. Pengguna hak pilih DPT",
+    "B2": "B2. Pengguna hak pilih DPTb",
+    "B3": "B3. Pengguna hak pilih DPK",
+    "B4": "B4. Jumlah (B1 + B2 + B3)",
+}
+_BALLOT_LABELS = {
+    "SS1": "1. Diterima, termasuk cadangan 2%",
+    "SS2": "2. Digunakan",
+    "SS3": "3. Dikembalikan: rusak/keliru coblos",
+    "SS4": "4. Tidak digunakan/sisa",
+}
+
+
+@dataclass(frozen=True)
+class _Text:
+    x: float
+    y: float
+    text: str
+    big: bool = False
+
+
+@dataclass(frozen=True)
+class _Box:
+    name: str
+    rect: Rect
+    value: int
+
+
+def _layout(sheet: SampleSheet) -> tuple[list[_Text], list[_Box]]:
+    texts = [
+        _Text(_LEFT, 14, sheet.title, big=True),
+        _Text(_LEFT, 22, "SERTIFIKAT HASIL PENGHITUNGAN PEROLEHAN SUARA DI TPS"),
+        _Text(_LEFT, 27, sheet.election),
+        _Text(_LEFT, 32, f"TPS {sheet.tps_code[10:]}   KODE TPS {sheet.tps_code}"),
+    ]
+    boxes: list[_Box] = []
+    y = 39.5
+
+    def section(title: str, lpj: bool = False) -> None:
+        nonlocal y
+        y += 2.5
+        texts.append(_Text(_LEFT, y, title))
+        if lpj:
+            texts.extend(
+                _Text(x + _BOX_W / 2 - 1.5, y, h) for x, h in zip(_COLUMNS, "LPJ", strict=True)
+            )
+        y += 6.5
+
+    def row(label: str, names: list[str], values: list[int]) -> None:
+        nonlocal y
+        texts.append(_Text(_LEFT + 3, y + 1.5, label))
+        for x, name, value in zip(_COLUMNS[-len(values) :], names, values, strict=True):
+            boxes.append(_Box(name, (x, y, x + _BOX_W, y + _BOX_H), value))
+        y += _ROW_H
+
+    numbers = sheet.boxes()
+    section("I. DATA PEMILIH DAN PENGGUNA HAK PILIH", lpj=True)
+    for key, label in _VOTER_LABELS.items():
+        names = [f"{key}.{c}" for c in "LPJ"]
+        row(label, names, [numbers[n] for n in names])
+    section("II. DATA PENGGUNAAN SURAT SUARA")
+    for key, label in _BALLOT_LABELS.items():
+        row(label, [key], [numbers[key]])
+    section("III. PENGGUNA HAK PILIH DISABILITAS", lpj=True)
+    row(
+        "D. Jumlah pemilih disabilitas",
+        [f"D.{c}" for c in "LPJ"],
+        [numbers[f"D.{c}"] for c in "LPJ"],
+    )
+    section("IV. PEROLEHAN SUARA")
+    for box, label, value in sheet.votes:
+        row(label, [box], [value])
+    section("V. JUMLAH SUARA SAH DAN TIDAK SAH")
+    row("A. Suara sah", ["S"], [numbers["S"]])
+    row("B. Suara tidak sah", ["T"], [numbers["T"]])
+    row("C. Jumlah suara sah dan tidak sah", ["U"], [numbers["U"]])
+    texts += [_Text(30, y + 4, "KETUA KPPS"), _Text(130, y + 4, "SAKSI")]
+    return texts, boxes
+
+
+def number_boxes(sheet: SampleSheet) -> dict[str, Rect]:
+    """Where each number is written: box name -> rectangle in millimetres from the top left."""
+    return {b.name: b.rect for b in _layout(sheet)[1]}
+
+
+# Drawing ------------------------------------------------------------------------------------
 def _font(size_px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     if _DEJAVU.exists():
         return ImageFont.truetype(str(_DEJAVU), size_px)
     return ImageFont.load_default(size=size_px)
+
+
+def _rounded(points: list[Point]) -> list[Point]:
+    """Cut each corner once (Chaikin), so a stroke bends like a pen line, not a ruler line."""
+    out = [points[0]]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        out += [(0.75 * x0 + 0.25 * x1, 0.75 * y0 + 0.25 * y1)]
+        out += [(0.25 * x0 + 0.75 * x1, 0.25 * y0 + 0.75 * y1)]
+    return [*out, points[-1]]
 
 
 def _write_number(
@@ -124,83 +271,84 @@ def _write_number(
     box: tuple[int, int, int, int],
     rng: random.Random,
     pen_px: int,
+    ink: int | tuple[int, int, int],
 ) -> None:
     """Write ``text`` in ``box`` (pixels) as jittered pen strokes, a little off-centre."""
     x0, y0, x1, y1 = box
-    height = (y1 - y0) * 0.62
-    width = height * 0.62
-    gap = width * 0.25
+    height = (y1 - y0) * rng.uniform(0.66, 0.76)
+    width = height * 0.55
+    gap = width * 0.3
     x = x0 + (x1 - x0 - len(text) * (width + gap)) / 2 + rng.uniform(-gap, gap)
     y = y0 + (y1 - y0 - height) / 2 + rng.uniform(-height * 0.08, height * 0.08)
     slant = rng.uniform(0.05, 0.2)
+    wobble = pen_px * 0.8
     for ch in text:
+        size = rng.uniform(0.92, 1.06)
         for stroke in _STROKES[ch]:
             points = [
                 (
-                    x + (px + slant * (1 - py)) * width + rng.uniform(-1, 1) * pen_px * 0.6,
-                    y + py * height + rng.uniform(-1, 1) * pen_px * 0.6,
+                    x + (px + slant * (1 - py)) * width * size + rng.uniform(-wobble, wobble),
+                    y + py * height * size + rng.uniform(-wobble, wobble),
                 )
                 for px, py in stroke
             ]
-            draw.line(points, fill=20, width=pen_px, joint="curve")
-        x += width + gap
+            draw.line(_rounded(points), fill=ink, width=pen_px, joint="curve")
+        x += width + gap + rng.uniform(-gap, gap) * 0.3
+
+
+def _signature(
+    draw: ImageDraw.ImageDraw,
+    x: float,
+    y: float,
+    px: float,
+    rng: random.Random,
+    pen_px: int,
+    ink: int | tuple[int, int, int],
+) -> None:
+    """A scribbled signature about 40 x 10 mm with its top left at (x, y) mm."""
+    points = [((x + i * 2.5) * px, (y + 5 + rng.uniform(-5, 5)) * px) for i in range(16)]
+    draw.line(_rounded(_rounded(points)), fill=ink, width=pen_px, joint="curve")
 
 
 def render_sheet(
-    sheet: SampleSheet, dpi: int, width_mm: float = 210.0, height_mm: float = 297.0, seed: int = 0
+    sheet: SampleSheet,
+    dpi: int,
+    width_mm: float = 210.0,
+    height_mm: float = 297.0,
+    seed: int = 0,
+    color: bool = False,
 ) -> Image.Image:
-    """The sheet as a grey ('L') page at ``dpi`` dots per inch, ``width_mm`` x ``height_mm``."""
+    """The sheet as a scanner would return it: ``width_mm`` x ``height_mm`` at ``dpi`` dots per
+    inch, grey ('L') or colour ('RGB', the numbers in blue ballpoint).
+
+    The pixel size is cut down to whole pixels, as SANE backends do (A4 at 300 dpi: 2480 x 3507).
+    """
     px = dpi / MM_PER_INCH  # pixels per millimetre
-    size = (round(width_mm * px), round(height_mm * px))
-    img = Image.new("L", size, 246)  # recycled paper is never pure white
+    size = (max(1, math.floor(width_mm * px)), max(1, math.floor(height_mm * px)))
+    paper: int | tuple[int, int, int] = (247, 246, 240) if color else 246  # never pure white
+    black: int | tuple[int, int, int] = (10, 10, 10) if color else 10
+    pen_ink: int | tuple[int, int, int] = (25, 40, 125) if color else 35
+    img = Image.new("RGB" if color else "L", size, paper)
     draw = ImageDraw.Draw(img)
     rng = random.Random(seed)
     line = max(1, round(0.3 * px))
-    pen = max(1, round(0.5 * px))
-    small, big = _font(max(6, round(3.2 * px))), _font(max(8, round(5 * px)))
+    pen = max(1, round(0.45 * px))
+    small, big = _font(max(6, round(2.8 * px))), _font(max(8, round(5 * px)))
 
-    def mm(x: float, y: float) -> tuple[int, int]:
-        return round(x * px), round(y * px)
-
-    draw.text(mm(15, 12), sheet.title, font=big, fill=0)
-    draw.text(
-        mm(15, 20), f"TPS {sheet.tps_code[10:]}  —  KODE {sheet.tps_code}", font=small, fill=0
-    )
-    y = 32.0
-    row_h = 9.0
-
-    def section(title: str) -> None:
-        nonlocal y
-        draw.text(mm(15, y), title, font=small, fill=0)
-        y += 6
-
-    def row(label: str, values: list[int], col_w: float = 28.0) -> None:
-        nonlocal y
-        draw.text(mm(18, y + 2.5), label, font=small, fill=0)
-        for i, value in enumerate(values):
-            x = 95 + i * (col_w + 3)
-            box = (*mm(x, y), *mm(x + col_w, y + row_h - 1.5))
-            draw.rectangle(box, outline=0, width=line)
-            _write_number(draw, str(value), box, rng, pen)
-        y += row_h
-
-    section("I. DATA PEMILIH DAN PENGGUNA HAK PILIH   (L / P / JML)")
-    for key, (lk, pk) in sheet.voters.items():
-        row(key, [lk, pk, lk + pk])
-    y += 3
-    section("II. DATA PENGGUNAAN SURAT SUARA")
-    for key, value in sheet.ballots.items():
-        row(key, [value])
-    y += 3
-    section("IV. PEROLEHAN SUARA")
-    for name, value in sheet.votes:
-        row(name, [value])
-    y += 3
-    section("V. SUARA SAH DAN TIDAK SAH")
-    row("Suara sah", [sheet.valid])
-    row("Suara tidak sah", [sheet.invalid])
-    row("Jumlah", [sheet.valid + sheet.invalid])
+    texts, boxes = _layout(sheet)
+    for t in texts:
+        draw.text((t.x * px, t.y * px), t.text, font=big if t.big else small, fill=black)
+    draw.line([(_LEFT * px, 37 * px), ((width_mm - _LEFT) * px, 37 * px)], fill=black, width=line)
+    for b in boxes:
+        x0, y0, x1, y1 = (round(v * px) for v in b.rect)
+        rect = (x0, y0, x1, y1)
+        draw.rectangle(rect, outline=black, width=line)
+        _write_number(draw, str(b.value), rect, rng, pen, pen_ink)
+    bottom = max(b.rect[3] for b in boxes)
+    for x in (30, 130):
+        _signature(draw, x, bottom + 12, px, rng, pen, pen_ink)
     draw.rectangle(
-        (*mm(10, 8), *mm(width_mm - 10, min(y + 5, height_mm - 8))), outline=0, width=line
+        (10 * px, 8 * px, (width_mm - 10) * px, (bottom + 30) * px), outline=black, width=line
     )
+    img.info["dpi"] = (dpi, dpi)
     return img

@@ -25,7 +25,7 @@ from kiosk.db import Database
 from kiosk.devices import Devices
 from kiosk.profile import Profile
 from kiosk.services.auth import ActiveSession
-from kiosk.services.report_render import TRAINING_MARK, new_pdf, pdf_text, render_receipt
+from kiosk.services.report_render import new_pdf, pdf_text, render_receipt, watermark
 from kiosk.storage import write_durably
 
 FIXED_RECIPIENTS = ("Pengawas TPS", "PPS", "PPK (melalui PPS)", "Pengumuman publik")
@@ -82,10 +82,7 @@ def _footer_overlay(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
     for n in range(1, doc.pages + 1):
         pdf.add_page()
         if doc.training:
-            with pdf.local_context(fill_opacity=0.2, text_color=(200, 0, 0)):
-                pdf.set_font(family, "B", 90)
-                with pdf.rotation(45, x=105, y=150):
-                    pdf.text(25, 180, TRAINING_MARK)
+            watermark(pdf, family)
         pdf.set_font(family, "", 8.5)
         pdf.set_xy(10, 258)
         for line in footer_lines(profile, doc, label, n):
@@ -257,10 +254,9 @@ class CopyService:
                 (doc.id, o["copy_no"], o["copies"], o["recipient"], o["printer"]),
             )
             new_id = cur.lastrowid
-        self.audit.record(
+        self.audit.record_for(
             Event.REPRINT,
-            officer=by.officer.id,
-            role=by.officer.role.value,
+            by,
             document=doc.id,
             copy=o["copy_no"],
             recipient=o["recipient"],
@@ -278,7 +274,6 @@ class CopyService:
             self.clock.now().strftime("%d-%m-%Y %H:%M"),
             bool(job["reprint"]),
         )
-        who = {"officer": by.officer.id, "role": by.officer.role.value}
         try:
             if job["printer"] == "a4":
                 if self.devices.document_printer is None:
@@ -303,9 +298,9 @@ class CopyService:
                     "UPDATE print_job SET state = 'failed', error = ? WHERE id = ?",
                     (type(exc).__name__, job["id"]),
                 )
-            self.audit.record(
+            self.audit.record_for(
                 Event.PRINT_FAILED,
-                **who,
+                by,
                 document=doc.id,
                 copy=label.copy_no,
                 error=type(exc).__name__,
@@ -316,9 +311,9 @@ class CopyService:
                 "UPDATE print_job SET state = 'printed', error = '', printed_wall = ? WHERE id = ?",
                 (self.clock.now().isoformat(), job["id"]),
             )
-        self.audit.record(
+        self.audit.record_for(
             Event.PRINT,
-            **who,
+            by,
             document=doc.id,
             copy=label.copy_no,
             copies=label.copies,
@@ -335,10 +330,7 @@ class CopyService:
         pdf, family = new_pdf()
         pdf.add_page()
         if doc.training:
-            with pdf.local_context(fill_opacity=0.2, text_color=(200, 0, 0)):
-                pdf.set_font(family, "B", 80)
-                with pdf.rotation(45, x=105, y=150):
-                    pdf.text(35, 175, TRAINING_MARK)
+            watermark(pdf, family)
         pdf.set_font(family, "B", 14)
         pdf.multi_cell(0, 8, "Tanda terima salinan C.Hasil", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, "", 10)

@@ -126,10 +126,9 @@ class DocumentStore:
             problem = verdict.problem.value if verdict.problem else ""
             if problem:
                 rejected.append(verdict)
-                self.audit.record(
+                self.audit.record_for(
                     Event.SCAN_REJECTED,
-                    officer=by.officer.id,
-                    role=by.officer.role.value,
+                    by,
                     ballot=ballot,
                     problem=problem,
                 )
@@ -184,10 +183,9 @@ class DocumentStore:
                 ),
             )
         if not problem:
-            self.audit.record(
+            self.audit.record_for(
                 Event.SCAN,
-                officer=by.officer.id,
-                role=by.officer.role.value,
+                by,
                 ballot=ballot,
                 sha256=digest,
                 replaced=replace_page,
@@ -200,10 +198,9 @@ class DocumentStore:
             return
         with self.db.write() as conn:
             conn.execute("UPDATE scan_page SET problem = '' WHERE id = ?", (page_id,))
-        self.audit.record(
+        self.audit.record_for(
             Event.SCAN,
-            officer=by.officer.id,
-            role=by.officer.role.value,
+            by,
             ballot=rows[0]["ballot"],
             sha256=rows[0]["sha256"],
             override=rows[0]["problem"],
@@ -298,10 +295,9 @@ class DocumentStore:
                 ),
             )
             doc_id = int(cur.lastrowid or 0)
-        self.audit.record(
+        self.audit.record_for(
             Event.DOCUMENT_SIGNED,
-            officer=by.officer.id,
-            role=by.officer.role.value,
+            by,
             ballot=ballot,
             document=doc_id,
             sha256=pdf_sha,

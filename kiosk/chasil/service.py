@@ -141,10 +141,9 @@ class ChasilService:
                 ),
             )
         findings = self.check(ballot_type, boxes)
-        self.audit.record(
+        self.audit.record_for(
             Event.CHASIL_ENTERED,
-            officer=by.officer.id,
-            role=by.officer.role.value,
+            by,
             ballot=ballot_type,
             entry=entry_no,
             findings=[f.rule for f in findings],
@@ -179,10 +178,9 @@ class ChasilService:
                     self.clock.now().isoformat(),
                 ),
             )
-        self.audit.record(
+        self.audit.record_for(
             Event.CHASIL_CONFIRMED,
-            officer=by.officer.id,
-            role=by.officer.role.value,
+            by,
             ballot=ballot_type,
             warnings=[f.rule for f in findings],
             note=note.strip(),

@@ -167,10 +167,9 @@ class ChecklistService:
                 (offset, by.officer.id, wanted.isoformat()),
             )
         self.clock.offset_s = offset
-        self.audit.record(
+        self.audit.record_for(
             Event.CLOCK_SET,
-            officer=by.officer.id,
-            role=by.officer.role.value,
+            by,
             offset_s=round(offset, 1),
             wall=wanted.isoformat(),
         )
@@ -220,10 +219,9 @@ class ChecklistService:
                     self.clock.offset_s,
                 ),
             )
-        self.audit.record(
+        self.audit.record_for(
             Event.CHECKLIST_STEP,
-            officer=by.officer.id,
-            role=by.officer.role.value,
+            by,
             phase=phase.id,
             step=step.id,
             value=stored,

@@ -256,10 +256,9 @@ class AuthService:
             raise UnknownCard(f"card already belongs to {holder.id}")
         with self.db.write() as conn:
             conn.execute("UPDATE officer SET card_uid = ? WHERE id = ?", (uid, officer_id))
-        self.audit.record(
+        self.audit.record_for(
             Event.CARD_ENROLLED,
-            officer=by.officer.id,
-            role=by.officer.role.value,
+            by,
             enrolled=officer_id,
             card_uid=uid,
         )

@@ -108,15 +108,20 @@ def pdf_text(text: str, family: str) -> str:
     return text
 
 
+def watermark(pdf: FPDF, family: str) -> None:
+    """SIMULASI across the current A4 page, diagonal, light enough to read the page through."""
+    with pdf.local_context(fill_opacity=0.2, text_color=(200, 0, 0)):
+        pdf.set_font(family, "B", 80)
+        with pdf.rotation(45, x=105, y=150):
+            pdf.text(35, 175, TRAINING_MARK)
+
+
 def report_pdf(title: str, lines: Sequence[str], training: bool = False) -> bytes:
     """An A4 PDF with the title and one paragraph per line; SIMULASI across each page."""
     pdf, family = new_pdf()
     pdf.add_page()
     if training:
-        with pdf.local_context(fill_opacity=0.15, text_color=(200, 0, 0)):
-            pdf.set_font(family, "B", 72)
-            with pdf.rotation(45, x=105, y=150):
-                pdf.text(40, 170, TRAINING_MARK)
+        watermark(pdf, family)
     pdf.set_font(family, "B", 16)
     pdf.multi_cell(0, 9, pdf_text(title, family), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)

@@ -147,10 +147,9 @@ def incidents() -> str | Response:
                     kiosk.clock.offset_s,
                 ),
             )
-        kiosk.audit.record(
+        kiosk.audit.record_for(
             Event.INCIDENT,
-            officer=login.officer.id,
-            role=login.officer.role.value,
+            login,
             incident=kind,
             reporter=reporter,
         )

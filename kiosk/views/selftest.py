@@ -78,13 +78,7 @@ def run() -> Response:
 
 
 def _audit(kind: Event, **details: object) -> None:
-    login = current_session()
-    current_kiosk().audit.record(
-        kind,
-        officer=login.officer.id if login else None,
-        role=login.officer.role.value if login else None,
-        **details,
-    )
+    current_kiosk().audit.record_for(kind, current_session(), **details)
 
 
 @bp.post("/print")
