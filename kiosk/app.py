@@ -15,7 +15,7 @@ from kiosk.audit import AuditLog
 from kiosk.checklist.bell import ReminderBell
 from kiosk.checklist.model import load as load_checklist
 from kiosk.checklist.service import ChecklistService
-from kiosk.clock import Clock, OffsetClock, SystemClock
+from kiosk.clock import Clock, OffsetClock, SystemClock, saved_offset
 from kiosk.context import Kiosk
 from kiosk.db import Database
 from kiosk.devices import Devices, open_devices
@@ -24,6 +24,8 @@ from kiosk.services.card_watch import CardWatch
 from kiosk.services.provisioning import installed_profile, provision
 from kiosk.settings import Settings
 from kiosk.storage import write_durably
+from kiosk.upload.lights import QueueLights
+from kiosk.upload.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,7 @@ def create_app(
     )
     db = Database(data_dir / "kiosk.sqlite3")
     db.migrate()
-    offset = db.read("SELECT offset_s FROM clock_offset WHERE id = 1")
-    kiosk_clock = OffsetClock(base_clock, float(offset[0]["offset_s"]) if offset else 0.0)
+    kiosk_clock = OffsetClock(base_clock, saved_offset(db))
     audit = AuditLog(db, kiosk_clock)
     if provision_from is not None and installed_profile(data_dir) is None:
         provision(db, audit, data_dir, provision_from.read_text(encoding="utf-8"), by="demo")
@@ -86,7 +87,11 @@ def create_app(
         bool(settings.training),
         profile.allow_pin_only if profile else False,
     )
-    kiosk = Kiosk(settings, db, devices, kiosk_clock, audit, auth, profile)
+    outbox = Outbox(db, kiosk_clock, data_dir)
+    kiosk = Kiosk(settings, db, devices, kiosk_clock, audit, auth, profile, outbox)
+    if devices.panel is not None:
+        kiosk.lights = QueueLights(outbox, devices.panel)
+        kiosk.lights.start()
     if profile is not None:
         kiosk.checklist = checklist_service = ChecklistService(
             db, audit, kiosk_clock, load_checklist(profile.election), profile
@@ -122,6 +127,7 @@ def create_app(
         login,
         main,
         officers,
+        queue,
         selftest,
         simulasi,
     )
@@ -137,6 +143,7 @@ def create_app(
         chasil,
         documents,
         checklist,
+        queue,
     ):
         app.register_blueprint(module.bp)
     checklist.register_banner(app)

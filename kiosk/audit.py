@@ -51,6 +51,8 @@ class Event(enum.Enum):
     REPRINT = "reprint"
     UPLOAD_SENT = "upload_sent"
     UPLOAD_FAILED = "upload_failed"
+    UPLOAD_RETRY = "upload_retry"
+    USB_EXPORT = "usb_export"
     DEVICE_LOST = "device_lost"
     DEVICE_BACK = "device_back"
     AUDIT_EXPORTED = "audit_exported"

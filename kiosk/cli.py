@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kiosk import settings as settings_mod
@@ -47,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub.add_parser("verify", help="check the whole hash chain; exit 1 if broken")
     export = audit_sub.add_parser("export", help="write JSON Lines signed with the device key")
     export.add_argument("file", type=Path)
+    sub.add_parser("worker", help="run the upload worker (drains the queue to the server)")
+    queue = sub.add_parser("queue", help="the upload queue: list, retry now, export to USB")
+    queue_sub = queue.add_subparsers(dest="queue_command", required=True)
+    queue_sub.add_parser("list", help="one line per document")
+    queue_sub.add_parser("retry", help="every unsent document is due now")
+    usb = queue_sub.add_parser("export", help="write the day's signed bundle to a folder (USB)")
+    usb.add_argument("folder", type=Path)
+    sub.add_parser("key", help="the device key's fingerprint and public key (to register it)")
+    sub.add_parser("collector", help="the reference collector (run 'collector --help')")
     roles = sub.add_parser("roles", help="the permission table")
     roles.add_argument("--markdown", action="store_true", help="the README table")
     sett = sub.add_parser("settings", help="list every setting")
@@ -147,7 +156,61 @@ def _selftest(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ready else EXIT_NOT_READY
 
 
+def _admin(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.cli_admin import audit_command, provision_command
+
+    if args.command == "provision":
+        return provision_command(settings, args.file)
+    return audit_command(settings, args.audit_command, getattr(args, "file", None))
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.upload.run import worker_command
+
+    return worker_command(settings)
+
+
+def _queue(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.upload.cli import key_command, queue_command
+
+    if args.command == "key":
+        return key_command(settings)
+    return queue_command(settings, args.queue_command, getattr(args, "folder", None))
+
+
+def _tables(settings: Settings, args: argparse.Namespace) -> int:
+    if args.command == "roles":
+        from kiosk.roles import markdown_table
+
+        print(markdown_table(), end="")
+    elif args.markdown:
+        print(settings_mod.markdown_table(), end="")
+    else:
+        for s in settings_mod.DECLARED:
+            print(f"{s.name} = {getattr(settings, s.name)!r}  ({s.env})")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "serve": lambda settings, args: _serve(settings),
+    "demo": _demo,
+    "selftest": _selftest,
+    "provision": _admin,
+    "audit": _admin,
+    "worker": _worker,
+    "queue": _queue,
+    "key": _queue,
+    "roles": _tables,
+    "settings": _tables,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["collector"]:  # its own command line, and no kiosk settings
+        from kiosk.collector.cli import main as collector_main
+
+        return int(collector_main(argv[1:]))
     args = _parser().parse_args(argv)
     try:
         settings = settings_mod.load(args.config)
@@ -160,29 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        if args.command == "serve":
-            return _serve(settings)
-        if args.command == "demo":
-            return _demo(settings, args)
-        if args.command == "selftest":
-            return _selftest(settings, args)
-        if args.command in ("provision", "audit"):
-            from kiosk.cli_admin import audit_command, provision_command
-
-            if args.command == "provision":
-                return provision_command(settings, args.file)
-            return audit_command(settings, args.audit_command, getattr(args, "file", None))
-        if args.command == "roles":
-            from kiosk.roles import markdown_table
-
-            print(markdown_table(), end="")
-            return 0
-        if args.markdown:
-            print(settings_mod.markdown_table(), end="")
-        else:
-            for s in settings_mod.DECLARED:
-                print(f"{s.name} = {getattr(settings, s.name)!r}  ({s.env})")
-        return 0
+        return COMMANDS[args.command](settings, args)
     except SettingsError as exc:
         print(f"tps-kiosk: setting error: {exc}", file=sys.stderr)
         return EXIT_USAGE

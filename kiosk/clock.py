@@ -9,7 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from kiosk.db import Database
 
 
 class Clock(Protocol):
@@ -70,3 +73,10 @@ class OffsetClock:
 
     def monotonic(self) -> float:
         return self.base.monotonic()
+
+
+def saved_offset(db: Database) -> float:
+    """The clock correction the Ketua confirmed (0 if none): every process of the kiosk (web
+    app, upload worker) reads it from the database, so all agree on the time."""
+    rows = db.read("SELECT offset_s FROM clock_offset WHERE id = 1")
+    return float(rows[0]["offset_s"]) if rows else 0.0

@@ -20,6 +20,8 @@ from kiosk.services.auth import AuthService
 from kiosk.services.card_watch import CardWatch
 from kiosk.settings import Settings
 from kiosk.tps import TpsIdentity
+from kiosk.upload.lights import QueueLights
+from kiosk.upload.outbox import Outbox
 
 
 @dataclass
@@ -31,9 +33,11 @@ class Kiosk:
     audit: AuditLog
     auth: AuthService
     profile: Profile | None
+    outbox: Outbox
     card_watch: CardWatch | None = None
     checklist: ChecklistService | None = None
     bell: ReminderBell | None = None
+    lights: QueueLights | None = None
 
     @property
     def training(self) -> bool:
@@ -48,6 +52,8 @@ class Kiosk:
             self.card_watch.stop()
         if self.bell is not None:
             self.bell.stop()
+        if self.lights is not None:
+            self.lights.stop()
         self.devices.close()
 
 

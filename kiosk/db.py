@@ -1,8 +1,9 @@
 """SQLite in the data directory: WAL, ``synchronous=FULL``, migrations by ``PRAGMA user_version``.
 
-Only this module (and later the upload queue) opens the database. Every write goes through
-``Database.write()``: one process-wide lock plus ``BEGIN IMMEDIATE``, so writers never interleave
-and a power cut leaves either the whole transaction or none of it.
+Only this module opens the database (the web app and the upload worker, each in its own
+process). Every write goes through ``Database.write()``: one process-wide lock plus
+``BEGIN IMMEDIATE``, so writers never interleave and a power cut leaves either the whole
+transaction or none of it.
 """
 
 from __future__ import annotations
@@ -181,9 +182,80 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         set_wall TEXT NOT NULL
     )""",
     ),
+    # 6: the upload outbox (one job per signed document), the uplink as the worker last saw
+    # it, and USB exports
+    (
+        """
+    CREATE TABLE upload_job (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL UNIQUE REFERENCES document (id),
+        key TEXT NOT NULL UNIQUE,
+        training INTEGER NOT NULL CHECK (training IN (0, 1)),
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL NOT NULL DEFAULT 0,
+        bundle_path TEXT NOT NULL DEFAULT '',
+        bundle_sha256 TEXT NOT NULL DEFAULT '',
+        bundle_size INTEGER NOT NULL DEFAULT 0,
+        upload_url TEXT NOT NULL DEFAULT '',
+        offset INTEGER NOT NULL DEFAULT 0,
+        error_code TEXT NOT NULL DEFAULT '',
+        error_detail TEXT NOT NULL DEFAULT '',
+        receipt_id TEXT NOT NULL DEFAULT '',
+        receipt_sha256 TEXT NOT NULL DEFAULT '',
+        receipt_source TEXT NOT NULL DEFAULT '',
+        receipt_wall TEXT NOT NULL DEFAULT '',
+        created_wall TEXT NOT NULL,
+        updated_wall TEXT NOT NULL
+    )""",
+        """
+    CREATE TRIGGER upload_job_kept BEFORE DELETE ON upload_job
+    WHEN OLD.state != 'sent'
+    BEGIN
+        SELECT RAISE(ABORT, 'an upload job is kept until the server has given its receipt');
+    END""",
+        """
+    CREATE TRIGGER upload_receipt_kept BEFORE UPDATE OF state ON upload_job
+    WHEN OLD.state = 'sent' AND NEW.state != 'sent'
+    BEGIN
+        SELECT RAISE(ABORT, 'a job with a receipt stays sent');
+    END""",
+        """
+    INSERT INTO upload_job (document_id, key, training, created_wall, updated_wall)
+    SELECT id, manifest_sha256, training, created_wall, created_wall FROM document""",
+        """
+    CREATE TABLE uplink (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        online INTEGER NOT NULL CHECK (online IN (0, 1)),
+        checked_wall TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    )""",
+        """
+    CREATE TABLE usb_export (
+        id INTEGER PRIMARY KEY,
+        folder TEXT NOT NULL,
+        bundles INTEGER NOT NULL,
+        officer_id TEXT NOT NULL,
+        wall TEXT NOT NULL
+    )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A ``BEGIN IMMEDIATE`` transaction: it takes the write lock at once, so writers in other
+    processes wait (busy timeout) instead of failing half-way; rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class Database:
@@ -229,15 +301,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """The one write path: a short ``BEGIN IMMEDIATE`` transaction under the write lock."""
-        with self._write_lock:
-            conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._write_lock, immediate(self.conn) as conn:
+            yield conn
 
     def read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()

@@ -123,6 +123,34 @@ DECLARED: tuple[Setting, ...] = (
         512,
         "Self-test fails when the data directory has less free space than this (MiB).",
     ),
+    Setting("upload_adapter", str, "tus", "How documents are sent: tus to a collector.", ("tus",)),
+    Setting(
+        "upload_endpoint",
+        str,
+        "",
+        "Override of the TPS profile's collector URL (tus creation URL, e.g. for a bimtek "
+        "room); empty = the profile's [upload] endpoint.",
+    ),
+    Setting(
+        "upload_chunk_kb", int, 512, "Size of one upload chunk (KiB); resumes lose at most one."
+    ),
+    Setting(
+        "upload_timeout_s", int, 30, "Seconds one upload request may take before it is retried."
+    ),
+    Setting(
+        "upload_probe_s",
+        int,
+        5,
+        "While documents wait for the network, look for it this often (s).",
+    ),
+    Setting("upload_backoff_base_s", int, 5, "First retry delay ceiling (s); doubles per attempt."),
+    Setting("upload_backoff_cap_s", int, 600, "Longest wait between two attempts (s)."),
+    Setting(
+        "usb_export_root",
+        Path,
+        Path("/media/tps-kiosk"),
+        "USB drives are mounted below this folder; each mount point is offered for USB export.",
+    ),
     Setting("idle_timeout_min", int, 15, "Log the officer out after this many idle minutes."),
     Setting("session_max_hours", int, 12, "Log the officer out this many hours after login."),
     Setting("pin_attempts", int, 5, "Wrong PINs in a row before the officer is locked out."),

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.stacks.printers",
     "tests.stacks.pcsc",
     "tests.stacks.disk",
+    "tests.stacks.collector",
 ]

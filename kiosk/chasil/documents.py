@@ -3,7 +3,8 @@
 Each accepted page is a lossless PNG (300 dpi grey by default) written with fsync and rename and
 recorded with its SHA-256. Finishing a sheet makes one PDF of all pages with img2pdf (the PNG
 data goes in as it is, no re-encoding) and a manifest (TPS, ballot, pages and hashes, the
-confirmed numbers, officers, times) signed with the device key.
+confirmed numbers, officers, times) signed with the device key. The document's upload job is
+queued in the same transaction (``kiosk.upload.outbox``).
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from kiosk.audit import AuditLog, Event
 from kiosk.chasil.legibility import Verdict, assess, straighten
 from kiosk.clock import Clock
 from kiosk.db import Database
-from kiosk.devicekey import fingerprint, public_bytes, verify
+from kiosk.devicekey import canonical, fingerprint, public_bytes, verify
 from kiosk.profile import Profile
 from kiosk.services.auth import ActiveSession
 from kiosk.storage import write_durably
+from kiosk.upload.outbox import enqueue
 
 SCAN_DPI = 300
 
@@ -62,10 +64,6 @@ class Document:
     @property
     def short_hash(self) -> str:
         return self.pdf_sha256[:12].upper()
-
-
-def canonical(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def verify_manifest(path: Path, expected_public_key: bytes | None = None) -> dict[str, Any]:
@@ -295,6 +293,7 @@ class DocumentStore:
                 ),
             )
             doc_id = int(cur.lastrowid or 0)
+            enqueue(conn, doc_id, manifest_sha, self.training, now.isoformat())
         self.audit.record_for(
             Event.DOCUMENT_SIGNED,
             by,

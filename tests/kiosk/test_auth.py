@@ -208,6 +208,9 @@ ROUTES = [
     ("POST", "/checklist/tps_didirikan", Permission.CHECKLIST_TICK),
     ("POST", "/checklist/report/opening", Permission.CHECKLIST_TICK),
     ("POST", "/incidents/", Permission.RECORD_INCIDENT),
+    ("GET", "/antrian", Permission.UPLOAD),
+    ("POST", "/antrian/coba", Permission.UPLOAD),
+    ("POST", "/antrian/usb", Permission.UPLOAD),
 ]
 
 

@@ -35,7 +35,12 @@ def daemon(command: list[str], ready: Callable[[], bool], timeout_s: float = 15)
     """
     proc = None
     if not ready():
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # --pdeathsig: a pytest run that is killed does not leave the daemon behind.
+        proc = subprocess.Popen(
+            ["setpriv", "--pdeathsig", "TERM", *command],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + timeout_s
         while not ready() and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -1,0 +1,170 @@
+"""The collector's command line: ``serve``, ``register``, ``devices``, ``import``, ``list``.
+
+Run as ``tps-kiosk collector ...`` or ``python -m kiosk.collector ...``. Exit codes: 0 done,
+1 something was refused (an import with a rejected bundle, a bad key), 2 usage. ``serve``
+imports FastAPI, uvicorn and tuspyserver; the other commands do not need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.collector import store
+from kiosk.collector.config import Collector, Policy
+from kiosk.upload.bundle import BundleInvalid
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8470
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tps-kiosk collector", description="Reference collector for kiosk documents."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_data(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--data", type=Path, required=True, help="the collector's data folder")
+        return p
+
+    def with_policy(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--accept-training",
+            action="store_true",
+            help="training collector: accept training (latihan) documents and mark them",
+        )
+        p.add_argument(
+            "--trust-first-use",
+            action="store_true",
+            help="register the first key seen for an unknown TPS (logged)",
+        )
+
+    serve = with_data("serve", "receive uploads (tus at /files/) and serve receipts")
+    serve.add_argument("--bind", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (0: any free)")
+    serve.add_argument(
+        "--allow-remote-bind",
+        action="store_true",
+        help="allow a non-loopback --bind (put TLS and access control in front of it)",
+    )
+    with_policy(serve)
+
+    register = with_data("register", "register a kiosk's public key for its TPS")
+    register.add_argument("--tps", required=True, help="13-digit TPS code")
+    register.add_argument("--public-key", required=True, help="raw Ed25519 public key, base64")
+
+    with_data("devices", "list registered device keys")
+
+    imp = with_data("import", "import a kiosk's USB export folder")
+    imp.add_argument("folder", type=Path, help="folder holding index.json and the bundles")
+    with_policy(imp)
+
+    with_data("list", "list received documents, newest first")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "register":
+        return _register(args)
+    if args.command == "devices":
+        return _devices(args)
+    if args.command == "import":
+        return _import(args)
+    return _list(args)
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    return Policy(accept_training=args.accept_training, trust_first_use=args.trust_first_use)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if not is_loopback(args.bind) and not args.allow_remote_bind:
+        sys.stderr.write(
+            f"refusing to listen on {args.bind}: not a loopback address"
+            " (use --allow-remote-bind behind TLS and access control)\n"
+        )
+        return EXIT_USAGE
+    from kiosk.collector.server import serve
+
+    serve(Collector(args.data, _policy(args)), args.bind, args.port)
+    return 0
+
+
+def _register(args: argparse.Namespace) -> int:
+    from kiosk.collector.registry import register_key
+
+    try:
+        device = register_key(args.data, args.tps, args.public_key)
+    except ValueError as exc:
+        sys.stderr.write(f"cannot register: {exc}\n")
+        return EXIT_REFUSED
+    sys.stdout.write(f"registered {device.fingerprint} for TPS {device.tps_code}\n")
+    return 0
+
+
+def _devices(args: argparse.Namespace) -> int:
+    from kiosk.collector.registry import devices
+
+    conn = store.connect(Collector(args.data).db_path)
+    try:
+        for d in devices(conn):
+            sys.stdout.write(f"{d.tps_code}  {d.fingerprint}  {d.registered}  {d.how}\n")
+    finally:
+        conn.close()
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from kiosk.collector.usb_import import import_export
+
+    try:
+        results = import_export(Collector(args.data, _policy(args)), args.folder)
+    except BundleInvalid as exc:
+        sys.stdout.write(f"refused  {args.folder}  {exc.reason}: {exc.detail}\n")
+        return EXIT_REFUSED
+    for r in results:
+        line = f"{r.status:9} {r.file}  {r.key[:12]}"
+        if r.receipt is not None:
+            line += f"  document {r.receipt.document_id}  sha256 {r.receipt.sha256[:12]}"
+        if r.reason:
+            line += f"  {r.reason}: {r.detail}"
+        sys.stdout.write(line + "\n")
+    return EXIT_REFUSED if any(r.status == "rejected" for r in results) else 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    conn = store.connect(Collector(args.data).db_path)
+    try:
+        for d in store.documents(conn):
+            training = "  LATIHAN" if d.training else ""
+            sys.stdout.write(
+                f"{d.tps_code}  {d.ballot:10} {d.received}  {d.source:3}  "
+                f"{d.bundle_sha256[:12]}  {d.key}{training}\n"
+            )
+    finally:
+        conn.close()
+    return 0

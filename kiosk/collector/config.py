@@ -1,0 +1,37 @@
+"""Where a collector keeps its data and which bundles it accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Policy:
+    """``accept_training``: a training (bimtek) collector also accepts training bundles and marks
+    them; a production collector refuses them. ``trust_first_use``: the first key seen for an
+    unknown TPS is registered (and logged); another key for a known TPS is still refused."""
+
+    accept_training: bool = False
+    trust_first_use: bool = False
+
+
+@dataclass(frozen=True)
+class Collector:
+    """A collector's data folder: ``tus/`` (tuspyserver's uploads and their ``.info`` files),
+    ``documents/<tps>/<ballot>/<key>/`` and ``collector.sqlite3``."""
+
+    data_dir: Path
+    policy: Policy = field(default_factory=Policy)
+
+    @property
+    def tus_dir(self) -> Path:
+        return self.data_dir / "tus"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "collector.sqlite3"

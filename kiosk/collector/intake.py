@@ -1,0 +1,91 @@
+"""Receiving one bundle, whichever road it came by (tus or USB): check, then store once.
+
+Idempotent on the bundle key: the first arrival stores the document, any later one (another
+tus upload, a USB import, a retried hook) returns the same receipt and adds nothing. The check
+of the device key and the insert happen in one ``BEGIN IMMEDIATE`` transaction, which
+serialises concurrent arrivals of one key, in this process or another.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.collector import store
+from kiosk.collector.config import Collector
+from kiosk.collector.registry import check_device
+from kiosk.collector.verify import check_bundle
+from kiosk.upload.bundle import BundleInvalid, OpenedBundle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    receipt: store.Receipt
+    new: bool  # False: the collector had this document already
+
+
+def receive(
+    collector: Collector,
+    data: bytes,
+    source: str,
+    claimed_key: str = "",
+    check: Callable[[OpenedBundle], None] | None = None,
+    upload_uid: str = "",
+) -> Outcome:
+    """Check and store the bundle ``data``; raise BundleInvalid (after recording it) if it is
+    refused. ``claimed_key`` is the key the sender said it has (recorded with a refusal when
+    the bundle cannot even be opened); ``upload_uid`` marks a tus upload processed in the
+    same transaction."""
+    try:
+        opened = check_bundle(data, collector.policy, check)
+    except BundleInvalid as exc:
+        record_rejection(collector, claimed_key, exc, source, upload_uid)
+        raise
+    conn = store.connect(collector.db_path)
+    try:
+        with store.write(conn):
+            existing = store.document_by_key(conn, opened.key)
+            if existing is not None:
+                if upload_uid:
+                    store.mark_upload(conn, upload_uid, opened.key, "duplicate")
+                outcome = Outcome(existing.receipt, new=False)
+            else:
+                check_device(
+                    conn, opened.tps_code, opened.public_key, collector.policy.trust_first_use
+                )
+                stored = store.store_document(conn, collector.documents_dir, opened, data, source)
+                if upload_uid:
+                    store.mark_upload(conn, upload_uid, opened.key, "accepted")
+                outcome = Outcome(stored.receipt, new=True)
+    except BundleInvalid as exc:
+        record_rejection(collector, opened.key, exc, source, upload_uid)
+        raise
+    finally:
+        conn.close()
+    log.info(
+        "%s document %s: TPS %s %s%s by %s",
+        "stored" if outcome.new else "already had",
+        opened.key[:12],
+        opened.tps_code,
+        opened.ballot,
+        " (training)" if opened.training else "",
+        source,
+    )
+    return outcome
+
+
+def record_rejection(
+    collector: Collector, key: str, exc: BundleInvalid, source: str, upload_uid: str = ""
+) -> None:
+    log.warning("refused %s bundle %s: %s: %s", source, key[:12] or "?", exc.reason, exc.detail)
+    conn = store.connect(collector.db_path)
+    try:
+        with store.write(conn):
+            store.record_rejection(conn, key, exc.reason, exc.detail, source)
+            if upload_uid:
+                store.mark_upload(conn, upload_uid, key, "rejected", exc.reason, exc.detail)
+    finally:
+        conn.close()

@@ -1,0 +1,101 @@
+"""The boundary between the queue and a server: what an uploader does and how it fails.
+
+The default adapter speaks tus 1.0 to a collector (``kiosk.upload.tus``). When KPU provides a
+Sirekap endpoint, a Sirekap adapter implements the same three calls and is chosen with the
+``upload_adapter`` setting; the queue, the worker and the screens do not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from kiosk.upload.outbox import Receipt
+
+
+class UploadError(Exception):
+    """An attempt that did not end with a receipt. ``code`` is what the screen explains;
+    ``retry`` says whether the worker tries again by itself."""
+
+    code = "error"
+    retry = True
+
+
+class NetworkDown(UploadError):
+    """No route, refused, reset or timed out: the network (or the server) is not there."""
+
+    code = "network"
+
+
+class ServerBusy(UploadError):
+    """The server answered but cannot take it now (5xx, 429)."""
+
+    code = "server_busy"
+
+
+class TransferError(UploadError):
+    """The bytes did not arrive as sent (checksum mismatch, offset conflict): send again."""
+
+    code = "transfer"
+
+
+class NoReceipt(UploadError):
+    """All bytes are there but the server has not confirmed the document yet."""
+
+    code = "no_receipt"
+
+
+class ReceiptMismatch(UploadError):
+    """The server's hash of what it stored for this key is not ours. The server keeps the
+    first copy of a key, so sending again cannot help: a person must look."""
+
+    code = "receipt_mismatch"
+    retry = False
+
+
+class Rejected(UploadError):
+    """The server refused the document itself (signature, TPS, training data...). Trying
+    again cannot help; a person must look."""
+
+    code = "rejected"
+    retry = False
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+class NotConfigured(UploadError):
+    """No server address is set on this kiosk (USB export is the way)."""
+
+    code = "not_configured"
+
+
+@dataclass(frozen=True)
+class UploadItem:
+    key: str  # idempotency key: SHA-256 of the signed manifest
+    path: Path  # the bundle
+    size: int
+    sha256: str
+    metadata: dict[str, str]
+    upload_url: str  # "" before the server gave one
+    offset: int
+
+
+class Uploader(Protocol):
+    def probe(self) -> bool:
+        """A cheap look at the server: does it answer at all? Never raises."""
+        ...
+
+    def receipt(self, key: str) -> Receipt | None:
+        """The server's receipt for a document it already has, else None. Raises UploadError
+        when the server cannot be asked."""
+        ...
+
+    def send(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> Receipt:
+        """Upload (or resume) and return the receipt. ``on_progress(upload_url, offset)`` is
+        called as soon as the server gives the upload URL and after every chunk, so the
+        queue can store it and resume after a reboot. Raises UploadError."""
+        ...

@@ -1,0 +1,72 @@
+"""Technician commands: ``tps-kiosk queue list|retry|export FOLDER`` and ``tps-kiosk key``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from kiosk.audit import AuditLog, Event
+from kiosk.clock import OffsetClock, SystemClock, saved_offset
+from kiosk.db import Database
+from kiosk.devicekey import ensure_key, fingerprint, key_path, public_b64
+from kiosk.services.provisioning import installed_profile
+from kiosk.settings import Settings
+from kiosk.upload.outbox import Outbox
+from kiosk.upload.usb_export import ExportFailed, export_bundles
+
+
+def _outbox(settings: Settings) -> tuple[Outbox, AuditLog]:
+    data_dir = Path(settings.data_dir)
+    db = Database(data_dir / "kiosk.sqlite3")
+    db.migrate()
+    clock = OffsetClock(SystemClock(), saved_offset(db))
+    return Outbox(db, clock, data_dir), AuditLog(db, clock)
+
+
+def key_command(settings: Settings) -> int:
+    data_dir = Path(settings.data_dir)
+    if not key_path(data_dir).exists():
+        print("tps-kiosk key: this kiosk has no device key yet (provision it)", file=sys.stderr)
+        return 1
+    key = ensure_key(data_dir)
+    profile = installed_profile(data_dir)
+    print(f"tps = {profile.identity.code if profile else ''}")
+    print(f"fingerprint = {fingerprint(key)}")
+    print(f"public_key = {public_b64(key)}")
+    return 0
+
+
+def queue_command(settings: Settings, command: str, folder: Path | None) -> int:
+    outbox, audit = _outbox(settings)
+    if command == "list":
+        for job in outbox.jobs():
+            print(
+                f"{job.document_id:4d} {job.ballot:10s} {job.state:8s} {job.attempts:3d}x "
+                f"{job.progress:4.0%} {job.error_code or '-':16s} {job.receipt_id or '-'}"
+            )
+        return 0
+    if command == "retry":
+        n = outbox.retry_now()
+        audit.record(Event.UPLOAD_RETRY, officer="teknisi-cli", jobs=n)
+        print(f"{n} document(s) due now")
+        return 0
+    assert folder is not None
+    profile = installed_profile(Path(settings.data_dir))
+    if profile is None:
+        print("tps-kiosk queue export: this kiosk is not provisioned", file=sys.stderr)
+        return 1
+    try:
+        done = export_bundles(
+            outbox,
+            ensure_key(Path(settings.data_dir)),
+            profile.identity.code,
+            folder,
+            outbox.clock,
+            "teknisi-cli",
+        )
+    except ExportFailed as exc:
+        print(f"tps-kiosk queue export: {exc}", file=sys.stderr)
+        return 1
+    audit.record(Event.USB_EXPORT, officer="teknisi-cli", folder=str(done.folder), n=done.bundles)
+    print(f"{done.bundles} document(s) written to {done.folder}")
+    return 0

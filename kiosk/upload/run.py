@@ -1,0 +1,97 @@
+"""``tps-kiosk worker``: the upload worker process, built from the settings."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from kiosk.audit import AuditLog
+from kiosk.clock import OffsetClock, SystemClock, saved_offset
+from kiosk.db import Database
+from kiosk.sdnotify import notify
+from kiosk.services.provisioning import installed_profile
+from kiosk.settings import Settings
+from kiosk.upload.adapter import NotConfigured, Uploader, UploadItem
+from kiosk.upload.outbox import Outbox, Receipt
+from kiosk.upload.tus import TusUploader
+from kiosk.upload.worker import Backoff, Worker, WorkerBusy, single_worker
+
+log = logging.getLogger(__name__)
+
+
+class NoServer:
+    """The uploader of a kiosk with no collector URL (not provisioned): documents wait, and
+    can go by USB export."""
+
+    def probe(self) -> bool:
+        return False
+
+    def receipt(self, key: str) -> Receipt | None:
+        raise NotConfigured("no upload_endpoint is set")
+
+    def send(self, item: UploadItem, on_progress: object) -> Receipt:
+        raise NotConfigured("no upload_endpoint is set")
+
+
+def make_uploader(settings: Settings) -> Uploader:
+    """The adapter for this kiosk: the collector URL and credential come from the installed
+    TPS profile (``upload_endpoint`` may override the URL)."""
+    profile = installed_profile(Path(settings.data_dir))
+    endpoint = settings.upload_endpoint or (profile.upload_endpoint if profile else "")
+    if not endpoint:
+        return NoServer()
+    return TusUploader(
+        endpoint,
+        token=profile.upload_token if profile else "",
+        chunk_size=settings.upload_chunk_kb * 1024,
+        timeout_s=settings.upload_timeout_s,
+    )
+
+
+def make_worker(settings: Settings, db: Database, clock: OffsetClock) -> Worker:
+    return Worker(
+        Outbox(db, clock, Path(settings.data_dir)),
+        make_uploader(settings),
+        Backoff(base_s=settings.upload_backoff_base_s, cap_s=settings.upload_backoff_cap_s),
+        probe_every_s=settings.upload_probe_s,
+        audit=AuditLog(db, clock),
+    )
+
+
+def worker_command(settings: Settings) -> int:
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = single_worker(data_dir)
+    except WorkerBusy as exc:
+        print(f"tps-kiosk worker: {exc}", file=sys.stderr)
+        return 1
+    db = Database(data_dir / "kiosk.sqlite3")
+    db.migrate()
+    clock = OffsetClock(SystemClock(), saved_offset(db))
+    worker = make_worker(settings, db, clock)
+
+    def beat() -> None:
+        clock.offset_s = saved_offset(db)  # the Ketua may correct the clock during the day
+        notify("WATCHDOG=1")
+
+    worker.heartbeat = beat
+    stop = threading.Event()
+
+    def stopping(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
+    log.info("upload worker on %s", data_dir)
+    notify("READY=1")
+    try:
+        worker.run(stop)
+    finally:
+        db.close()
+        lock.close()
+    return 0

@@ -1,0 +1,224 @@
+"""The default uploader: tus 1.0 (creation + checksum) through tuspy, to a collector.
+
+The upload URL the server gives is handed to the queue at once (through tuspy's URL storage
+interface), so after a power cut the upload resumes from the server's offset instead of
+starting again. Each chunk carries an ``Upload-Checksum``. When all bytes are there, the
+collector's receipt (``GET /receipts/<key>``: its document id and the SHA-256 it computed) is
+fetched; the worker compares that hash with ours.
+
+tuspy makes its HTTP calls without a timeout, so every call runs under a deadline
+(``SIGALRM`` in the worker's main thread): a network that hangs ends as ``NetworkDown``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+from tusclient.client import TusClient
+from tusclient.exceptions import TusCommunicationError
+from tusclient.fingerprint.interface import Fingerprint
+from tusclient.storage.interface import Storage
+
+from kiosk.upload.adapter import (
+    NetworkDown,
+    NoReceipt,
+    Rejected,
+    ServerBusy,
+    TransferError,
+    UploadError,
+    UploadItem,
+)
+from kiosk.upload.outbox import Receipt
+
+log = logging.getLogger(__name__)
+
+TUS_HEADERS = {"Tus-Resumable": "1.0.0"}
+
+
+class _Deadline(Exception):
+    pass
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise NetworkDown if the block takes longer than ``seconds`` (main thread only; in
+    another thread the block runs without a deadline)."""
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def expired(signum: int, frame: FrameType | None) -> None:
+        raise _Deadline()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Deadline as exc:
+        raise NetworkDown(f"no answer within {seconds:g} s") from exc
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _JobKey(Fingerprint):
+    """tuspy finds a stored upload URL by the file's fingerprint; ours is the job's key."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def get_fingerprint(self, fs: Any) -> str:
+        return self.key
+
+
+class _JobUrl(Storage):
+    """tuspy's URL storage, backed by the job row (through ``on_progress``)."""
+
+    def __init__(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> None:
+        self.url = item.upload_url
+        self.on_progress = on_progress
+
+    def get_item(self, key: str) -> str | None:
+        return self.url or None
+
+    def set_item(self, key: str, value: str | None) -> None:
+        if value and value != self.url:  # tuspy also "sets" None when nothing was stored
+            self.url = value
+            self.on_progress(value, 0)
+
+    def remove_item(self, key: str) -> None:
+        self.url = ""
+
+
+def classify(exc: BaseException) -> UploadError:
+    """The UploadError a tuspy or requests failure amounts to."""
+    if isinstance(exc, UploadError):
+        return exc
+    status = getattr(exc, "status_code", None)
+    body = getattr(exc, "response_content", None) or b""
+    if status is None:
+        return NetworkDown(str(exc) or type(exc).__name__)
+    if status in (409, 460):
+        return TransferError(f"HTTP {status}")
+    if status == 429 or status >= 500:
+        return ServerBusy(f"HTTP {status}")
+    if status in (404, 410):
+        return TransferError(f"HTTP {status}: upload unknown to the server")
+    reason, detail = _rejection(body)
+    return Rejected(reason or f"http_{status}", detail)
+
+
+def _rejection(body: bytes) -> tuple[str, str]:
+    """(reason, detail) from a collector's JSON refusal, as well as it can be read."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+        info = data.get("detail", data)
+        if isinstance(info, dict):
+            return str(info.get("reason", "")), str(info.get("detail", ""))
+        return "", str(info)
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return "", body[:200].decode("utf-8", "replace")
+
+
+class TusUploader:
+    def __init__(
+        self,
+        endpoint: str,
+        token: str = "",
+        chunk_size: int = 512 * 1024,
+        timeout_s: float = 30.0,
+        probe_timeout_s: float = 3.0,
+    ) -> None:
+        self.endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
+        self.receipts = urljoin(self.endpoint, "/receipts/")
+        self.chunk_size = chunk_size
+        self.timeout_s = timeout_s
+        self.probe_timeout_s = probe_timeout_s
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = requests.Session()
+        self.http.headers.update(self.headers)
+
+    def probe(self) -> bool:
+        try:
+            answer = self.http.options(
+                self.endpoint, headers=TUS_HEADERS, timeout=self.probe_timeout_s
+            )
+        except requests.RequestException:
+            return False
+        return answer.status_code < 500 and "Tus-Version" in answer.headers
+
+    def receipt(self, key: str) -> Receipt | None:
+        try:
+            answer = self.http.get(self.receipts + key, timeout=self.timeout_s)
+        except requests.RequestException as exc:
+            raise NetworkDown(str(exc)) from exc
+        if answer.status_code == 404:
+            return None
+        if answer.status_code == 422:
+            info = answer.json()
+            raise Rejected(str(info.get("reason", "rejected")), str(info.get("detail", "")))
+        if answer.status_code == 429 or answer.status_code >= 500:
+            raise ServerBusy(f"receipt: HTTP {answer.status_code}")
+        if answer.status_code != 200:
+            raise Rejected(f"http_{answer.status_code}", answer.text[:200])
+        data = answer.json()
+        return Receipt(str(data["document_id"]), str(data["sha256"]), str(data.get("source", "")))
+
+    def send(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> Receipt:
+        try:  # it may have arrived already (USB, or a lost answer)
+            done = self.receipt(item.key)
+        except Rejected:
+            done = None  # refused before; the server checks this new upload afresh
+        if done is not None:
+            return done
+        try:
+            self._upload(item, on_progress)
+        except (TusCommunicationError, requests.RequestException) as exc:
+            raise classify(exc) from exc
+        done = self.receipt(item.key)
+        if done is None:
+            raise NoReceipt("all bytes sent; the server has not confirmed the document yet")
+        return done
+
+    def _upload(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> None:
+        storage = _JobUrl(item, on_progress)
+        client = TusClient(self.endpoint, headers=dict(self.headers))
+        with deadline(self.timeout_s):
+            try:
+                uploader = self._uploader(client, item, storage)
+            except TusCommunicationError as exc:
+                if getattr(exc, "status_code", None) not in (404, 410):
+                    raise
+                log.info("upload %s unknown to the server; starting it again", item.key[:12])
+                storage.remove_item(item.key)
+                on_progress("", 0)
+                uploader = self._uploader(client, item, storage)
+            if not uploader.url:
+                uploader.set_url(uploader.create_url())  # stored at once, through _JobUrl
+                uploader.offset = 0
+        if uploader.offset != item.offset:
+            on_progress(uploader.url, uploader.offset)
+        while uploader.offset < item.size:
+            with deadline(self.timeout_s):
+                uploader.upload_chunk()
+            on_progress(uploader.url, uploader.offset)
+
+    def _uploader(self, client: TusClient, item: UploadItem, storage: _JobUrl) -> Any:
+        return client.uploader(
+            file_path=str(item.path),
+            chunk_size=self.chunk_size,
+            metadata=item.metadata,
+            upload_checksum=True,
+            store_url=True,
+            url_storage=storage,
+            fingerprinter=_JobKey(item.key),
+        )

@@ -1,0 +1,200 @@
+"""The upload worker (``tps-kiosk worker``): drains the outbox, one job at a time.
+
+It runs as its own process (its own systemd unit), so a stuck network never slows the touch
+screen. It may be killed at any instant: every step is a committed row, a job left ``sending``
+goes back to pending on start, an upload resumes from the server's offset, and the receipt is
+asked for before anything is sent again, so no document is lost or sent twice.
+
+Failed attempts wait with exponential backoff and full jitter, capped. While jobs wait for the
+network, a cheap probe of the server every few seconds brings them back within seconds of the
+network returning instead of at the end of a long backoff.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from kiosk.audit import AuditLog, Event
+from kiosk.errors import StorageFull
+from kiosk.upload.adapter import (
+    NetworkDown,
+    NoReceipt,
+    ReceiptMismatch,
+    Rejected,
+    TransferError,
+    Uploader,
+    UploadError,
+    UploadItem,
+)
+from kiosk.upload.bundle import upload_metadata
+from kiosk.upload.outbox import DocumentChanged, Job, Outbox
+
+log = logging.getLogger(__name__)
+
+
+class WorkerBusy(Exception):
+    """Another worker already drains this data directory."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base_s: float = 5.0
+    cap_s: float = 600.0
+    floor_s: float = 1.0
+
+    def delay(self, attempts: int, rng: random.Random) -> float:
+        """Full jitter: uniform between 0 and min(cap, base * 2^(attempts-1)), floored so a
+        failing job never spins."""
+        ceiling = min(self.cap_s, self.base_s * 2 ** max(0, attempts - 1))
+        return max(self.floor_s, rng.uniform(0, ceiling))
+
+
+def single_worker(data_dir: Path) -> IO[bytes]:
+    """Hold the data directory's worker lock for the life of the process."""
+    handle = open(data_dir / "worker.lock", "ab")  # noqa: SIM115 - held until exit
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise WorkerBusy(f"another upload worker is running on {data_dir}") from exc
+    return handle
+
+
+class Worker:
+    def __init__(
+        self,
+        outbox: Outbox,
+        uploader: Uploader,
+        backoff: Backoff = Backoff(),
+        probe_every_s: float = 5.0,
+        idle_poll_s: float = 1.0,
+        rng: random.Random | None = None,
+        heartbeat: Callable[[], None] = lambda: None,
+        audit: AuditLog | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.uploader = uploader
+        self.backoff = backoff
+        self.probe_every_s = probe_every_s
+        self.idle_poll_s = idle_poll_s
+        self.rng = rng or random.Random()
+        self.heartbeat = heartbeat
+        self.audit = audit
+        self._last_probe = 0.0
+        self._online: bool | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        self.outbox.requeue_interrupted()
+        while not stop.is_set():
+            self.heartbeat()
+            try:
+                worked = self.step()
+            except sqlite3.OperationalError as exc:  # database locked or disk full: wait
+                log.error("upload queue: %s; trying again shortly", exc)
+                worked = False
+            if not worked:
+                stop.wait(self.idle_poll_s)
+
+    def step(self) -> bool:
+        """Send the next due job, or probe the network if jobs wait for it. True if a job
+        was attempted."""
+        self.outbox.requeue_interrupted()
+        job = self.outbox.next_due()
+        if job is not None:
+            self.send(job)
+            return True
+        if self.outbox.next_wake() is not None and self._probe_due():
+            self.probe()
+        return False
+
+    def _probe_due(self) -> bool:
+        return time.monotonic() - self._last_probe >= self.probe_every_s
+
+    def probe(self) -> bool:
+        self._last_probe = time.monotonic()
+        online = self.uploader.probe()
+        self._set_online(online)
+        return online
+
+    def _set_online(self, online: bool, detail: str = "") -> None:
+        was = self._online
+        self._online = online
+        self.outbox.set_uplink(online, detail)
+        if online and was is False:
+            woken = self.outbox.network_back()
+            log.info("network is back; %d waiting document(s) due now", woken)
+
+    def send(self, job: Job) -> None:
+        job = self.outbox.start(job)
+        log.info("sending document %d (%s, attempt %d)", job.document_id, job.ballot, job.attempts)
+        try:
+            bundle = self.outbox.ensure_bundle(job)
+            item = UploadItem(
+                key=job.key,
+                path=bundle.path,
+                size=bundle.size,
+                sha256=bundle.sha256,
+                metadata=upload_metadata(bundle, (job.folder / "manifest.json").read_bytes()),
+                upload_url=job.upload_url,
+                offset=job.offset,
+            )
+            receipt = self.uploader.send(
+                item, lambda url, offset: self.outbox.progress(job.id, url, offset)
+            )
+            if receipt.sha256 != bundle.sha256:
+                raise ReceiptMismatch(f"server stored {receipt.sha256[:16]}…")
+        except StorageFull as exc:
+            self._retry(job, "disk_full", str(exc))
+        except DocumentChanged as exc:
+            self._fail(job, "document_changed", str(exc))
+        except OSError as exc:  # the document files cannot be read
+            self._fail(job, "document_unreadable", str(exc))
+        except UploadError as exc:
+            self._failed_attempt(job, exc)
+        else:
+            self.outbox.sent(job.id, receipt)
+            self._set_online(True)
+            if self.audit is not None:
+                self.audit.record(
+                    Event.UPLOAD_SENT,
+                    document=job.document_id,
+                    ballot=job.ballot,
+                    receipt=receipt.id,
+                    sha256=receipt.sha256,
+                    via=receipt.source,
+                )
+            log.info("document %d sent; receipt %s", job.document_id, receipt.id)
+
+    def _failed_attempt(self, job: Job, exc: UploadError) -> None:
+        log.warning("document %d not sent: %s (%s)", job.document_id, exc.code, exc)
+        if isinstance(exc, NetworkDown):
+            self._set_online(False, str(exc))
+        elif not isinstance(exc, NoReceipt):
+            self._set_online(True)
+        if isinstance(exc, ReceiptMismatch | TransferError | Rejected):  # next time: new upload
+            self.outbox.forget_upload(job.id)
+        if not exc.retry:
+            self._fail(job, exc.code, str(exc))
+        elif isinstance(exc, NoReceipt):
+            self.outbox.retry_later(job.id, exc.code, str(exc), self.backoff.floor_s * 2)
+        else:
+            self._retry(job, exc.code, str(exc))
+
+    def _fail(self, job: Job, code: str, detail: str) -> None:
+        self.outbox.fail(job.id, code, detail)
+        if self.audit is not None:
+            self.audit.record(
+                Event.UPLOAD_FAILED, document=job.document_id, ballot=job.ballot, error=code
+            )
+
+    def _retry(self, job: Job, code: str, detail: str) -> None:
+        self.outbox.retry_later(job.id, code, detail, self.backoff.delay(job.attempts, self.rng))

@@ -1,0 +1,49 @@
+"""The upload worker as a real process the tests can start, stop and kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class WorkerProcess:
+    """``tps-kiosk worker`` on a kiosk data directory, settings from the environment."""
+
+    def __init__(self, data_dir: Path, **settings: str) -> None:
+        self.data_dir = data_dir
+        self.env = {
+            **os.environ,
+            "KIOSK_DATA_DIR": str(data_dir),
+            **{f"KIOSK_{k.upper()}": str(v) for k, v in settings.items()},
+        }
+        self.log = data_dir.parent / "worker.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> subprocess.Popen[bytes]:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                ["setpriv", "--pdeathsig", "KILL", sys.executable, "-m", "kiosk", "worker"],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+            )
+        return self.proc
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=60)
+        self.proc = None
+        return code
