@@ -10,6 +10,7 @@ queued in the same transaction (``kiosk.upload.outbox``).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -240,10 +241,9 @@ class DocumentStore:
         if numbers is None:
             raise DocumentRefused("numbers not confirmed")
         now = self.clock.now()
-        folder = self.root / ballot / now.strftime("%Y%m%dT%H%M%S")
         blobs = [Path(p["path"]).read_bytes() for p in pages]
         pdf = img2pdf.convert(blobs)
-        pdf_sha = write_durably(folder / "document.pdf", pdf)
+        pdf_sha = hashlib.sha256(pdf).hexdigest()
         tps = self.profile.identity
         manifest = {
             "format": "tps-kiosk-manifest/1",
@@ -275,9 +275,18 @@ class DocumentStore:
             "public_key": base64.b64encode(public_bytes(key)).decode(),
             "device_key": fingerprint(key),
         }
-        manifest_sha = write_durably(
-            folder / "manifest.json", json.dumps(signed, ensure_ascii=False, indent=1).encode()
-        )
+        manifest_file = json.dumps(signed, ensure_ascii=False, indent=1).encode()
+        manifest_sha = hashlib.sha256(manifest_file).hexdigest()
+        same = self.db.read("SELECT id FROM document WHERE manifest_sha256 = ?", (manifest_sha,))
+        if same:  # "finish" tapped twice in one second: the very same document
+            return self.document(same[0]["id"])
+        folder = self.root / ballot / now.strftime("%Y%m%dT%H%M%S")
+        n = 1
+        while folder.exists():  # never overwrite another document's files
+            n += 1
+            folder = folder.with_name(f"{now:%Y%m%dT%H%M%S}-{n}")
+        write_durably(folder / "document.pdf", pdf)
+        write_durably(folder / "manifest.json", manifest_file)
         with self.db.write() as conn:
             cur = conn.execute(
                 "INSERT INTO document (ballot, folder, pdf_sha256, manifest_sha256, pages,"

@@ -5,7 +5,8 @@ by uvicorn from ``cli.py``. Routes:
 
 - ``/files/``: tuspyserver's tus router (creation, termination, expiration), behind
   ``ChecksumMiddleware``; its completion hook runs ``recovery.process_upload`` in a worker
-  thread and turns a refusal into ``422 {"detail": {"reason", "detail"}}`` on the final PATCH.
+  thread and turns a refusal into ``422 {"detail": {"reason", "detail"}}`` on the final PATCH;
+  an accepted upload's final PATCH carries the receipt in a ``Tps-Receipt`` header (JSON).
 - ``GET /receipts/{key}``: 200 receipt, 422 ``{"error": "rejected", ...}``, 404 ``{"error":
   "unknown"}`` (after processing any complete upload left unprocessed).
 - ``GET /health``, ``GET /`` (HTML for PPS/PPK staff), ``GET /documents/{key}/document.pdf``.
@@ -13,13 +14,14 @@ by uvicorn from ``cli.py``. Routes:
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from tuspyserver import create_tus_router
@@ -113,12 +115,25 @@ def _add_pages(app: FastAPI, collector: Collector) -> None:
         return FileResponse(folder / "document.pdf", media_type="application/pdf", filename=name)
 
 
+RECEIPT_HEADER = "Tps-Receipt"  # the receipt, as JSON, on the PATCH that completes an upload
+
+
 def _mount_tus(app: FastAPI, collector: Collector) -> None:
-    async def on_upload_complete(file_path: str, metadata: dict[str, Any]) -> None:
-        try:
-            await run_in_threadpool(recovery.process_upload, collector, Path(file_path).name)
-        except BundleInvalid as exc:
-            raise HTTPException(422, detail={"reason": exc.reason, "detail": exc.detail}) from exc
+    def upload_complete_dep(response: Response) -> Callable[[str, dict[str, Any]], Any]:
+        """FastAPI gives this dependency the route's own response, so the final PATCH can
+        carry the receipt and spare the kiosk a ``GET /receipts/<key>``."""
+
+        async def on_upload_complete(file_path: str, metadata: dict[str, Any]) -> None:
+            try:
+                outcome = await run_in_threadpool(
+                    recovery.process_upload, collector, Path(file_path).name
+                )
+            except BundleInvalid as exc:
+                detail = {"reason": exc.reason, "detail": exc.detail}
+                raise HTTPException(422, detail=detail) from exc
+            response.headers[RECEIPT_HEADER] = json.dumps(outcome.receipt.as_json())
+
+        return on_upload_complete
 
     def pre_create(metadata: dict[str, Any], upload_info: dict[str, Any]) -> None:
         if not KEY.match(str(metadata.get("key", ""))):
@@ -130,8 +145,7 @@ def _mount_tus(app: FastAPI, collector: Collector) -> None:
             files_dir=str(collector.tus_dir),
             max_size=MAX_BUNDLE_BYTES,
             days_to_keep=DAYS_TO_KEEP,
-            # tuspyserver awaits an awaitable hook result (routes/core.py); its hint says None.
-            on_upload_complete=on_upload_complete,  # type: ignore[arg-type]
+            upload_complete_dep=upload_complete_dep,
             pre_create_hook=pre_create,
         )
     )

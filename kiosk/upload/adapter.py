@@ -82,6 +82,7 @@ class UploadItem:
     metadata: dict[str, str]
     upload_url: str  # "" before the server gave one
     offset: int
+    may_be_there: bool = True  # False: never sent and never exported, no receipt can exist
 
 
 class Uploader(Protocol):

@@ -286,6 +286,10 @@ class Outbox:
                 (str(folder), bundles, officer_id, self.clock.now().isoformat()),
             )
 
+    def exported(self) -> bool:
+        """Has any document left on a USB drive (the collector may have it already)?"""
+        return bool(self.db.read("SELECT 1 FROM usb_export LIMIT 1"))
+
     def last_export(self) -> dict[str, Any] | None:
         rows = self.db.read("SELECT * FROM usb_export ORDER BY id DESC LIMIT 1")
         return dict(rows[0]) if rows else None

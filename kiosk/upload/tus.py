@@ -3,8 +3,9 @@
 The upload URL the server gives is handed to the queue at once (through tuspy's URL storage
 interface), so after a power cut the upload resumes from the server's offset instead of
 starting again. Each chunk carries an ``Upload-Checksum``. When all bytes are there, the
-collector's receipt (``GET /receipts/<key>``: its document id and the SHA-256 it computed) is
-fetched; the worker compares that hash with ours.
+collector's receipt (its document id and the SHA-256 it computed) comes in the ``Tps-Receipt``
+header of the last PATCH, or else from ``GET /receipts/<key>``; the worker compares that hash
+with ours.
 
 tuspy makes its HTTP calls without a timeout, so every call runs under a deadline
 (``SIGALRM`` in the worker's main thread): a network that hangs ends as ``NetworkDown``.
@@ -23,10 +24,12 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
+from requests.adapters import HTTPAdapter
 from tusclient.client import TusClient
 from tusclient.exceptions import TusCommunicationError
 from tusclient.fingerprint.interface import Fingerprint
 from tusclient.storage.interface import Storage
+from urllib3.util.retry import Retry
 
 from kiosk.upload.adapter import (
     NetworkDown,
@@ -42,6 +45,7 @@ from kiosk.upload.outbox import Receipt
 log = logging.getLogger(__name__)
 
 TUS_HEADERS = {"Tus-Resumable": "1.0.0"}
+RECEIPT_HEADER = "Tps-Receipt"  # the collector's receipt on the PATCH that completes an upload
 
 
 class _Deadline(Exception):
@@ -129,12 +133,20 @@ def _rejection(body: bytes) -> tuple[str, str]:
         return "", body[:200].decode("utf-8", "replace")
 
 
+def _receipt_header(value: str) -> Receipt | None:
+    try:
+        data = json.loads(value)
+        return Receipt(str(data["document_id"]), str(data["sha256"]), str(data["source"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 class TusUploader:
     def __init__(
         self,
         endpoint: str,
         token: str = "",
-        chunk_size: int = 512 * 1024,
+        chunk_size: int = 256 * 1024,
         timeout_s: float = 30.0,
         probe_timeout_s: float = 3.0,
     ) -> None:
@@ -146,6 +158,11 @@ class TusUploader:
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.http = requests.Session()
         self.http.headers.update(self.headers)
+        # An idle kept-alive connection may have been cut (NAT, a restarted server): one
+        # retry of these idempotent requests on a fresh connection is not a network outage.
+        retry = Retry(total=1, connect=0, read=0, status=0, allowed_methods={"GET", "OPTIONS"})
+        self.http.mount("http://", HTTPAdapter(max_retries=retry))
+        self.http.mount("https://", HTTPAdapter(max_retries=retry))
 
     def probe(self) -> bool:
         try:
@@ -174,22 +191,26 @@ class TusUploader:
         return Receipt(str(data["document_id"]), str(data["sha256"]), str(data.get("source", "")))
 
     def send(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> Receipt:
-        try:  # it may have arrived already (USB, or a lost answer)
-            done = self.receipt(item.key)
-        except Rejected:
-            done = None  # refused before; the server checks this new upload afresh
-        if done is not None:
-            return done
+        if item.may_be_there:  # it may have arrived already (USB, or a lost answer)
+            try:
+                done = self.receipt(item.key)
+            except Rejected:
+                done = None  # refused before; the server checks this new upload afresh
+            if done is not None:
+                return done
         try:
-            self._upload(item, on_progress)
+            done = self._upload(item, on_progress)
         except (TusCommunicationError, requests.RequestException) as exc:
             raise classify(exc) from exc
-        done = self.receipt(item.key)
+        if done is None:  # the server did not answer the last chunk with it: ask
+            done = self.receipt(item.key)
         if done is None:
             raise NoReceipt("all bytes sent; the server has not confirmed the document yet")
         return done
 
-    def _upload(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> None:
+    def _upload(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> Receipt | None:
+        """Send what the server does not have yet; the receipt if the last chunk's answer
+        carried one (the collector's ``Tps-Receipt`` header)."""
         storage = _JobUrl(item, on_progress)
         client = TusClient(self.endpoint, headers=dict(self.headers))
         with deadline(self.timeout_s):
@@ -211,6 +232,8 @@ class TusUploader:
             with deadline(self.timeout_s):
                 uploader.upload_chunk()
             on_progress(uploader.url, uploader.offset)
+        answer = uploader.request.response_headers if uploader.request else {}
+        return _receipt_header(answer.get(RECEIPT_HEADER.lower(), ""))
 
     def _uploader(self, client: TusClient, item: UploadItem, storage: _JobUrl) -> Any:
         return client.uploader(

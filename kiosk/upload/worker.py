@@ -41,6 +41,10 @@ from kiosk.upload.outbox import DocumentChanged, Job, Outbox
 log = logging.getLogger(__name__)
 
 
+UPLINK_REFRESH_S = 30.0  # the screen's "server reachable" is at most this old while sending
+PROGRESS_EVERY_S = 1.0  # how often the shown progress is stored (a new upload URL: at once)
+
+
 class WorkerBusy(Exception):
     """Another worker already drains this data directory."""
 
@@ -90,24 +94,27 @@ class Worker:
         self.heartbeat = heartbeat
         self.audit = audit
         self._last_probe = 0.0
+        self._uplink_written = 0.0
         self._online: bool | None = None
 
     def run(self, stop: threading.Event) -> None:
-        self.outbox.requeue_interrupted()
+        interrupted = True  # a job may be left "sending" by a worker that died
         while not stop.is_set():
             self.heartbeat()
             try:
+                if interrupted:
+                    self.outbox.requeue_interrupted()
+                    interrupted = False
                 worked = self.step()
             except sqlite3.OperationalError as exc:  # database locked or disk full: wait
                 log.error("upload queue: %s; trying again shortly", exc)
-                worked = False
+                interrupted, worked = True, False
             if not worked:
                 stop.wait(self.idle_poll_s)
 
     def step(self) -> bool:
         """Send the next due job, or probe the network if jobs wait for it. True if a job
         was attempted."""
-        self.outbox.requeue_interrupted()
         job = self.outbox.next_due()
         if job is not None:
             self.send(job)
@@ -128,7 +135,10 @@ class Worker:
     def _set_online(self, online: bool, detail: str = "") -> None:
         was = self._online
         self._online = online
-        self.outbox.set_uplink(online, detail)
+        now = time.monotonic()
+        if online != was or now - self._uplink_written >= UPLINK_REFRESH_S:
+            self.outbox.set_uplink(online, detail)
+            self._uplink_written = now
         if online and was is False:
             woken = self.outbox.network_back()
             log.info("network is back; %d waiting document(s) due now", woken)
@@ -146,10 +156,9 @@ class Worker:
                 metadata=upload_metadata(bundle, (job.folder / "manifest.json").read_bytes()),
                 upload_url=job.upload_url,
                 offset=job.offset,
+                may_be_there=job.attempts > 1 or self.outbox.exported(),
             )
-            receipt = self.uploader.send(
-                item, lambda url, offset: self.outbox.progress(job.id, url, offset)
-            )
+            receipt = self.uploader.send(item, self._progress_writer(job))
             if receipt.sha256 != bundle.sha256:
                 raise ReceiptMismatch(f"server stored {receipt.sha256[:16]}…")
         except StorageFull as exc:
@@ -160,6 +169,9 @@ class Worker:
             self._fail(job, "document_unreadable", str(exc))
         except UploadError as exc:
             self._failed_attempt(job, exc)
+        except Exception as exc:  # a bug or a surprise from a library: log it, keep the job
+            log.exception("document %d: unexpected failure", job.document_id)
+            self._retry(job, "internal", repr(exc))
         else:
             self.outbox.sent(job.id, receipt)
             self._set_online(True)
@@ -173,6 +185,21 @@ class Worker:
                     via=receipt.source,
                 )
             log.info("document %d sent; receipt %s", job.document_id, receipt.id)
+
+    def _progress_writer(self, job: Job) -> Callable[[str, int], None]:
+        """Store a new upload URL at once (before any byte goes to it, so a restart resumes
+        it); store the offset for the screen at most once a second (resuming asks the
+        server for the offset anyway)."""
+        last_url, last_at = job.upload_url, 0.0
+
+        def write(url: str, offset: int) -> None:
+            nonlocal last_url, last_at
+            now = time.monotonic()
+            if url != last_url or now - last_at >= PROGRESS_EVERY_S:
+                self.outbox.progress(job.id, url, offset)
+                last_url, last_at = url, now
+
+        return write
 
     def _failed_attempt(self, job: Job, exc: UploadError) -> None:
         log.warning("document %d not sent: %s (%s)", job.document_id, exc.code, exc)

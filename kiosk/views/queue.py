@@ -36,6 +36,7 @@ def job_message(job: Job) -> str:
         "transfer": _("The connection broke — will continue at %(time)s.", time=when),
         "no_receipt": _("Sent; waiting for the server's receipt (%(time)s).", time=when),
         "disk_full": _("The kiosk's storage is full — call the technician. The document is safe."),
+        "internal": _("A fault in the kiosk — will try again at %(time)s.", time=when),
         "not_configured": _(
             "No server address is set on this kiosk. Use USB export, or call the technician."
         ),

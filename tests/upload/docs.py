@@ -51,12 +51,17 @@ def signed_documents(
     endpoint: str = "http://127.0.0.1:8081/files/",
     page_px: int = 300,
     training: bool = False,
+    first: int | None = None,
 ) -> list[Document]:
-    """``count`` signed documents (one page each, ballots in turn), their jobs queued."""
+    """``count`` signed documents (one page each, ballots in turn), their jobs queued. Calls
+    on the same data directory go on numbering (``first``) so every document differs."""
     data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(data_dir / "kiosk.sqlite3")
     db.migrate()
-    clock = ManualClock(dt.datetime(2024, 2, 14, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    if first is None:
+        first = len(db.read("SELECT id FROM document"))
+    start = dt.datetime(2024, 2, 14, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    clock = ManualClock(start + dt.timedelta(seconds=first))
     audit = AuditLog(db, clock)
     if installed_profile(data_dir) is None:
         provision(db, audit, data_dir, profile_text(endpoint), by="test")
@@ -65,7 +70,7 @@ def signed_documents(
     store = DocumentStore(db, audit, clock, data_dir, profile, training)
     key = ensure_key(data_dir)
     made = []
-    for i in range(count):
+    for i in range(first, first + count):
         ballot = BALLOTS[i % len(BALLOTS)]
         store._keep(ballot, noise_page(i, page_px), _Login(), None, "")
         made.append(store.finish(ballot, {"test": i}, key, _Login()))

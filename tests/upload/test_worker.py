@@ -99,6 +99,8 @@ def test_every_document_arrives_once_with_the_servers_matching_receipt(tmp_path,
     rows = collector_documents(collector.data_dir)
     assert sorted(r["key"] for r in rows) == sorted(j.key for j in jobs)
     assert {r["sha12"] for r in rows} == {j.bundle_sha256[:12] for j in jobs}
+    # The receipt came with the last chunk's answer; nothing had to ask for it.
+    assert "GET /receipts/" not in collector.log()
     kinds = [r["kind"] for r in worker.audit.rows()]
     assert kinds.count("upload_sent") == 3
     # The document files stay on the kiosk after the upload.
