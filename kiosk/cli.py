@@ -7,9 +7,11 @@ import ipaddress
 import json
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlparse
 
 from kiosk import settings as settings_mod
 from kiosk.settings import Settings, SettingsError
@@ -103,7 +105,46 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
         values["data_dir"] = data_dir
     if args.port is not None:
         values["port"] = args.port
-    return _serve(settings.replace(**values), provision_from=SAMPLE_PROFILE)
+    demo = settings.replace(**values)
+    companions = _demo_companions(demo, SAMPLE_PROFILE)
+    try:
+        return _serve(demo, provision_from=SAMPLE_PROFILE)
+    finally:
+        for proc in companions:
+            proc.terminate()
+
+
+def _demo_companions(settings: Settings, profile: Path) -> list[subprocess.Popen[bytes]]:
+    """The demo's upload worker and the training collector its sample profile points at
+    (127.0.0.1:8081, accepting training documents, trusting the demo kiosk's key on first use),
+    so the queue drains on a laptop. Each dies with the demo (parent-death signal)."""
+    from kiosk.profile import parse_profile
+
+    endpoint = urlparse(parse_profile(profile.read_text(encoding="utf-8")).upload_endpoint)
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "KIOSK_TRAINING": "1"}
+    python = ["setpriv", "--pdeathsig", "TERM", sys.executable, "-m"]
+    commands = [[*python, "kiosk", "worker"]]
+    if endpoint.hostname == "127.0.0.1" and endpoint.port:
+        commands.insert(
+            0,
+            [
+                *python,
+                "kiosk.collector",
+                "serve",
+                "--data",
+                str(data_dir / "collector"),
+                "--port",
+                str(endpoint.port),
+                "--accept-training",
+                "--trust-first-use",
+            ],
+        )
+    log_file = (data_dir / "demo-companions.log").open("ab")
+    return [
+        subprocess.Popen(c, stdout=log_file, stderr=subprocess.STDOUT, env=env) for c in commands
+    ]
 
 
 def _selftest(settings: Settings, args: argparse.Namespace) -> int:

@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.stacks.pcsc",
     "tests.stacks.disk",
     "tests.stacks.collector",
+    "tests.stacks.tus_servers",
 ]

@@ -171,7 +171,9 @@ class TusUploader:
             )
         except requests.RequestException:
             return False
-        return answer.status_code < 500 and "Tus-Version" in answer.headers
+        # The spec asks for Tus-Version here; @tus/server 1.x sends only Tus-Resumable.
+        tus = "Tus-Version" in answer.headers or "Tus-Resumable" in answer.headers
+        return answer.status_code < 500 and tus
 
     def receipt(self, key: str) -> Receipt | None:
         try:

@@ -58,6 +58,14 @@ def test_demo_serves_the_simulasi_page_within_10_seconds(tmp_path):
                 time.sleep(0.1)
         assert "SIMULASI" in html, proc.stdout.read().decode() if proc.poll() is not None else ""
         assert "6474010001005" in html
+        # The demo also runs the upload worker (and the training collector, port allowing).
+        companions = Path(_env(tmp_path)["KIOSK_DATA_DIR"]) / "demo-companions.log"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if companions.exists() and "upload worker on" in companions.read_text():
+                break
+            time.sleep(0.1)
+        assert "upload worker on" in companions.read_text()
     finally:
         proc.terminate()
         proc.wait(timeout=10)

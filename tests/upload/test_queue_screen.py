@@ -1,0 +1,139 @@
+"""The queue screen, its buttons, USB export by touch, and the LEDs that mirror it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from drivers.gpio import Led, LedState
+from kiosk import create_app
+from kiosk.settings import Settings
+from kiosk.tps import SAMPLE_PROFILE
+from kiosk.upload.lights import QueueLights
+from kiosk.upload.outbox import Receipt
+from tests.kiosk.conftest import csrf_token, login
+from tests.upload.docs import signed_documents
+
+
+@pytest.fixture
+def media(tmp_path):
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def app(tmp_path, media):
+    settings = Settings.from_values(
+        data_dir=tmp_path / "data", hardware="fake", usb_export_root=str(media)
+    )
+    app = create_app(settings, provision_from=SAMPLE_PROFILE)
+    signed_documents(tmp_path / "data", 3)
+    yield app
+    app.extensions["kiosk"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def outbox(app):
+    return app.extensions["kiosk"].outbox
+
+
+def page(client) -> str:
+    resp = client.get("/antrian")
+    assert resp.status_code == 200
+    return resp.get_data(as_text=True)
+
+
+def test_the_screen_says_in_words_what_waits_and_until_when(client, outbox):
+    login(client, "kpps3")  # an operator Sirekap
+    html = page(client)
+    assert 'data-unsent="3"' in html
+    assert "3 dokumen belum diterima server." in html
+    a, b, c = outbox.jobs()
+    outbox.start(a)
+    outbox.retry_later(a.id, "network", "refused", 300)
+    outbox.start(b)
+    outbox.fail(b.id, "rejected", "device_unregistered")
+    outbox.sent(c.id, Receipt("7", "ab" * 32, "usb"))
+    when = outbox.next_attempt_at(outbox.job(a.id)).strftime("%H:%M")
+    html = page(client)
+    assert f"Tidak ada jaringan — akan dicoba lagi {when}." in html
+    assert "Server menolak dokumen ini. Hubungi teknisi" in html
+    assert "Diterima server (server sudah punya salinan dari USB)." in html
+    assert 'data-unsent="2"' in html
+    assert "Traceback" not in html
+
+
+def test_try_now_makes_every_unsent_document_due_and_is_audited(client, app, outbox):
+    login(client, "kpps3")
+    a = outbox.jobs()[0]
+    outbox.start(a)
+    outbox.fail(a.id, "rejected", "x")
+    resp = client.post("/antrian/coba", data={"csrf_token": csrf_token(client, "/antrian")})
+    assert resp.status_code == 302
+    assert outbox.job(a.id).state == "pending"
+    assert outbox.next_due() is not None
+    audit = app.extensions["kiosk"].audit.rows()
+    assert audit[0]["kind"] == "upload_retry" and audit[0]["officer"] == "kpps3"
+
+
+def test_usb_export_by_touch_writes_a_signed_checked_folder(client, app, media, mount_tmpfs):
+    login(client, "kpps1")
+    assert "Colokkan flashdisk USB" in page(client)
+    drive = mount_tmpfs(media / "KPPS_USB", "8m")
+    html = page(client)
+    assert "Ekspor ke flashdisk KPPS_USB" in html
+    resp = client.post(
+        "/antrian/usb",
+        data={"csrf_token": csrf_token(client, "/antrian"), "drive": str(drive)},
+        follow_redirects=True,
+    )
+    assert "3 dokumen sudah ditulis dan diperiksa di flashdisk." in resp.get_data(as_text=True)
+    (folder,) = drive.iterdir()
+    index = json.loads((folder / "index.json").read_text())
+    assert len(index["index"]["bundles"]) == 3
+    assert index["index"]["tps_code"] == "6474010001005"
+    assert "Ekspor terakhir: 3 dokumen" in page(client)
+
+
+def test_usb_export_to_a_drive_that_is_gone_explains_what_to_do(client, media):
+    login(client, "kpps1")
+    resp = client.post(
+        "/antrian/usb",
+        data={"csrf_token": csrf_token(client, "/antrian"), "drive": str(media / "GONE")},
+        follow_redirects=True,
+    )
+    assert "Flashdisk USB tidak ditemukan. Colokkan, tunggu 5 detik" in resp.get_data(as_text=True)
+
+
+def test_usb_export_to_a_full_drive_keeps_everything(client, media, mount_tmpfs, outbox):
+    login(client, "kpps1")
+    drive = mount_tmpfs(media / "SMALL", "64k")
+    resp = client.post(
+        "/antrian/usb",
+        data={"csrf_token": csrf_token(client, "/antrian"), "drive": str(drive)},
+        follow_redirects=True,
+    )
+    assert "Flashdisk penuh. Gunakan flashdisk lain" in resp.get_data(as_text=True)
+    assert outbox.counts().unsent == 3 and outbox.last_export() is None
+
+
+def test_the_leds_mirror_the_queue(app, outbox):
+    panel = app.extensions["kiosk"].devices.panel
+    lights = QueueLights(outbox, panel)
+    assert lights.tick() == {Led.NETWORK: LedState.OFF, Led.QUEUE: LedState.BLINK}
+    assert panel.led_state(Led.QUEUE) is LedState.BLINK
+    a, b, c = outbox.jobs()
+    outbox.set_uplink(True)
+    outbox.start(a)
+    assert lights.tick()[Led.NETWORK] is LedState.BLINK  # sending
+    outbox.fail(a.id, "rejected", "x")
+    assert lights.tick() == {Led.NETWORK: LedState.ON, Led.QUEUE: LedState.ON}
+    for job in (a, b, c):
+        outbox.sent(job.id, Receipt(str(job.id), "cd" * 32))
+    assert lights.tick() == {Led.NETWORK: LedState.ON, Led.QUEUE: LedState.OFF}
+    assert panel.led_state(Led.QUEUE) is LedState.OFF
