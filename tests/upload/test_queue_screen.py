@@ -50,6 +50,7 @@ def page(client) -> str:
 
 def test_the_screen_says_in_words_what_waits_and_until_when(client, outbox):
     login(client, "kpps3")  # an operator Sirekap
+    assert "Pengiriman ke server · 3 menunggu" in client.get("/").get_data(as_text=True)
     html = page(client)
     assert 'data-unsent="3"' in html
     assert "3 dokumen belum diterima server." in html
