@@ -12,6 +12,8 @@ from kiosk.app import LANGUAGES
 from kiosk.context import current_kiosk
 from kiosk.errors import guidance_by_name
 from kiosk.services import selftest
+from kiosk.services.next_step import next_step
+from kiosk.views.access import current_session
 
 bp = Blueprint("main", __name__)
 
@@ -27,13 +29,41 @@ def inject_common() -> dict[str, object]:
         "now": dt.datetime.now().astimezone(),
         "guidance_by_name": guidance_by_name,
         "get_locale": get_locale,
+        "status": status_strip(),
     }
 
 
 @bp.get("/")
 def home() -> str:
     kiosk = current_kiosk()
-    return render_template("home.html", report=selftest.last_report(kiosk.db))
+    report = selftest.last_report(kiosk.db)
+    step = next_step(
+        kiosk.profile,
+        report,
+        current_session() is not None,
+        kiosk.checklist,
+        kiosk.db,
+        kiosk.outbox.counts().unsent,
+    )
+    return render_template("home.html", report=report, step=step)
+
+
+def status_strip() -> dict[str, object]:
+    """Network, queue and printers at a glance, from what the kiosk already knows (the
+    worker's last look at the server, the queue, the last self-test): no device is asked."""
+    kiosk = current_kiosk()
+    uplink = kiosk.outbox.uplink()
+    report = selftest.last_report(kiosk.db)
+    printers = [
+        c["ok"]
+        for c in (report or {}).get("checks", [])
+        if c["name"] in ("receipt_printer", "document_printer") and c.get("configured", True)
+    ]
+    return {
+        "online": uplink[0] if uplink else None,
+        "unsent": kiosk.outbox.counts().unsent,
+        "printers_ok": all(printers) if printers else None,
+    }
 
 
 @bp.get("/health")

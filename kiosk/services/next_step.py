@@ -1,0 +1,86 @@
+"""What the home screen's big green button offers: the one next thing to do.
+
+A priority ladder, first match wins: the kiosk is not provisioned → a device failed its
+check → nobody is logged in → the devices were never checked → the clock needs the Ketua →
+C.Hasil work of the counting phase → the next step of the day's checklist (or when it opens)
+→ documents still to send → the day is done.
+Screens only render it; the order lives here, so it is tested once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.checklist.service import ChecklistService
+from kiosk.db import Database
+from kiosk.profile import Profile
+
+
+@dataclass(frozen=True)
+class NextStep:
+    kind: (
+        str  # provision | device | login | clock | chasil | scan | checklist | wait | queue | done
+    )
+    endpoint: str | None  # Flask endpoint of the big button; None: nothing to press here
+    values: dict[str, str]  # URL values of the endpoint
+    step_title: str = ""  # the checklist step or ballot concerned
+    at: dt.time | None = None  # when a waiting step opens
+
+
+COUNTING = "penghitungan"
+
+
+def next_step(
+    profile: Profile | None,
+    selftest_report: dict[str, Any] | None,
+    logged_in: bool,
+    checklist: ChecklistService | None,
+    db: Database,
+    unsent: int,
+) -> NextStep:
+    if profile is None or checklist is None:
+        return NextStep("provision", None, {})
+    if selftest_report is not None and not selftest_report.get("ready"):
+        return NextStep("device", "selftest.show", {})  # a fault comes before everything
+    if not logged_in:
+        return NextStep("login", "login.start", {})
+    if selftest_report is None:  # never checked: the first thing of the day, once logged in
+        return NextStep("device", "selftest.show", {})
+    if checklist.clock_implausible():
+        return NextStep("clock", "checklist.index", {})
+    phase = checklist.current()
+    if phase is not None and phase.phase.id == COUNTING:
+        counting = _counting_work(profile, db)
+        if counting is not None:
+            return counting
+    if phase is not None:
+        open_steps = [s for s in phase.steps if s.status == "open"]
+        if open_steps:
+            return NextStep("checklist", "checklist.index", {}, open_steps[0].step.title)
+        waiting = [s for s in phase.steps if s.status == "waiting"]
+        if waiting and waiting[0].step.not_before is not None:
+            first = waiting[0]
+            return NextStep("wait", "checklist.index", {}, first.step.title, first.step.not_before)
+    if unsent:
+        return NextStep("queue", "queue.queue", {})
+    if phase is not None:
+        return NextStep("checklist", "checklist.index", {}, phase.phase.title)
+    return NextStep("done", None, {})
+
+
+def _counting_work(profile: Profile, db: Database) -> NextStep | None:
+    """During counting: the first ballot (in legal order) without confirmed numbers, then the
+    first confirmed one without its signed document."""
+    confirmed = {r["ballot"] for r in db.read("SELECT ballot FROM chasil_confirmed")}
+    signed = {r["ballot"] for r in db.read("SELECT DISTINCT ballot FROM document")}
+    for ballot in profile.ballots:
+        if ballot.type not in confirmed:
+            return NextStep("chasil", "chasil.index", {}, ballot.type)
+    for ballot in profile.ballots:
+        if ballot.type not in signed:
+            return NextStep(
+                "scan", "documents.scan_page", {"ballot_type": ballot.type}, ballot.type
+            )
+    return None
