@@ -56,6 +56,9 @@ class Event(enum.Enum):
     DEVICE_LOST = "device_lost"
     DEVICE_BACK = "device_back"
     AUDIT_EXPORTED = "audit_exported"
+    TRAINING_FAULT = "training_fault"  # the trainer set or cleared a simulated fault
+    TRAINING_SCENARIO = "training_scenario"  # the trainer loaded a C.Hasil practice sheet
+    TRAINING_RESET = "training_reset"  # "Reset latihan": the training kiosk's day wiped
 
 
 class _Officer(Protocol):

@@ -240,6 +240,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         wall TEXT NOT NULL
     )""",
     ),
+    # 7: training (bimtek) only: the trainer's "network down" switch, which the upload worker
+    # reads; and "Reset latihan" may delete unsent *training* jobs, never a real one
+    (
+        """
+    CREATE TABLE training_network (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        down INTEGER NOT NULL CHECK (down IN (0, 1)),
+        set_by TEXT NOT NULL,
+        set_wall TEXT NOT NULL
+    )""",
+        "DROP TRIGGER upload_job_kept",
+        """
+    CREATE TRIGGER upload_job_kept BEFORE DELETE ON upload_job
+    WHEN OLD.state != 'sent' AND OLD.training = 0
+    BEGIN
+        SELECT RAISE(ABORT, 'an upload job is kept until the server has given its receipt');
+    END""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

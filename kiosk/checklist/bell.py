@@ -34,6 +34,10 @@ class ReminderBell:
                 rung += 1
         return rung
 
+    def forget_rung(self) -> None:
+        """Ring again for reminders already rung (a training day starts over)."""
+        self._rung.clear()
+
     def _run(self) -> None:
         while not self._stop.wait(CHECK_EVERY_S):
             try:

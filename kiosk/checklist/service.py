@@ -24,6 +24,9 @@ REMINDER_SHOWN_MIN = 30  # a reminder stays on screen this long after its time
 CLOCK_JUMP_S = 120  # the clock going back more than this since the last record is implausible
 
 
+COUNTING_PHASE = "penghitungan"  # its sign-off needs every ballot's C.Hasil confirmed and signed
+
+
 class StepRefused(Exception):
     """A step cannot be recorded now; ``code`` says why (the view words it)."""
 
@@ -42,6 +45,19 @@ class StepState:
     @property
     def value(self) -> Any:
         return json.loads(self.record["value"]) if self.record else None
+
+    @property
+    def shown(self) -> str:
+        """The recorded value as a person reads it ("" for a tick): numbers per ballot as
+        ``PPWP 285 · DPR 285``, a scan by the start of its SHA-256."""
+        value = self.value
+        if value is True or value is None:
+            return ""
+        if isinstance(value, dict) and "sha256" in value:
+            return "#" + str(value["sha256"])[:12].upper()
+        if isinstance(value, dict):
+            return " · ".join(f"{k} {v}" for k, v in value.items())
+        return str(value)
 
 
 @dataclass(frozen=True)
@@ -192,6 +208,10 @@ class ChecklistService:
             missing = [s.title for s in phase.steps if s.id != step.id and s.id not in records]
             if missing:
                 raise StepRefused("steps_missing", steps="; ".join(missing))
+            if phase.id == COUNTING_PHASE:
+                unfinished = self._ballots_without_document()
+                if unfinished:
+                    raise StepRefused("chasil_missing", ballots=", ".join(unfinished))
         if state.status == "waiting":
             assert step.not_before is not None
             raise StepRefused("too_early", time=step.not_before.strftime("%H:%M"))
@@ -230,6 +250,14 @@ class ChecklistService:
             beyond_allowed=late_min > step.max_late_minutes if step.late_after else False,
             clock_offset=self.clock.offset_s,
         )
+
+    def _ballots_without_document(self) -> list[str]:
+        """Ballot types whose C.Hasil is not yet confirmed and signed: counting is not over."""
+        confirmed = {r["ballot"] for r in self.db.read("SELECT ballot FROM chasil_confirmed")}
+        signed = {r["ballot"] for r in self.db.read("SELECT DISTINCT ballot FROM document")}
+        return [
+            b.type for b in self.profile.ballots if b.type not in confirmed or b.type not in signed
+        ]
 
     def received_at_opening(self, ballot: str) -> int | None:
         """The ballots counted at opening for ``ballot`` (C.Hasil rule 9), once recorded."""

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from drivers.card import Card, CardReader
-from drivers.errors import CardError
+from drivers.errors import CardError, CardRemoved, CardUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,9 @@ class CardWatch:
         self.reader = reader
         self.on_removed = on_removed
         self.error: CardError | None = None
+        # A card tapped but not read (pulled out too early, unreadable): the login screen
+        # shows its guidance once; cleared by the next good read.
+        self._failed_read: CardError | None = None
         self._card: Card | None = None
         self._stop = threading.Event()
         self._changed = threading.Condition()
@@ -35,6 +38,16 @@ class CardWatch:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+    @property
+    def failed_read(self) -> CardError | None:
+        return self._failed_read
+
+    def take_failed_read(self) -> CardError | None:
+        """The last tap that failed to read, once: the screen that shows it takes it."""
+        with self._changed:
+            failed, self._failed_read = self._failed_read, None
+            return failed
 
     def wait_for(self, present: bool, timeout_s: float) -> bool:
         """Block until a card is (or is not) seen; for screens that wait and for tests."""
@@ -56,6 +69,7 @@ class CardWatch:
                 if self.error is not None:
                     log.info("card reader is back")
                     self.error = None
+                self._failed_read = None
                 self._set(card)
                 while not self._stop.is_set() and not self.reader.wait_for_removal(POLL_S):
                     pass
@@ -66,6 +80,8 @@ class CardWatch:
                 if self.error is None:
                     log.warning("card reader: %s", exc)
                 self.error = exc
+                if isinstance(exc, CardRemoved | CardUnreadable):
+                    self._failed_read = exc
                 self._set(None)
                 if card is not None:  # a card we can no longer see is not there for us
                     self.on_removed(card.uid)

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.checklist.service import ChecklistService
+from kiosk.checklist.service import COUNTING_PHASE, ChecklistService
 from kiosk.db import Database
 from kiosk.profile import Profile
 
@@ -27,9 +27,6 @@ class NextStep:
     values: dict[str, str]  # URL values of the endpoint
     step_title: str = ""  # the checklist step or ballot concerned
     at: dt.time | None = None  # when a waiting step opens
-
-
-COUNTING = "penghitungan"
 
 
 def next_step(
@@ -51,7 +48,7 @@ def next_step(
     if checklist.clock_implausible():
         return NextStep("clock", "checklist.index", {})
     phase = checklist.current()
-    if phase is not None and phase.phase.id == COUNTING:
+    if phase is not None and phase.phase.id == COUNTING_PHASE:
         counting = _counting_work(profile, db)
         if counting is not None:
             return counting
@@ -71,16 +68,14 @@ def next_step(
 
 
 def _counting_work(profile: Profile, db: Database) -> NextStep | None:
-    """During counting: the first ballot (in legal order) without confirmed numbers, then the
-    first confirmed one without its signed document."""
+    """During counting, ballot by ballot in legal order: its numbers confirmed, then its
+    signed document (scan and copies), then the next ballot."""
     confirmed = {r["ballot"] for r in db.read("SELECT ballot FROM chasil_confirmed")}
     signed = {r["ballot"] for r in db.read("SELECT DISTINCT ballot FROM document")}
     for ballot in profile.ballots:
         if ballot.type not in confirmed:
             return NextStep("chasil", "chasil.index", {}, ballot.type)
-    for ballot in profile.ballots:
         if ballot.type not in signed:
-            return NextStep(
-                "scan", "documents.scan_page", {"ballot_type": ballot.type}, ballot.type
-            )
+            values = {"ballot_type": ballot.type}
+            return NextStep("scan", "documents.scan_page", values, ballot.type)
     return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -46,6 +45,11 @@ def refused_message(exc: StepRefused) -> str:
         "not_a_number": lambda: _("Enter whole numbers only."),
         "text_missing": lambda: _("Write the note first."),
         "scan_missing": lambda: _("Scan the page first."),
+        "chasil_missing": lambda: _(
+            "Counting is not finished: confirm the C.Hasil numbers and make the signed "
+            "document of %(ballots)s first.",
+            ballots=p["ballots"],
+        ),
         "bad_time": lambda: _("Enter the time as four digits, e.g. 0705 for 07:05."),
         "clock_implausible": lambda: _(
             "The kiosk's clock looks wrong: set the right time instead of confirming it."
@@ -183,8 +187,7 @@ def report(which: str) -> Response:
             lines.append(f"— {phase.phase.title} —")
             for s in phase.steps:
                 if s.record:
-                    value = json.loads(s.record["value"])
-                    shown = "" if value is True else f": {value}"
+                    shown = f": {s.shown}" if s.shown else ""
                     lines.append(
                         f"{s.record['wall'][11:16]} {s.step.title}{shown} "
                         f"({s.record['officer_id']})"

@@ -88,6 +88,7 @@ def scan_page(ballot_type: str) -> str:
         ballot=ballot_type,
         pages=s.pages(ballot_type),
         documents=s.documents(ballot_type),
+        problems={p.value: _rejected_message(p) for p in Problem},  # why a page is held
     )
 
 

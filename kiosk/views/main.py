@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
@@ -26,7 +24,7 @@ def inject_common() -> dict[str, object]:
         "training": kiosk.training,
         "tps": kiosk.tps,
         "languages": LANGUAGES,
-        "now": dt.datetime.now().astimezone(),
+        "now": kiosk.clock.now(),
         "guidance_by_name": guidance_by_name,
         "get_locale": get_locale,
         "status": status_strip(),

@@ -79,7 +79,9 @@ def test_scan_screen_holds_bad_pages_and_reorders(client, kiosk):
         "/chasil/PPWP/scan", data={"csrf_token": token, "source": "flatbed", "replace": str(second)}
     )
     scanner.scan = original
-    html = client.get("/chasil/PPWP/scan").get_data(as_text=True)
+    resp = client.get("/chasil/PPWP/scan")
+    assert resp.status_code == 200  # (the held page's reason once crashed this screen)
+    html = resp.get_data(as_text=True)
     assert "Halaman kabur" in html and "Tetap gunakan" in html
     live = kiosk.db.read("SELECT problem FROM scan_page WHERE discarded = 0")
     assert [r["problem"] for r in live] == ["blurred"]

@@ -70,7 +70,8 @@ def test_the_ladder_from_a_fresh_kiosk_to_the_counting(app):
     token = csrf_token(client, "/chasil/PPWP/1")
     client.post("/chasil/PPWP/1", data=form(GOOD, token))
     client.post("/chasil/PPWP/confirm", data={"csrf_token": token})
-    assert next_of(client) == ("chasil", "Isi angka C.Hasil DPR.")
+    # Ballot by ballot: PPWP's signed document before the numbers of DPR.
+    assert next_of(client) == ("scan", "Pindai C.Hasil PPWP dan buat salinannya.")
 
 
 def test_a_failed_device_check_comes_before_everything(app):
@@ -94,3 +95,35 @@ def test_unprovisioned_kiosk_says_call_the_technician(tmp_path):
         assert 'id="next-button"' not in app.test_client().get("/").get_data(as_text=True)
     finally:
         app.extensions["kiosk"].close()
+
+
+def test_counting_is_signed_off_only_when_every_ballot_has_its_signed_document(app):
+    client = app.test_client()
+    login(client, "kpps1")
+    service = app.extensions["kiosk"].checklist
+    for phase in service.phases():
+        for state in phase.steps:
+            if state.step.id == "penghitungan_ditandatangani":
+                break
+            step = state.step
+            if step.kind == "number" and step.per_ballot:
+                value = {b: GOOD["SS1"] for b in ("PPWP", "DPR", "DPD")}
+            elif step.kind == "scan":
+                value = {"file": "x.png", "sha256": "ab" * 32}
+            else:
+                value = 3 if step.kind == "number" else True
+            record(app, step.id, value)
+        else:
+            continue
+        break
+    token = csrf_token(client, "/checklist/")
+    resp = client.post(
+        "/checklist/penghitungan_ditandatangani",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    )
+    html = resp.get_data(as_text=True)
+    assert "Penghitungan belum selesai" in html and "PPWP, DPR, DPD" in html
+    assert "penghitungan_ditandatangani" not in {
+        r["step"] for r in app.extensions["kiosk"].db.read("SELECT step FROM checklist_record")
+    }
