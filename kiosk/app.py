@@ -130,6 +130,7 @@ def create_app(
         queue,
         selftest,
         simulasi,
+        trainer,
     )
 
     access.register(app)
@@ -144,6 +145,7 @@ def create_app(
         documents,
         checklist,
         queue,
+        trainer,
     ):
         app.register_blueprint(module.bp)
     checklist.register_banner(app)

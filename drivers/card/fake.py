@@ -56,6 +56,17 @@ class FakeCardReader:
         with self._cond:
             self._fail_next = error
 
+    def clear_fault(self) -> None:
+        """Forget a failure set with ``fail_next`` that no read has met yet."""
+        with self._cond:
+            self._fail_next = None
+
+    @property
+    def pending_fault(self) -> CardError | None:
+        """The failure the next read will meet, if any (for the trainer's panel)."""
+        with self._cond:
+            return self._fail_next
+
     def set_unavailable(self, unavailable: bool) -> None:
         """Simulate an unplugged reader (True) or plug it back in (False)."""
         with self._cond:

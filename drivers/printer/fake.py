@@ -87,6 +87,19 @@ class _FakeBase:
     def status(self) -> PrinterStatus:
         return PrinterStatus(self._state, "simulasi")
 
+    def clear_jobs(self) -> int:
+        """Trainer verb for a fresh start: delete every printout this printer kept in
+        ``output_dir`` (also those of an earlier run) and forget its jobs; return how many
+        files went."""
+        with self._lock:
+            self.jobs.clear()
+            gone = 0
+            if self.output_dir.is_dir():
+                for path in self.output_dir.glob(f"{self.prefix}-*"):
+                    path.unlink(missing_ok=True)
+                    gone += 1
+            return gone
+
     def _check(self) -> None:
         fault = _FAULTS.get(self._state)
         if fault is not None:

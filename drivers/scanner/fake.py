@@ -40,6 +40,17 @@ class FakeScanner:
         with self._fault_lock:
             self._fault = (error, after_pages)
 
+    def clear_fault(self) -> None:
+        """Forget a fault set with ``fail_next`` that no scan has met yet."""
+        with self._fault_lock:
+            self._fault = None
+
+    @property
+    def pending_fault(self) -> ScannerError | None:
+        """The fault the next scan will meet, if any (for the trainer's panel)."""
+        with self._fault_lock:
+            return self._fault[0] if self._fault else None
+
     def load_adf(self, pages: int) -> None:
         """Put ``pages`` sheets in the simulated feeder (0 = empty)."""
         self.adf_pages = pages

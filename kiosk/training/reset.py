@@ -84,7 +84,7 @@ def reset_training_day(kiosk: Kiosk, by: ActiveSession) -> ResetDone:
         if real:
             raise RealDocumentsKept(int(real))
         for table in DAY_TABLES:
-            deleted[table] = conn.execute(f"DELETE FROM {table}").rowcount  # noqa: S608
+            deleted[table] = conn.execute(f"DELETE FROM {table}").rowcount
         conn.execute("UPDATE officer SET failed_attempts = 0, lockouts = 0, locked_until = 0")
     # Files after the rows: a power cut in between leaves stray files, never rows without them.
     data_dir = kiosk.settings.data_dir

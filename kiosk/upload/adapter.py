@@ -67,6 +67,15 @@ class Rejected(UploadError):
         self.reason = reason
 
 
+class TrainingBlocked(UploadError):
+    """A training (latihan) document was about to go to a server that does not say it accepts
+    training documents (``GET /health`` without ``accept_training``): a production collector.
+    Nothing was sent; trying again cannot help."""
+
+    code = "training_blocked"
+    retry = False
+
+
 class NotConfigured(UploadError):
     """No server address is set on this kiosk (USB export is the way)."""
 
@@ -83,6 +92,7 @@ class UploadItem:
     upload_url: str  # "" before the server gave one
     offset: int
     may_be_there: bool = True  # False: never sent and never exported, no receipt can exist
+    training: bool = False  # a training (latihan) document: only a training server may have it
 
 
 class Uploader(Protocol):
@@ -98,5 +108,7 @@ class Uploader(Protocol):
     def send(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> Receipt:
         """Upload (or resume) and return the receipt. ``on_progress(upload_url, offset)`` is
         called as soon as the server gives the upload URL and after every chunk, so the
-        queue can store it and resume after a reboot. Raises UploadError."""
+        queue can store it and resume after a reboot. A training item goes only to a server
+        that says it accepts training documents, else TrainingBlocked before any byte is
+        sent. Raises UploadError."""
         ...

@@ -15,6 +15,7 @@ from kiosk.db import Database
 from kiosk.sdnotify import notify
 from kiosk.services.provisioning import installed_profile
 from kiosk.settings import Settings
+from kiosk.training.network import TrainingNetwork
 from kiosk.upload.adapter import NotConfigured, Uploader, UploadItem
 from kiosk.upload.outbox import Outbox, Receipt
 from kiosk.upload.tus import TusUploader
@@ -37,25 +38,29 @@ class NoServer:
         raise NotConfigured("no upload_endpoint is set")
 
 
-def make_uploader(settings: Settings) -> Uploader:
+def make_uploader(settings: Settings, db: Database) -> Uploader:
     """The adapter for this kiosk: the collector URL and credential come from the installed
-    TPS profile (``upload_endpoint`` may override the URL)."""
+    TPS profile (``upload_endpoint`` may override the URL). In training mode it obeys the
+    trainer's "network down" switch, kept in ``db``."""
     profile = installed_profile(Path(settings.data_dir))
     endpoint = settings.upload_endpoint or (profile.upload_endpoint if profile else "")
-    if not endpoint:
-        return NoServer()
-    return TusUploader(
-        endpoint,
-        token=profile.upload_token if profile else "",
-        chunk_size=settings.upload_chunk_kb * 1024,
-        timeout_s=settings.upload_timeout_s,
-    )
+    uploader: Uploader = NoServer()
+    if endpoint:
+        uploader = TusUploader(
+            endpoint,
+            token=profile.upload_token if profile else "",
+            chunk_size=settings.upload_chunk_kb * 1024,
+            timeout_s=settings.upload_timeout_s,
+        )
+    if settings.training:
+        uploader = TrainingNetwork(uploader, db)
+    return uploader
 
 
 def make_worker(settings: Settings, db: Database, clock: OffsetClock) -> Worker:
     return Worker(
         Outbox(db, clock, Path(settings.data_dir)),
-        make_uploader(settings),
+        make_uploader(settings, db),
         Backoff(base_s=settings.upload_backoff_base_s, cap_s=settings.upload_backoff_cap_s),
         probe_every_s=settings.upload_probe_s,
         audit=AuditLog(db, clock),

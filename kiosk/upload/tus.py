@@ -36,6 +36,7 @@ from kiosk.upload.adapter import (
     NoReceipt,
     Rejected,
     ServerBusy,
+    TrainingBlocked,
     TransferError,
     UploadError,
     UploadItem,
@@ -152,6 +153,7 @@ class TusUploader:
     ) -> None:
         self.endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
         self.receipts = urljoin(self.endpoint, "/receipts/")
+        self.health = urljoin(self.endpoint, "/health")
         self.chunk_size = chunk_size
         self.timeout_s = timeout_s
         self.probe_timeout_s = probe_timeout_s
@@ -192,7 +194,26 @@ class TusUploader:
         data = answer.json()
         return Receipt(str(data["document_id"]), str(data["sha256"]), str(data.get("source", "")))
 
+    def accepts_training(self) -> bool:
+        """Whether the collector says it is a training collector (``GET /health`` answers
+        ``"accept_training": true``). A server that does not say so is taken for production.
+        Raises NetworkDown or ServerBusy when it cannot be asked."""
+        try:
+            answer = self.http.get(self.health, timeout=self.timeout_s)
+        except requests.RequestException as exc:
+            raise NetworkDown(str(exc)) from exc
+        if answer.status_code == 429 or answer.status_code >= 500:
+            raise ServerBusy(f"health: HTTP {answer.status_code}")
+        try:
+            return answer.status_code == 200 and answer.json().get("accept_training") is True
+        except (ValueError, AttributeError):
+            return False
+
     def send(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> Receipt:
+        # Training data never reaches a production server: asked before anything else.
+        training = item.training or item.metadata.get("training") == "1"
+        if training and not self.accepts_training():
+            raise TrainingBlocked(f"{self.health} does not accept training documents")
         if item.may_be_there:  # it may have arrived already (USB, or a lost answer)
             try:
                 done = self.receipt(item.key)

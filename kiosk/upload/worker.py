@@ -157,6 +157,7 @@ class Worker:
                 upload_url=job.upload_url,
                 offset=job.offset,
                 may_be_there=job.attempts > 1 or self.outbox.exported(),
+                training=job.training,
             )
             receipt = self.uploader.send(item, self._progress_writer(job))
             if receipt.sha256 != bundle.sha256:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from kiosk.context import current_kiosk
+from kiosk.errors import guidance_for
 from kiosk.services import auth
 
 bp = Blueprint("login", __name__, url_prefix="/login")
@@ -27,8 +28,12 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.get("/")
-def start() -> str | Response:
+def start() -> str | Response | tuple[str, int]:
     kiosk = current_kiosk()
+    failed = kiosk.card_watch.take_failed_read() if kiosk.card_watch else None
+    if failed is not None:  # a tap that was not read: say why, once, with one next action
+        retry = url_for("login.start", next=request.args.get("next"))
+        return render_template("guidance.html", guidance=guidance_for(failed), retry_url=retry), 503
     uid = _card_uid()
     if uid is not None:
         officer = kiosk.auth.officer_by_card(uid)
@@ -48,7 +53,8 @@ def start() -> str | Response:
 @bp.get("/card")
 def card_state() -> Response:
     uid = _card_uid()
-    return jsonify(card=uid)
+    watch = current_kiosk().card_watch
+    return jsonify(card=uid, failed=bool(watch and watch.failed_read))
 
 
 @bp.get("/pin/<officer_id>")

@@ -55,6 +55,7 @@ def job_message(job: Job) -> str:
         "document_unreadable": _(
             "The document's files cannot be read. Call the technician; delete nothing."
         ),
+        "training_blocked": _("Training documents are never sent to a real server."),
     }
     if job.state == "failed":
         return needs_a_person.get(job.error_code, needs_a_person["rejected"])

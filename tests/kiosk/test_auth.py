@@ -211,6 +211,11 @@ ROUTES = [
     ("GET", "/antrian", Permission.UPLOAD),
     ("POST", "/antrian/coba", Permission.UPLOAD),
     ("POST", "/antrian/usb", Permission.UPLOAD),
+    ("GET", "/pelatih/", Permission.TRAINING_PANEL),
+    ("POST", "/pelatih/fault", Permission.TRAINING_PANEL),
+    ("POST", "/pelatih/scenario", Permission.TRAINING_PANEL),
+    ("GET", "/pelatih/reset", Permission.TRAINING_PANEL),
+    ("POST", "/pelatih/reset", Permission.TRAINING_PANEL),
 ]
 
 

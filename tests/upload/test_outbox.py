@@ -44,6 +44,7 @@ def test_migration_queues_documents_signed_before_the_queue_existed(tmp_path):
     signed_documents(tmp_path, 2)
     db = Database(tmp_path / "kiosk.sqlite3")
     with db.write() as conn:  # back to schema 5 with its documents, as an older kiosk had it
+        conn.execute("DROP TABLE training_network")
         conn.execute("DROP TABLE usb_export")
         conn.execute("DROP TABLE uplink")
         conn.execute("DROP TRIGGER upload_job_kept")
@@ -51,7 +52,7 @@ def test_migration_queues_documents_signed_before_the_queue_existed(tmp_path):
         conn.execute("DROP TABLE upload_job")
         conn.execute("PRAGMA user_version = 5")
     assert db.migrate() == 5
-    assert len(MIGRATIONS) == 6
+    assert db.read("PRAGMA user_version")[0][0] == len(MIGRATIONS)
     assert len(db.read("SELECT * FROM upload_job WHERE state = 'pending'")) == 2
     db.close()
 

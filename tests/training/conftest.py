@@ -1,0 +1,60 @@
+"""Training-mode tests: the sample TPS in training mode with every device fake (the shared
+fixtures of tests/kiosk), a logged-in trainer, KPPS, and a signed training document."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.chasil.test_chasil_http import GOOD, form
+from tests.kiosk.conftest import app, client, csrf_token, kiosk, login, settings  # noqa: F401
+
+KETUA_CARD = "04A1B2C3D4E5F6"  # Siti Aminah's card in the sample profile
+
+
+def logged_in(flask_app, officer_id):
+    browser = flask_app.test_client()
+    assert login(browser, officer_id).status_code == 302
+    return browser
+
+
+@pytest.fixture
+def trainer(app):  # noqa: F811
+    return logged_in(app, "pelatih")
+
+
+@pytest.fixture
+def ketua(app):  # noqa: F811
+    return logged_in(app, "kpps1")
+
+
+def press(trainer, what: str, name: str):
+    """The trainer presses a button of the panel (``what``: fault or scenario)."""
+    token = csrf_token(trainer, "/pelatih/")
+    return trainer.post(f"/pelatih/{what}", data={"csrf_token": token, what: name})
+
+
+def signed_document(browser) -> int:
+    """PPWP numbers confirmed, one page scanned, the signed document made; its id."""
+    token = csrf_token(browser, "/chasil/PPWP/1")
+    browser.post("/chasil/PPWP/1", data=form(GOOD, token))
+    browser.post("/chasil/PPWP/confirm", data={"csrf_token": token})
+    assert browser.post("/chasil/PPWP/scan", data={"csrf_token": token}).status_code == 302
+    resp = browser.post("/chasil/PPWP/finish", data={"csrf_token": token})
+    assert resp.status_code == 302 and "/documents/" in resp.headers["Location"], resp.data[:300]
+    return int(resp.headers["Location"].rsplit("/", 1)[1])
+
+
+def guidance(resp) -> tuple[str, str, list[tuple[str, str]]]:
+    """(title, text, [(href, label) of each button]) of a full-screen guidance page."""
+    html = resp.get_data(as_text=True)
+    assert "Traceback" not in html and "Internal Server Error" not in html
+    section = re.search(r'<section class="guidance[^"]*" role="alert">(.*?)</section>', html, re.S)
+    assert section, html[:500]
+    body = section.group(1)
+    title = re.search(r"<h1>(.*?)</h1>", body, re.S)
+    text = re.search(r'<p class="guide-text">(.*?)</p>', body, re.S)
+    assert title and text
+    buttons = re.findall(r'<a class="big[^"]*" href="([^"]*)">([^<]*)</a>', body)
+    return title.group(1).strip(), text.group(1).strip(), buttons

@@ -1,0 +1,146 @@
+"""Each fault the trainer sets leads the KPPS, when they next print, scan or tap their card, to
+the full-screen guidance in Bahasa Indonesia with its one next action."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.kiosk.conftest import PINS, csrf_token
+from tests.training.conftest import KETUA_CARD, guidance, press, signed_document
+
+PAPER_OUT = (
+    "Kertas habis",
+    "Pasang kertas baru di printer, lalu tekan Ulangi. Hanya salinan yang belum tercetak yang "
+    "akan dicetak.",
+)
+COVER_OPEN = ("Tutup printer terbuka", "Tutup printer dengan rapat, lalu tekan Ulangi.")
+
+
+def fault_events(kiosk):
+    return [
+        (r["officer"], r["details"]) for r in kiosk.audit.rows() if r["kind"] == "training_fault"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "printer", "expected"),
+    [
+        ("receipt_paper_out", "receipt", PAPER_OUT),
+        ("receipt_cover_open", "receipt", COVER_OPEN),
+        ("a4_paper_out", "a4", PAPER_OUT),
+        ("a4_cover_open", "a4", COVER_OPEN),
+    ],
+)
+def test_printer_fault_stops_the_copies_with_guidance_and_retry(
+    kiosk, trainer, ketua, fault, printer, expected
+):
+    doc = signed_document(ketua)
+    assert press(trainer, "fault", fault).status_code == 302
+    token = csrf_token(ketua, f"/documents/{doc}")
+    page = f"/documents/{doc}"
+    resp = ketua.post(
+        f"{page}/print",
+        data={"csrf_token": token, "printer": printer},
+        headers={"Referer": page},
+    )
+    assert resp.status_code == 503
+    title, text, buttons = guidance(resp)
+    assert (title, text) == expected
+    assert buttons == [(page, "Ulangi")]  # one next action: back to the copies, print again
+    fake = kiosk.devices.receipt_printer if printer == "receipt" else kiosk.devices.document_printer
+    assert fake.jobs == []
+
+    # The trainer puts the printer right; Ulangi prints every copy.
+    ready = "receipt_ready" if printer == "receipt" else "a4_ready"
+    assert press(trainer, "fault", ready).status_code == 302
+    resp = ketua.post(f"{page}/print", data={"csrf_token": token, "printer": printer})
+    assert resp.status_code == 302
+    assert len(fake.jobs) == 4  # Pengawas TPS, PPS, PPK, public (no saksi ticked)
+    assert fault_events(kiosk) == [  # newest first, both by the trainer
+        ("pelatih", f'{{"fault": "{ready}"}}'),
+        ("pelatih", f'{{"fault": "{fault}"}}'),
+    ]
+
+
+def test_scanner_jam_shows_guidance_then_the_next_scan_works(kiosk, trainer, ketua):
+    assert press(trainer, "fault", "scanner_jam").status_code == 302
+    assert 'data-state="scanner">pemindaian berikutnya macet' in trainer.get("/pelatih/").get_data(
+        as_text=True
+    )
+    page = "/chasil/PPWP/scan"
+    token = csrf_token(ketua, page)
+    resp = ketua.post(page, data={"csrf_token": token}, headers={"Referer": page})
+    assert resp.status_code == 503
+    title, text, buttons = guidance(resp)
+    assert title == "Kertas macet di pemindai"
+    assert text == (
+        "Buka pengumpan, tarik lembar keluar dengan hati-hati, pasang kembali, lalu tekan Ulangi."
+    )
+    assert buttons == [(page, "Ulangi")]
+    assert kiosk.db.read("SELECT count(*) FROM scan_page")[0][0] == 0
+    assert ketua.post(page, data={"csrf_token": token}).status_code == 302
+    assert kiosk.db.read("SELECT count(*) FROM scan_page")[0][0] == 1
+
+
+def wait_until(condition, timeout_s: float = 5.0) -> bool:
+    """Wait for the card watch thread to have seen the tap (synchronisation, not timing)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_card_removed_while_read_shows_guidance_once_then_the_card_works(kiosk, trainer, client):
+    assert press(trainer, "fault", "card_removed").status_code == 302
+    kiosk.devices.card_reader.insert(KETUA_CARD)  # the Ketua taps and pulls it out at once
+    assert wait_until(lambda: kiosk.card_watch.failed_read is not None)
+    assert client.get("/login/card").get_json() == {"card": None, "failed": True}  # reload
+
+    resp = client.get("/login/")
+    assert resp.status_code == 503
+    title, text, buttons = guidance(resp)
+    assert title == "Kartu dicabut terlalu cepat"
+    assert text == "Masukkan kembali kartu dan biarkan sampai nama Anda muncul."
+    assert buttons == [("/login/", "Ulangi")]
+    assert client.get("/login/").status_code == 200  # shown once, the login screen is back
+
+    kiosk.devices.card_reader.insert(KETUA_CARD)  # Ulangi: the card is read this time
+    assert kiosk.card_watch.wait_for(present=True, timeout_s=5)
+    resp = client.get("/login/")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/login/pin/kpps1")
+
+
+def test_card_removed_logs_out_the_officer_whose_card_was_on_the_reader(kiosk, trainer, client):
+    kiosk.devices.card_reader.insert(KETUA_CARD)
+    assert kiosk.card_watch.wait_for(present=True, timeout_s=5)
+    token = csrf_token(client, "/login/pin/kpps1")
+    client.post(
+        "/login/pin/kpps1", data={"csrf_token": token, "pin": PINS["kpps1"], "via_card": "1"}
+    )
+    assert client.get("/antrian").status_code == 200
+    press(trainer, "fault", "card_removed")
+    assert kiosk.card_watch.wait_for(present=False, timeout_s=5)
+    assert wait_until(lambda: client.get("/antrian").status_code == 302)  # to the login
+    logouts = [r["details"] for r in kiosk.audit.rows() if r["kind"] == "logout"]
+    assert '"reason": "card_removed"' in logouts[0]
+
+
+def test_panel_shows_each_device_state(trainer):
+    press(trainer, "fault", "a4_paper_out")
+    press(trainer, "fault", "network_down")
+    html = trainer.get("/pelatih/").get_data(as_text=True)
+    assert 'data-state="document_printer">kertas habis' in html
+    assert 'data-state="receipt_printer">siap' in html
+    assert 'data-state="network">putus' in html
+    assert "SIMULASI" in html
+    assert "Traceback" not in html
+
+
+def test_an_unknown_fault_changes_nothing(kiosk, trainer):
+    resp = press(trainer, "fault", "printer_on_fire")
+    assert resp.status_code == 302
+    assert fault_events(kiosk) == []
