@@ -81,6 +81,8 @@ class GpiozeroPanel:
     def beep(self, times: int = 1, on_s: float = 0.1, off_s: float = 0.1) -> None:
         """Sound the buzzer ``times`` times (``on_s`` s on, ``off_s`` s off); returns at once."""
         with self._lock:
+            if not self._devices:  # closed: a late reminder must not start a blink thread
+                return
             self._buzzer.blink(on_time=on_s, off_time=off_s, n=times, background=True)
 
     def wait_for_button(self, timeout_s: float) -> bool:

@@ -124,6 +124,22 @@ def test_close_releases_the_pins(panel_and_factory: tuple[GpiozeroPanel, Any]) -
     again.close()
 
 
+def test_a_beep_after_close_is_ignored(panel_and_factory: tuple[GpiozeroPanel, Any]) -> None:
+    """A reminder that comes due while the kiosk shuts down must not start a blink thread on
+    a closed buzzer (it used to raise in gpiozero's thread)."""
+    panel, _factory = panel_and_factory
+    panel.close()
+    errors: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)
+    try:
+        panel.beep(times=3, on_s=0.05, off_s=0.05)
+        time.sleep(0.4)
+    finally:
+        threading.excepthook = previous
+    assert errors == []
+
+
 def test_pin_in_use_is_unavailable_and_frees_the_pins_it_took() -> None:
     factory = MockFactory()
     other = Button(PINS.button, pin_factory=factory)  # someone else holds the button pin

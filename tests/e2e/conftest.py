@@ -46,7 +46,7 @@ def demo_url(tmp_path: Path) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
     server.close()
-    app.extensions["kiosk"].devices.close()
+    app.extensions["kiosk"].close()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def settings(tmp_path):
 def app(settings):
     app = create_app(settings, provision_from=SAMPLE_PROFILE)
     yield app
-    app.extensions["kiosk"].devices.close()
+    app.extensions["kiosk"].close()
 
 
 @pytest.fixture
