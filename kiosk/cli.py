@@ -207,8 +207,13 @@ def _admin(settings: Settings, args: argparse.Namespace) -> int:
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.upload.run import worker_command
+    from kiosk.upload.worker import WorkerBusy
 
-    return worker_command(settings)
+    try:
+        return worker_command(settings)
+    except WorkerBusy as exc:
+        print(f"tps-kiosk worker: {exc}", file=sys.stderr)
+        return 1
 
 
 def _queue(settings: Settings, args: argparse.Namespace) -> int:

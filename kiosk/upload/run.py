@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -19,7 +18,7 @@ from kiosk.training.network import TrainingNetwork
 from kiosk.upload.adapter import NotConfigured, Uploader, UploadItem
 from kiosk.upload.outbox import Outbox, Receipt
 from kiosk.upload.tus import TusUploader
-from kiosk.upload.worker import Backoff, Worker, WorkerBusy, single_worker
+from kiosk.upload.worker import Backoff, Worker, single_worker
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +67,10 @@ def make_worker(settings: Settings, db: Database, clock: OffsetClock) -> Worker:
 
 
 def worker_command(settings: Settings) -> int:
+    """Run until SIGTERM; raises WorkerBusy when another worker holds the data directory."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        lock = single_worker(data_dir)
-    except WorkerBusy as exc:
-        print(f"tps-kiosk worker: {exc}", file=sys.stderr)
-        return 1
+    lock = single_worker(data_dir)
     db = Database(data_dir / "kiosk.sqlite3")
     db.migrate()
     clock = OffsetClock(SystemClock(), saved_offset(db))
