@@ -30,27 +30,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' helpe
 
 from kiosk.upload.bundle import upload_metadata
 from kiosk.upload.outbox import Outbox
-from tests.stacks.collector import CollectorProcess, free_port, run_collector_cli
+from tests.stacks.collector import CollectorProcess, free_port
 from tests.upload.docs import signed_documents
-from tests.upload.test_worker import drain, in_process_worker
+from tests.upload.test_worker import drain, in_process_worker, register
 
 TPS = "6474010001005"
 CHUNK = 256 * 1024  # the upload_chunk_kb default
 
 
 def fresh_collector(root: Path, name: str, kiosk: Path) -> CollectorProcess:
-    from kiosk.devicekey import ensure_key, public_b64
-
     collector = CollectorProcess(root / name, free_port()).start()
-    run_collector_cli(
-        "register",
-        "--data",
-        str(collector.data_dir),
-        "--tps",
-        TPS,
-        "--public-key",
-        public_b64(ensure_key(kiosk)),
-    )
+    register(collector, kiosk)
     return collector
 
 

@@ -251,10 +251,15 @@ class ChecklistService:
             clock_offset=self.clock.offset_s,
         )
 
-    def _ballots_without_document(self) -> list[str]:
-        """Ballot types whose C.Hasil is not yet confirmed and signed: counting is not over."""
+    def counted_ballots(self) -> tuple[set[str], set[str]]:
+        """(ballot types with confirmed C.Hasil numbers, ballot types with a signed document)."""
         confirmed = {r["ballot"] for r in self.db.read("SELECT ballot FROM chasil_confirmed")}
         signed = {r["ballot"] for r in self.db.read("SELECT DISTINCT ballot FROM document")}
+        return confirmed, signed
+
+    def _ballots_without_document(self) -> list[str]:
+        """Ballot types whose C.Hasil is not yet confirmed and signed: counting is not over."""
+        confirmed, signed = self.counted_ballots()
         return [
             b.type for b in self.profile.ballots if b.type not in confirmed or b.type not in signed
         ]

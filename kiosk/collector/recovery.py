@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from tuspyserver.params import TusUploadParams
@@ -91,19 +92,24 @@ def process_upload(collector: Collector, uid: str) -> Outcome:
         )
 
 
-def recover(collector: Collector) -> int:
-    """Process every complete upload not processed yet; return how many there were."""
+def _unprocessed(collector: Collector) -> Iterator[tuple[str, TusUploadParams]]:
+    """The uploads with a readable ``.info`` that no intake has processed yet."""
     conn = store.connect(collector.db_path)
     try:
         done = store.processed_uploads(conn)
     finally:
         conn.close()
-    count = 0
     for uid in upload_ids(collector.tus_dir):
-        if uid in done:
-            continue
-        info = read_info(collector.tus_dir, uid)
-        if info is None or not is_complete(info):
+        info = read_info(collector.tus_dir, uid) if uid not in done else None
+        if info is not None:
+            yield uid, info
+
+
+def recover(collector: Collector) -> int:
+    """Process every complete upload not processed yet; return how many there were."""
+    count = 0
+    for uid, info in _unprocessed(collector):
+        if not is_complete(info):
             continue
         count += 1
         log.info("processing upload %s, complete but not processed before", uid)
@@ -117,16 +123,10 @@ def repair(collector: Collector) -> int:
     how many needed it. Extra bytes (written, offset not yet recorded) are cut off; missing
     bytes (recorded, but lost with the page cache in a power cut, as tuspyserver does not fsync
     them) lower the offset, so the kiosk resumes from what is really there."""
-    conn = store.connect(collector.db_path)
-    try:
-        done = store.processed_uploads(conn)
-    finally:
-        conn.close()
     fixed = 0
-    for uid in upload_ids(collector.tus_dir):
+    for uid, info in _unprocessed(collector):
         path = collector.tus_dir / uid
-        info = read_info(collector.tus_dir, uid)
-        if uid in done or info is None or not path.exists():
+        if not path.exists():
             continue
         length = path.stat().st_size
         if length == info.offset:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.checklist.service import COUNTING_PHASE, ChecklistService
-from kiosk.db import Database
 from kiosk.profile import Profile
 
 
@@ -34,7 +33,6 @@ def next_step(
     selftest_report: dict[str, Any] | None,
     logged_in: bool,
     checklist: ChecklistService | None,
-    db: Database,
     unsent: int,
 ) -> NextStep:
     if profile is None or checklist is None:
@@ -49,7 +47,7 @@ def next_step(
         return NextStep("clock", "checklist.index", {})
     phase = checklist.current()
     if phase is not None and phase.phase.id == COUNTING_PHASE:
-        counting = _counting_work(profile, db)
+        counting = _counting_work(profile, checklist)
         if counting is not None:
             return counting
     if phase is not None:
@@ -67,11 +65,10 @@ def next_step(
     return NextStep("done", None, {})
 
 
-def _counting_work(profile: Profile, db: Database) -> NextStep | None:
+def _counting_work(profile: Profile, checklist: ChecklistService) -> NextStep | None:
     """During counting, ballot by ballot in legal order: its numbers confirmed, then its
     signed document (scan and copies), then the next ballot."""
-    confirmed = {r["ballot"] for r in db.read("SELECT ballot FROM chasil_confirmed")}
-    signed = {r["ballot"] for r in db.read("SELECT DISTINCT ballot FROM document")}
+    confirmed, signed = checklist.counted_ballots()
     for ballot in profile.ballots:
         if ballot.type not in confirmed:
             return NextStep("chasil", "chasil.index", {}, ballot.type)

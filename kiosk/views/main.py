@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+from typing import Any
+
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
@@ -34,24 +36,26 @@ def inject_common() -> dict[str, object]:
 @bp.get("/")
 def home() -> str:
     kiosk = current_kiosk()
-    report = selftest.last_report(kiosk.db)
-    step = next_step(
-        kiosk.profile,
-        report,
-        current_session() is not None,
-        kiosk.checklist,
-        kiosk.db,
-        kiosk.outbox.counts().unsent,
-    )
+    report, unsent = _known()
+    step = next_step(kiosk.profile, report, current_session() is not None, kiosk.checklist, unsent)
     return render_template("home.html", report=report, step=step)
+
+
+def _known() -> tuple[dict[str, Any] | None, int]:
+    """The last self-test report and the unsent count, read once per request (the home screen
+    and the status strip of every page both need them)."""
+    if "kiosk_known" not in g:
+        kiosk = current_kiosk()
+        g.kiosk_known = (selftest.last_report(kiosk.db), kiosk.outbox.counts().unsent)
+    known: tuple[dict[str, Any] | None, int] = g.kiosk_known
+    return known
 
 
 def status_strip() -> dict[str, object]:
     """Network, queue and printers at a glance, from what the kiosk already knows (the
     worker's last look at the server, the queue, the last self-test): no device is asked."""
-    kiosk = current_kiosk()
-    uplink = kiosk.outbox.uplink()
-    report = selftest.last_report(kiosk.db)
+    uplink = current_kiosk().outbox.uplink()
+    report, unsent = _known()
     printers = [
         c["ok"]
         for c in (report or {}).get("checks", [])
@@ -59,7 +63,7 @@ def status_strip() -> dict[str, object]:
     ]
     return {
         "online": uplink[0] if uplink else None,
-        "unsent": kiosk.outbox.counts().unsent,
+        "unsent": unsent,
         "printers_ok": all(printers) if printers else None,
     }
 

@@ -7,9 +7,7 @@ import json
 import pytest
 
 from drivers.gpio import Led, LedState
-from kiosk import create_app
 from kiosk.settings import Settings
-from kiosk.tps import SAMPLE_PROFILE
 from kiosk.upload.lights import QueueLights
 from kiosk.upload.outbox import Receipt
 from tests.kiosk.conftest import csrf_token, login
@@ -22,19 +20,16 @@ def media(tmp_path):
 
 
 @pytest.fixture
-def app(tmp_path, media):
-    settings = Settings.from_values(
+def settings(tmp_path, media):
+    return Settings.from_values(
         data_dir=tmp_path / "data", hardware="fake", usb_export_root=str(media)
     )
-    app = create_app(settings, provision_from=SAMPLE_PROFILE)
-    signed_documents(tmp_path / "data", 3)
-    yield app
-    app.extensions["kiosk"].close()
 
 
-@pytest.fixture
-def client(app):
-    return app.test_client()
+@pytest.fixture(autouse=True)
+def documents(app, settings):
+    """Three signed documents in the running kiosk's data directory, their jobs queued."""
+    return signed_documents(settings.data_dir, 3)
 
 
 @pytest.fixture
