@@ -20,6 +20,7 @@ CLOCK_FILE = "/data/clock/fake-hwclock.data"
 PROVISION_FILE = "tps-kiosk-provision.json"  # at the root of the FAT partition
 PROVISIONING_KEYS = "/etc/tps-kiosk/provisioning-keys"
 APP_PREFIX = "/opt/tps-kiosk"
+CONFIG_FILE = "/etc/tps-kiosk/kiosk.toml"
 SERVICE_UID = 880  # fixed: files on /data keep their owner across image updates
 HEALTH_URL = "http://127.0.0.1:8080/health"
 

@@ -29,8 +29,12 @@ PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_
 SITE = f"{layout.APP_PREFIX}/lib/python{PYTHON_VERSION}/site-packages"
 
 LAUNCHER = f"""#!{layout.APP_PREFIX}/bin/python3
-# TPS Kiosk command (installed by image_build/payload.py).
+# TPS Kiosk command (installed by image_build/payload.py). A technician's shell gets the image's
+# settings file too, as the units do.
+import os
 import sys
+
+os.environ.setdefault("KIOSK_CONFIG", "{layout.CONFIG_FILE}")
 
 from kiosk.cli import main
 

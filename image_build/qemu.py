@@ -25,6 +25,7 @@ class BootReport:
     log: str
     values: dict[str, str] = field(default_factory=dict)
     failed_units: list[str] = field(default_factory=list)
+    journal: list[str] = field(default_factory=list)
 
     @property
     def finished(self) -> bool:
@@ -36,6 +37,8 @@ def parse(machine: str, log: str) -> BootReport:
     for key, value in _LINE.findall(log):
         if key == "failed_unit":
             report.failed_units.append(value.strip())
+        elif key == "journal":
+            report.journal.append(value.strip())
         else:
             report.values[key] = value.strip()
     return report

@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     usb.add_argument("folder", type=Path)
     sub.add_parser("key", help="the device key's fingerprint and public key (to register it)")
     sub.add_parser("collector", help="the reference collector (run 'collector --help')")
+    sub.add_parser("fleet", help="per-TPS provisioning files and SD cards (run 'fleet --help')")
+    sub.add_parser(
+        "firstboot", help="first boot: install the signed provisioning file from the card, once"
+    )
     roles = sub.add_parser("roles", help="the permission table")
     roles.add_argument("--markdown", action="store_true", help="the README table")
     sett = sub.add_parser("settings", help="list every setting")
@@ -81,16 +85,30 @@ def _serve(settings: Settings, provision_from: Path | None = None) -> int:
     import waitress
 
     from kiosk import create_app
+    from kiosk.sdnotify import HttpHealth, Watchdog, watchdog_interval_s
 
     _check_bind(settings)
     app = create_app(settings, provision_from=provision_from)
+    server = waitress.create_server(
+        app, host=settings.bind, port=settings.port, threads=8, ident="tps-kiosk"
+    )
+    port = int(server.effective_port)  # waitress gives it as a string
     log.info(
         "TPS Kiosk on http://%s:%d/%s",
         settings.bind,
-        settings.port,
+        port,
         " (SIMULASI)" if settings.training else "",
     )
-    waitress.serve(app, host=settings.bind, port=settings.port, threads=8, ident="tps-kiosk")
+    # Listening now: systemd may start the browser. Under WatchdogSec= the app is fed only
+    # while its own /health answers through this socket (a wedged app gets restarted).
+    interval_s = watchdog_interval_s()
+    health = HttpHealth(settings.bind, port, timeout_s=(interval_s or 10) / 2)
+    watchdog = Watchdog(health, interval_s)
+    watchdog.ready(status=f"serving on port {port}")
+    try:
+        server.run()
+    finally:
+        watchdog.stop()
     return 0
 
 
@@ -205,6 +223,12 @@ def _admin(settings: Settings, args: argparse.Namespace) -> int:
     return audit_command(settings, args.audit_command, getattr(args, "file", None))
 
 
+def _firstboot(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.fleet.firstboot import firstboot_command
+
+    return firstboot_command(settings)
+
+
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.upload.run import worker_command
     from kiosk.upload.worker import WorkerBusy
@@ -243,6 +267,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "selftest": _selftest,
     "provision": _admin,
     "audit": _admin,
+    "firstboot": _firstboot,
     "worker": _worker,
     "queue": _queue,
     "key": _queue,
@@ -257,6 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kiosk.collector.cli import main as collector_main
 
         return int(collector_main(argv[1:]))
+    if argv[:1] == ["fleet"]:  # the technician's PC: its own command line, no kiosk settings
+        from kiosk.fleet.cli import main as fleet_main
+
+        return int(fleet_main(argv[1:]))
     args = _parser().parse_args(argv)
     try:
         settings = settings_mod.load(args.config)

@@ -151,6 +151,20 @@ DECLARED: tuple[Setting, ...] = (
         Path("/media/tps-kiosk"),
         "USB drives are mounted below this folder; each mount point is offered for USB export.",
     ),
+    Setting(
+        "provision_file",
+        Path,
+        Path("/boot/firmware/tps-kiosk-provision.json"),
+        "Signed provisioning file that `tps-kiosk firstboot` installs when no profile is "
+        "installed yet; deleted after the install (it holds the PINs).",
+    ),
+    Setting(
+        "provisioning_keys",
+        Path,
+        Path("/etc/tps-kiosk/provisioning-keys"),
+        "Folder of trusted provisioning public keys (`*.pub`, PEM) that a provisioning file "
+        "must be signed with.",
+    ),
     Setting("idle_timeout_min", int, 15, "Log the officer out after this many idle minutes."),
     Setting("session_max_hours", int, 12, "Log the officer out this many hours after login."),
     Setting("pin_attempts", int, 5, "Wrong PINs in a row before the officer is locked out."),

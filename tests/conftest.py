@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.stacks.disk",
     "tests.stacks.collector",
     "tests.stacks.tus_servers",
+    "tests.stacks.image",
 ]
