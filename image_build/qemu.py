@@ -69,8 +69,11 @@ def _pad_to_power_of_two(image: Path) -> None:
             f.truncate(target)
 
 
-def command(machine: str, image: Path, kernel: Path, initrd: Path, dtb: Path | None) -> list[str]:
-    append = f"{layout.CMDLINE} tps_kiosk.bootcheck systemd.show_status=false"
+def command(
+    machine: str, image: Path, kernel: Path, initrd: Path, dtb: Path | None, cut: bool = False
+) -> list[str]:
+    check = "tps_kiosk.bootcheck=cut" if cut else "tps_kiosk.bootcheck"
+    append = f"{layout.CMDLINE} {check} systemd.show_status=false"
     if machine == "virt":
         return [
             "qemu-system-aarch64",
@@ -125,9 +128,12 @@ def command(machine: str, image: Path, kernel: Path, initrd: Path, dtb: Path | N
     ]
 
 
-def boot(image: Path, machine: str = "virt", timeout_s: float = 600) -> BootReport:
-    """Boot a copy-on-write-free image file (it is written to: the data partition grows) and
-    return the boot check's report; the log is kept whatever happens."""
+def boot(
+    image: Path, machine: str = "virt", timeout_s: float = 600, cut: bool = False
+) -> BootReport:
+    """Boot an image file (it is written to: the data partition grows) and return the boot
+    check's report; the log is kept whatever happens. ``cut``: end with a power cut (a reset
+    with nothing synced or unmounted) instead of a clean power-off."""
     if machine not in MACHINES:
         raise ValueError(f"unknown machine {machine!r}")
     with tempfile.TemporaryDirectory(prefix="tps-qemu-") as tmp:
@@ -140,7 +146,7 @@ def boot(image: Path, machine: str = "virt", timeout_s: float = 600) -> BootRepo
             dtb.write_bytes(disk.fat_read(image, boot_part, dtb.name))
         try:
             proc = subprocess.run(
-                command(machine, image, kernel, initrd, dtb),
+                command(machine, image, kernel, initrd, dtb, cut),
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=timeout_s,

@@ -82,17 +82,20 @@ def _check_bind(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, provision_from: Path | None = None) -> int:
-    import waitress
+    from waitress.server import BaseWSGIServer, create_server
 
     from kiosk import create_app
     from kiosk.sdnotify import HttpHealth, Watchdog, watchdog_interval_s
 
     _check_bind(settings)
     app = create_app(settings, provision_from=provision_from)
-    server = waitress.create_server(
+    server = create_server(
         app, host=settings.bind, port=settings.port, threads=8, ident="tps-kiosk"
     )
-    port = int(server.effective_port)  # waitress gives it as a string
+    if isinstance(server, BaseWSGIServer):
+        port = int(server.getsockname()[1])  # the bound port (the setting may be 0)
+    else:  # a name such as "localhost": one socket per address, all on one port
+        port = int(server.effective_listen[0][1])
     log.info(
         "TPS Kiosk on http://%s:%d/%s",
         settings.bind,

@@ -43,12 +43,15 @@ def provisioned_card(built: BuiltImage, folder: Path) -> tuple[Path, str]:
     return card, code(0)
 
 
-def boot_and_check(card: Path, machine: str, tps: str, artifacts: Path) -> qemu.BootReport:
-    report = qemu.boot(card, machine, timeout_s=900)
+def boot_and_check(
+    card: Path, machine: str, tps: str, artifacts: Path, name: str = "", cut: bool = False
+) -> qemu.BootReport:
+    report = qemu.boot(card, machine, timeout_s=900, cut=cut)
     artifacts.mkdir(parents=True, exist_ok=True)
-    (artifacts / f"boot-{machine}.log").write_text(report.log)
+    log_name = f"boot-{name or machine}.log"
+    (artifacts / log_name).write_text(report.log)
     v = report.values
-    assert report.finished, f"no end of boot check; log in artifacts/image-ci/boot-{machine}.log"
+    assert report.finished, f"no end of boot check; log in artifacts/image-ci/{log_name}"
     journal = "\n".join(report.journal)
     assert v["failed"] == "0", f"{report.failed_units}\n{journal}"
     assert v["cycles"] == "0"
@@ -63,6 +66,7 @@ def boot_and_check(card: Path, machine: str, tps: str, artifacts: Path) -> qemu.
     assert v["fat_copy"] == "gone"  # it held the PINs
     assert v["localtime"] == "WITA"  # East Kalimantan
     assert v["clock_file"] == "yes"
+    assert (v["clock_timer"], v["clock_saved"]) == ("active", "yes")  # kept on /data
     assert v["ssh"] == "absent"
     return report
 
@@ -90,3 +94,19 @@ def test_raspi3b_boots_from_the_sd_layout(
     card, tps = provisioned_card(built_image, tmp_path)
     boot_and_check(card, "raspi3b", tps, artifacts)
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_power_cut_after_first_boot_loses_nothing(
+    built_image: BuiltImage, tmp_path: Path, artifacts: Path
+) -> None:
+    """First boot provisions, then the power goes (a reset, nothing synced); the next boot is
+    the same TPS with the same device key, and the data file system is clean."""
+    card, tps = provisioned_card(built_image, tmp_path)
+    first = boot_and_check(card, "virt", tps, artifacts, name="virt-cut", cut=True)
+    second = boot_and_check(card, "virt", tps, artifacts, name="virt-after-cut")
+    assert second.values["device_key_sha"] == first.values["device_key_sha"] != ""
+    data = disk.partitions(card)[2]
+    fsck = subprocess.run(
+        ["e2fsck", "-fn", f"{card}?offset={data.start}"], capture_output=True, text=True
+    )
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr
