@@ -152,7 +152,7 @@ def assemble_from_image(args: argparse.Namespace) -> int:
 
 
 def boot(args: argparse.Namespace) -> int:
-    report = qemu.boot(args.image, args.machine, args.timeout)
+    report = qemu.boot(args.image, args.machine, args.timeout, gpu=args.gpu)
     print(report.log)
     return 0 if report.finished and report.values.get("failed") == "0" else 1
 
@@ -187,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     q.add_argument("image", type=Path)
     q.add_argument("--machine", choices=qemu.MACHINES, default="virt")
     q.add_argument("--timeout", type=float, default=600)
+    q.add_argument("--gpu", action="store_true", help="a virtio display, for the kiosk browser")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:

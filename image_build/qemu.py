@@ -70,7 +70,13 @@ def _pad_to_power_of_two(image: Path) -> None:
 
 
 def command(
-    machine: str, image: Path, kernel: Path, initrd: Path, dtb: Path | None, cut: bool = False
+    machine: str,
+    image: Path,
+    kernel: Path,
+    initrd: Path,
+    dtb: Path | None,
+    cut: bool = False,
+    gpu: bool = False,
 ) -> list[str]:
     check = "tps_kiosk.bootcheck=cut" if cut else "tps_kiosk.bootcheck"
     append = f"{layout.CMDLINE} {check} systemd.show_status=false"
@@ -99,6 +105,8 @@ def command(
             f"if=none,file={image},format=raw,id=card",
             "-device",
             "virtio-blk-device,drive=card",
+            # A display for cage (the full image's kiosk browser), with no window here.
+            *(["-device", "virtio-gpu-pci", "-device", "virtio-keyboard-pci"] if gpu else []),
         ]
     assert machine == "raspi3b" and dtb is not None
     # On a Pi 3 the PL011 (ttyAMA0) belongs to Bluetooth; the console is the mini UART, ttyS1,
@@ -129,11 +137,16 @@ def command(
 
 
 def boot(
-    image: Path, machine: str = "virt", timeout_s: float = 600, cut: bool = False
+    image: Path,
+    machine: str = "virt",
+    timeout_s: float = 600,
+    cut: bool = False,
+    gpu: bool = False,
 ) -> BootReport:
     """Boot an image file (it is written to: the data partition grows) and return the boot
     check's report; the log is kept whatever happens. ``cut``: end with a power cut (a reset
-    with nothing synced or unmounted) instead of a clean power-off."""
+    with nothing synced or unmounted) instead of a clean power-off. ``gpu``: a virtio display
+    for the full image's kiosk browser (virt only)."""
     if machine not in MACHINES:
         raise ValueError(f"unknown machine {machine!r}")
     with tempfile.TemporaryDirectory(prefix="tps-qemu-") as tmp:
@@ -146,7 +159,7 @@ def boot(
             dtb.write_bytes(disk.fat_read(image, boot_part, dtb.name))
         try:
             proc = subprocess.run(
-                command(machine, image, kernel, initrd, dtb, cut),
+                command(machine, image, kernel, initrd, dtb, cut, gpu),
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=timeout_s,
