@@ -15,11 +15,11 @@ import io
 import os
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from escpos.printer import Dummy
+from timing import timed_runs  # bench/timing.py
 
 from drivers.printer.escpos_adapter import encode_image
 from drivers.scanner import ScanRequest
@@ -39,13 +39,7 @@ REPEAT = 7
 
 def timed(fn: Callable[[], object], repeat: int = REPEAT) -> float:
     """Median seconds of ``repeat`` runs after one warm-up."""
-    fn()
-    runs = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs)
+    return statistics.median(timed_runs(fn, repeat))
 
 
 def main() -> None:

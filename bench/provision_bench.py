@@ -26,6 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' builders, reused
 
+from timing import timed_runs  # bench/timing.py
+
 from kiosk.fleet import card
 from kiosk.fleet.batch import run_batch
 from kiosk.fleet.keys import generate
@@ -38,13 +40,7 @@ REPEAT = 5
 
 def timed(fn: Callable[[], object], repeat: int = REPEAT) -> list[float]:
     """Seconds of ``repeat`` runs after one warm-up."""
-    fn()
-    runs = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t)
-    return runs
+    return timed_runs(fn, repeat)
 
 
 def main() -> None:

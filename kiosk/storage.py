@@ -11,6 +11,16 @@ from pathlib import Path
 from kiosk.errors import DataDirNotWritable, StorageFull
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make the folder's entry list durable: a file created, renamed or deleted in it survives
+    a power cut only once its folder is fsynced. Raises OSError."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_durably(path: Path, data: bytes, mode: int = 0o644) -> str:
     """Write ``data`` to ``path`` atomically and durably; return its SHA-256 (hex).
 
@@ -29,11 +39,7 @@ def write_durably(path: Path, data: bytes, mode: int = 0o644) -> str:
         os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
         tmp_name = ""
-        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_dir(path.parent)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise StorageFull(f"{path}: {exc.strerror}") from exc

@@ -9,7 +9,6 @@ which complete uploads still wait for processing.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.db import immediate
-from kiosk.storage import write_durably
+from kiosk.storage import fsync_dir, write_durably
 from kiosk.upload.bundle import OpenedBundle
 
 SCHEMA_VERSION = 1
@@ -218,11 +217,7 @@ def _make_dirs_durably(folder: Path) -> None:
     missing = [p for p in (folder, *folder.parents) if not p.exists()]
     for path in reversed(missing):
         path.mkdir(exist_ok=True)
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(path.parent)
 
 
 # Rejections ---------------------------------------------------------------------------------

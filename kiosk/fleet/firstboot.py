@@ -23,7 +23,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 
 from kiosk.audit import AuditLog
@@ -38,7 +37,7 @@ from kiosk.fleet.timezone import install_localtime
 from kiosk.profile import ProfileError, without_pins
 from kiosk.services.provisioning import PROFILE_FILE, installed_profile, provision
 from kiosk.settings import Settings
-from kiosk.storage import write_durably
+from kiosk.storage import fsync_dir, write_durably
 
 PROVENANCE_FILE = "provisioned-from.json"
 EXIT_REFUSED = 1
@@ -194,11 +193,7 @@ def _remove(source: Path) -> None:
         )
         return
     try:  # make the deletion itself survive a power cut
-        dir_fd = os.open(source.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_dir(source.parent)
     except OSError as exc:
         log.warning("deleted %s, but could not flush its folder: %s", source, exc)
     log.info("deleted the FAT copy %s", source)

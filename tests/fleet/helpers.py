@@ -111,3 +111,17 @@ def make_image(path: Path, label: str = LABEL, fat: bool = True) -> Path:
             env={"PATH": sbin},
         )
     return path
+
+
+def batch(fleet, tmp_path, templates, csv_path, out="out"):
+    """``tps-kiosk fleet batch`` with the tests' key (tmp_path/keys) and templates."""
+    return fleet(
+        "batch",
+        csv_path,
+        "--key",
+        tmp_path / "keys" / "kpu-kota.pem",
+        "--profiles",
+        templates,
+        "--out",
+        tmp_path / out,
+    )

@@ -14,20 +14,7 @@ from kiosk.fleet.keys import load_trusted
 from kiosk.fleet.messages import in_language
 from kiosk.fleet.sheet import REQUIRED
 from kiosk.profile import without_pins
-from tests.fleet.helpers import TEMPLATE_NAME, code, row, write_csv
-
-
-def batch(fleet, tmp_path, templates, csv_path, out="out"):
-    return fleet(
-        "batch",
-        csv_path,
-        "--key",
-        tmp_path / "keys" / "kpu-kota.pem",
-        "--profiles",
-        templates,
-        "--out",
-        tmp_path / out,
-    )
+from tests.fleet.helpers import TEMPLATE_NAME, batch, code, row, write_csv
 
 
 def pin_list(tmp_path, out="out"):

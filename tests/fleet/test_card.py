@@ -13,7 +13,7 @@ from kiosk.fleet import card
 from kiosk.fleet.envelope import FILE_NAME, seal
 from kiosk.fleet.keys import generate
 from kiosk.tps import SAMPLE_PROFILE
-from tests.fleet.helpers import code, make_image, row, write_csv
+from tests.fleet.helpers import batch, code, make_image, row, write_csv
 
 NOW = dt.datetime(2024, 1, 20, 9, 30, tzinfo=dt.UTC)
 
@@ -22,16 +22,7 @@ NOW = dt.datetime(2024, 1, 20, 9, 30, tzinfo=dt.UTC)
 def signed(fleet, tmp_path, office_key, templates):
     """Signed files for TPS 0 and 1, as batch makes them."""
     csv_path = write_csv(tmp_path / "tps.csv", [row(0), row(1)])
-    exit_code, out, _ = fleet(
-        "batch",
-        csv_path,
-        "--key",
-        tmp_path / "keys" / "kpu-kota.pem",
-        "--profiles",
-        templates,
-        "--out",
-        tmp_path / "out",
-    )
+    exit_code, out, _ = batch(fleet, tmp_path, templates, csv_path)
     assert exit_code == 0, out
     return [tmp_path / "out" / f"{code(i)}.json" for i in (0, 1)]
 
