@@ -190,11 +190,13 @@ class Worker:
     def _progress_writer(self, job: Job) -> Callable[[str, int], None]:
         """Store a new upload URL at once (before any byte goes to it, so a restart resumes
         it); store the offset for the screen at most once a second (resuming asks the
-        server for the offset anyway)."""
+        server for the offset anyway). Every chunk is also a heartbeat: a long upload over a
+        slow link is progress, not a hang (systemd's WatchdogSec= of the worker unit)."""
         last_url, last_at = job.upload_url, 0.0
 
         def write(url: str, offset: int) -> None:
             nonlocal last_url, last_at
+            self.heartbeat()
             now = time.monotonic()
             if url != last_url or now - last_at >= PROGRESS_EVERY_S:
                 self.outbox.progress(job.id, url, offset)

@@ -107,6 +107,19 @@ def test_every_document_arrives_once_with_the_servers_matching_receipt(tmp_path,
     assert all((j.folder / "document.pdf").exists() for j in jobs)
 
 
+def test_every_chunk_is_a_heartbeat_for_the_watchdog(tmp_path, collector):
+    data = kiosk_with_documents(tmp_path, collector, 1, page_px=700)  # about 500 KB
+    worker = in_process_worker(data, collector.files_url, chunk=64 * 1024)
+    beats = []
+    worker.heartbeat = lambda: beats.append(time.monotonic())
+    worker.step()  # one queue step: this document's whole upload
+    (job,) = worker.outbox.jobs()
+    assert job.state == "sent"
+    chunks = -(-job.bundle_size // (64 * 1024))
+    assert chunks >= 7
+    assert len(beats) >= chunks  # a beat per chunk, not only one per document
+
+
 def test_an_interrupted_upload_resumes_at_the_servers_offset(tmp_path, collector):
     data = kiosk_with_documents(tmp_path, collector, 1, page_px=700)  # about 500 KB
     worker = in_process_worker(data, collector.files_url, chunk=64 * 1024)
