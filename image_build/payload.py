@@ -179,6 +179,8 @@ def _configure_os(rootfs: Path) -> None:
     (etc / "fstab").write_text(layout.FSTAB)
     (etc / "hostname").write_text("tps-kiosk\n")
     (etc / "hosts").write_text("127.0.0.1\tlocalhost\n127.0.1.1\ttps-kiosk\n::1\tlocalhost\n")
+    (etc / "default").mkdir(parents=True, exist_ok=True)
+    (etc / "default" / "locale").write_text("LANG=C.UTF-8\n")  # PAM sessions read it
     # The TPS's own time zone (WIB, WITA or WIT) is written to the data partition by firstboot.
     localtime = etc / "localtime"
     localtime.unlink(missing_ok=True)
@@ -186,12 +188,14 @@ def _configure_os(rootfs: Path) -> None:
     # systemd never sets the clock earlier than this file's time: a Pi without RTC and network
     # starts at least at the build day, not in 1970 (the data partition's clock file then wins).
     epoch = rootfs / "usr" / "lib" / "clock-epoch"
+    epoch.parent.mkdir(parents=True, exist_ok=True)
     epoch.touch()
     if "SOURCE_DATE_EPOCH" in os.environ:
         built = int(os.environ["SOURCE_DATE_EPOCH"])
         os.utime(epoch, (built, built))
     # The root is new at every boot (overlay): systemd-firstboot would ask on the console each time.
     mask = etc / "systemd" / "system" / "systemd-firstboot.service"
+    mask.parent.mkdir(parents=True, exist_ok=True)
     mask.unlink(missing_ok=True)
     mask.symlink_to("/dev/null")
 
