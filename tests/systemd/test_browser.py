@@ -137,28 +137,27 @@ def test_a_port_that_accepts_but_never_answers_does_not_stall_the_wait(tmp_path)
     assert took < 8
 
 
-def test_splash_page_polls_and_opens_the_app_when_it_answers(tmp_path, kiosk):
+def test_splash_page_polls_and_opens_the_app_when_it_answers(tmp_path, kiosk, playwright):
+    """``playwright``: pytest-playwright's session instance (a second sync instance in the
+    same run would fail: the first one's event loop is still running)."""
     if not shutil.which(CHROMIUM):
         missing_stack("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"file://{SPLASH}?app={kiosk.url}")
-            assert "Kios sedang dimulai" in page.inner_text("h1")
-            assert page.evaluate("document.documentElement.lang") == "id"
-            time.sleep(2.5)  # a poll or two find nothing
-            assert page.url.startswith("file://")
-            kiosk.start()
-            page.wait_for_url(kiosk.url + "*", timeout=8000)
-            assert page.url.startswith(kiosk.url)
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+    try:
+        page = browser.new_page()
+        page.goto(f"file://{SPLASH}?app={kiosk.url}")
+        assert "Kios sedang dimulai" in page.inner_text("h1")
+        assert page.evaluate("document.documentElement.lang") == "id"
+        time.sleep(2.5)  # a poll or two find nothing
+        assert page.url.startswith("file://")
+        kiosk.start()
+        page.wait_for_url(kiosk.url + "*", timeout=8000)
+        assert page.url.startswith(kiosk.url)
+    finally:
+        browser.close()
 
 
 def test_splash_page_has_no_external_assets():

@@ -44,10 +44,14 @@ pytestmark = [
     ),
 ]
 
-TEST_DROPIN = """[Service]
+# The repository's packages and its venv inside the container. Not at their own paths: a
+# clone under /tmp would be hidden from the units by their PrivateTmp=.
+SRC = "/srv/tps-kiosk/src"
+VENV = "/srv/tps-kiosk/venv"
+TEST_DROPIN = f"""[Service]
 # tests/systemd/test_container.py: the repository's kiosk with fake devices
 Environment=KIOSK_HARDWARE=fake
-WorkingDirectory={repo}
+WorkingDirectory={SRC}
 """
 
 
@@ -104,12 +108,12 @@ def _prepare_root(base: Path) -> Path:
         capture_output=True,
     )
     kiosk = root / "opt/tps-kiosk/bin/tps-kiosk"
-    kiosk.write_text(f'#!/bin/sh\nexec {sys.executable} -m kiosk "$@"\n')
+    kiosk.write_text(f'#!/bin/sh\nexec {VENV}/bin/python -m kiosk "$@"\n')
     kiosk.chmod(0o755)
     for name in ("web", "worker", "firstboot"):
         dropins = root / f"etc/systemd/system/tps-kiosk-{name}.service.d"
         dropins.mkdir()
-        text = TEST_DROPIN.format(repo=units.REPO)
+        text = TEST_DROPIN
         if name == "web":
             text += f"WatchdogSec={WATCHDOG_S}\n"
         (dropins / "test.conf").write_text(text)
@@ -137,8 +141,10 @@ def container(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
                 "--keep-unit",
                 "--link-journal=no",
                 f"--machine=tpskiosk{os.getpid()}",
-                f"--bind-ro={units.REPO}",
-                f"--bind-ro={venv}",
+                # The packages only: a clone's own folder may be 0700 (mktemp -d).
+                f"--bind-ro={units.REPO / 'kiosk'}:{SRC}/kiosk",
+                f"--bind-ro={units.REPO / 'drivers'}:{SRC}/drivers",
+                f"--bind-ro={venv}:{VENV}",
                 f"--bind={base}/data:/data",
                 "--console=read-only",
                 "--",
