@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,19 +32,57 @@ def _running() -> bool:
     return found.returncode == 0
 
 
-def _pcscd_command() -> list[str]:
-    # -f keeps pcscd in the foreground as our child, so we stop exactly the one we started, by
-    # its PID, without reading /run/pcscd/pcscd.pid. setpriv --pdeathsig makes it exit with us
-    # even when pytest is killed (e.g. by `timeout`) before its teardown runs; otherwise that
-    # orphan would be taken for "someone else's pcscd" by every later session and never stopped.
-    if shutil.which("setpriv"):
-        return ["setpriv", "--pdeathsig", "TERM", "pcscd", "-f"]
-    return ["pcscd", "-f"]
+def _reader_listed() -> bool:
+    """pcscd answers its client socket and lists our reader: what "ready" means to a test."""
+    from smartcard import scard
+
+    rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if rc != scard.SCARD_S_SUCCESS:
+        return False
+    try:
+        rc, readers = scard.SCardListReaders(ctx, [])
+        return rc == scard.SCARD_S_SUCCESS and READER in readers
+    finally:
+        scard.SCardReleaseContext(ctx)
+
+
+def _ready() -> bool:
+    # vpcd listens on its port before pcscd opens its client socket: both must be up.
+    return _running() and _listening(VPCD_PORT) and _reader_listed()
+
+
+def _diagnosis(proc: subprocess.Popen[bytes] | None, log: Path) -> str:
+    """What a test failing on a lost reader needs to know: which pcscd runs, and what ours said."""
+    running = subprocess.run(["pgrep", "-a", "pcscd"], capture_output=True, text=True).stdout
+    if proc is None:
+        ours = "someone else's pcscd was used"
+    else:
+        ours = f"our pcscd (pid {proc.pid}) exit status: {proc.poll()}"
+    tail = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
+    return "\n".join(
+        [
+            f"pcscd no longer lists {READER!r}; {ours}",
+            f"pcscd processes: {running.strip() or 'none'}",
+            f"vpcd port {VPCD_PORT} listening: {_listening(VPCD_PORT)}",
+            f"{log}:",
+            *tail,
+        ]
+    )
+
+
+@dataclass
+class Pcscd:
+    proc: subprocess.Popen[bytes] | None
+    log: Path
+
+    def check(self) -> None:
+        if not _reader_listed():
+            pytest.fail(_diagnosis(self.proc, self.log), pytrace=False)
 
 
 @pytest.fixture(scope="session")
-def pcscd() -> Iterator[str]:
-    """A running pcscd with the vpcd reader; yields the reader name, "Virtual PCD 00 00"."""
+def pcscd_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
+    """A running pcscd with the vpcd reader (ours, or someone else's that already has it)."""
     try:
         import smartcard  # noqa: F401
     except ImportError:
@@ -54,12 +93,21 @@ def pcscd() -> Iterator[str]:
         # Someone else's pcscd: use it, but only if it has loaded vpcd (it may have been
         # started before vsmartcard-vpcd was installed, or be starting right now).
         deadline = time.monotonic() + 5
-        while not _listening(VPCD_PORT) and time.monotonic() < deadline:
+        while not _ready() and time.monotonic() < deadline:
             time.sleep(0.1)
-        if not _listening(VPCD_PORT):
-            missing_stack(f"a pcscd runs, but nothing listens on vpcd's port {VPCD_PORT}")
-    with daemon(_pcscd_command(), lambda: _running() and _listening(VPCD_PORT)):
-        yield READER
+        if not _ready():
+            missing_stack(f"a pcscd runs, but it does not list {READER!r}")
+    log = tmp_path_factory.mktemp("pcscd") / "pcscd.log"
+    # -f keeps pcscd in the foreground as our child, so we stop exactly the one we started.
+    with daemon(["pcscd", "--foreground", "--info"], _ready, log=log) as proc:
+        yield Pcscd(proc, log)
+
+
+@pytest.fixture
+def pcscd(pcscd_daemon: Pcscd) -> str:
+    """The reader name, "Virtual PCD 00 00"; fails with pcscd's own story if it was lost."""
+    pcscd_daemon.check()
+    return READER
 
 
 @pytest.fixture

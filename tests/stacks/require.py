@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -27,20 +28,27 @@ def missing_stack(reason: str) -> None:
 
 
 @contextmanager
-def daemon(command: list[str], ready: Callable[[], bool], timeout_s: float = 15) -> Iterator[None]:
+def daemon(
+    command: list[str],
+    ready: Callable[[], bool],
+    timeout_s: float = 15,
+    log: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes] | None]:
     """Run ``command`` (a daemon in the foreground) unless ``ready()`` says one already runs.
 
     Without systemd nothing starts pcscd or cupsd; a daemon we start is our child, so exactly
-    that one is stopped afterwards and one started by someone else is left alone.
+    that one is stopped afterwards and one started by someone else is left alone. Yields our
+    process (None when someone else's daemon is used); its output goes to ``log`` if given.
     """
     proc = None
     if not ready():
         # --pdeathsig: a pytest run that is killed does not leave the daemon behind.
-        proc = subprocess.Popen(
-            ["setpriv", "--pdeathsig", "TERM", *command],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with open(log or os.devnull, "ab") as output:
+            proc = subprocess.Popen(
+                ["setpriv", "--pdeathsig", "TERM", *command],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout_s
         while not ready() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -48,7 +56,7 @@ def daemon(command: list[str], ready: Callable[[], bool], timeout_s: float = 15)
             proc.terminate()
             missing_stack(f"{command[0]} did not become ready in {timeout_s:.0f} s")
     try:
-        yield
+        yield proc
     finally:
         if proc is not None:
             proc.terminate()

@@ -141,6 +141,9 @@ def container(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
                 "--keep-unit",
                 "--link-journal=no",
                 f"--machine=tpskiosk{os.getpid()}",
+                # Loopback only, as at an offline TPS: the host's test daemons (cupsd, pcscd's
+                # vpcd port, a kiosk on 8080) never meet the container's.
+                "--private-network",
                 # The packages only: a clone's own folder may be 0700 (mktemp -d).
                 f"--bind-ro={units.REPO / 'kiosk'}:{SRC}/kiosk",
                 f"--bind-ro={units.REPO / 'drivers'}:{SRC}/drivers",
