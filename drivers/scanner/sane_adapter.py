@@ -7,13 +7,20 @@ page size are read back after they are set.
 
 Pages are read in a helper thread and handed over one by one, so the caller keeps the pages
 scanned before a jam, and a backend that never returns cannot freeze the kiosk.
+
+libsane puts SIGPIPE back to "terminate the process" when a read ends (the test backend does,
+through sanei_thread), whatever it was before. Python ignores SIGPIPE, so that a browser that
+closes its connection mid-answer is an error for that one request; after a scan it would kill
+the whole kiosk. The reader thread puts "ignore" back after every libsane read.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import logging
 import queue
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -53,6 +60,18 @@ _FILM_WORDS = ("transparen", "tma", "film", "negative", "positive", "slide")
 _DITHERED_WORDS = ("diffusion", "halftone", "dither", "lineart")
 _STOP_GRACE_S = 5.0  # how long a cancelled read may take to end before we stop waiting for it
 _GEOMETRY_SLACK_MM = 1.0  # backends round the page size to their own steps
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_LIBC.signal.argtypes = [ctypes.c_int, ctypes.c_void_p]
+_LIBC.signal.restype = ctypes.c_void_p
+_SIG_IGN = ctypes.c_void_p(1)  # (sighandler_t) 1 in <signal.h>
+
+
+def _keep_sigpipe_ignored() -> None:
+    """Undo libsane's reset of SIGPIPE, from any thread (signal.signal is main-thread only)."""
+    if signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN:  # what Python set at start-up
+        _LIBC.signal(signal.SIGPIPE, _SIG_IGN)
 
 
 def _translate(exc: BaseException, during: str) -> ScannerError:
@@ -347,11 +366,13 @@ class SaneScanner:
             if request.source is Source.FLATBED:
                 if not cancel.is_set():
                     page = device.scan()
+                    _keep_sigpipe_ignored()
                     if not cancel.is_set():
                         feed.put(page)
             else:
                 # multi_scan stops quietly at "out of documents"; a jam still raises.
                 for page in device.multi_scan():
+                    _keep_sigpipe_ignored()
                     if cancel.is_set():
                         break
                     feed.put(page)
@@ -362,6 +383,7 @@ class SaneScanner:
             try:
                 self._close(device)
             finally:
+                _keep_sigpipe_ignored()
                 # Only now: the next scan must find the handle closed, or SANE says "Device busy".
                 feed.put(_End(error, cancelled))
 

@@ -6,10 +6,13 @@ Then what only one adapter has: SANE's fault and device handling, and the fake's
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageStat
@@ -349,3 +352,41 @@ def test_fake_renders_a4_300_dpi_quickly():
     started = time.perf_counter()
     page = render_sheet(SAMPLE_SHEETS[1], 300)
     assert page.size == A4_300 and time.perf_counter() - started < 1.0
+
+
+# After the scans, another thread writes to a socket whose reader is gone, as waitress does when a
+# browser closes its connection mid-answer.
+_SCAN_THEN_BROKEN_PIPE = """
+import socket, sys, threading
+from drivers.scanner import ScanRequest, Source
+from drivers.scanner.sane_adapter import SaneScanner
+
+scanner = SaneScanner(sys.argv[1], {"test_picture": "Grid", "read_return_value": "Default"})
+assert len(list(scanner.scan(ScanRequest(dpi=75)))) == 1
+assert len(list(scanner.scan(ScanRequest(dpi=75, source=Source.ADF)))) > 1
+
+def write_to_a_closed_peer():
+    ours, theirs = socket.socketpair()
+    theirs.close()
+    try:
+        ours.sendall(b"x" * 65536)
+    except BrokenPipeError:
+        print("broken pipe is an error, not the end of the process")
+
+worker = threading.Thread(target=write_to_a_closed_peer)
+worker.start()
+worker.join()
+"""
+
+
+def test_sane_scan_leaves_a_broken_pipe_an_error_not_a_kill(sane_test_backend):
+    """libsane resets SIGPIPE to "terminate" after a read; the kiosk must not die of it."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SCAN_THEN_BROKEN_PIPE, sane_test_backend],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr}"
+    assert done.stdout.strip() == "broken pipe is an error, not the end of the process"
