@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 pytest_plugins = [
     "tests.stacks.sane",
     "tests.stacks.printers",
@@ -11,3 +13,25 @@ pytest_plugins = [
     "tests.stacks.tus_servers",
     "tests.stacks.image",
 ]
+
+# Figures the issues ask to be reported (e.g. systemd-analyze security exposure): a test
+# records them with record_property("exposure", ...); they end up in artifacts/junit.xml and
+# in the terminal summary.
+_FIGURES: list[tuple[str, str, object]] = []
+REPORTED = ("exposure",)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _FIGURES.extend(
+            (report.nodeid, name, value)
+            for name, value in report.user_properties
+            if name in REPORTED
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("reported figures")
+        for nodeid, name, value in _FIGURES:
+            terminalreporter.write_line(f"{name} {value}: {nodeid}")

@@ -25,5 +25,4 @@ def test_exposure_of_the_app_units_in_the_image(
 ) -> None:
     level = exposure(unit, built_image.rootfs)
     record_property("exposure", level)
-    print(f"{unit}: exposure {level}")
     assert level <= GOAL

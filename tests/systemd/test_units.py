@@ -159,9 +159,9 @@ def test_worker_has_no_devices_and_may_reach_the_internet():
         "tps-kiosk-clock-save.service",
     ],
 )
-def test_exposure_is_at_most_3(root, name):
+def test_exposure_is_at_most_3(root, name, record_property):
     figure = units.exposure(name, root)
-    print(f"{name}: exposure {figure}")
+    record_property("exposure", figure)
     assert figure <= EXPOSURE_GOAL
 
 
