@@ -46,6 +46,7 @@ def daemon(
         with open(log or os.devnull, "ab") as output:
             proc = subprocess.Popen(
                 ["setpriv", "--pdeathsig", "TERM", *command],
+                stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
