@@ -18,16 +18,11 @@ pytest_plugins = [
 # records them with record_property("exposure", ...); they end up in artifacts/junit.xml and
 # in the terminal summary.
 _FIGURES: list[tuple[str, str, object]] = []
-REPORTED = ("exposure",)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call":
-        _FIGURES.extend(
-            (report.nodeid, name, value)
-            for name, value in report.user_properties
-            if name in REPORTED
-        )
+        _FIGURES.extend((report.nodeid, name, value) for name, value in report.user_properties)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -62,7 +62,7 @@ _STOP_GRACE_S = 5.0  # how long a cancelled read may take to end before we stop 
 _GEOMETRY_SLACK_MM = 1.0  # backends round the page size to their own steps
 
 
-_LIBC = ctypes.CDLL(None, use_errno=True)
+_LIBC = ctypes.CDLL(None)
 _LIBC.signal.argtypes = [ctypes.c_int, ctypes.c_void_p]
 _LIBC.signal.restype = ctypes.c_void_p
 _SIG_IGN = ctypes.c_void_p(1)  # (sighandler_t) 1 in <signal.h>

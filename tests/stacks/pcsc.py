@@ -33,7 +33,9 @@ def _running() -> bool:
 
 
 def _reader_listed() -> bool:
-    """pcscd answers its client socket and lists our reader: what "ready" means to a test."""
+    """pcscd answers its client socket and lists our reader: what "ready" means to a test.
+
+    Not vpcd's port alone: vpcd listens on it before pcscd opens its client socket."""
     from smartcard import scard
 
     rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
@@ -44,11 +46,6 @@ def _reader_listed() -> bool:
         return rc == scard.SCARD_S_SUCCESS and READER in readers
     finally:
         scard.SCardReleaseContext(ctx)
-
-
-def _ready() -> bool:
-    # vpcd listens on its port before pcscd opens its client socket: both must be up.
-    return _running() and _listening(VPCD_PORT) and _reader_listed()
 
 
 def _diagnosis(proc: subprocess.Popen[bytes] | None, log: Path) -> str:
@@ -93,13 +90,13 @@ def pcscd_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
         # Someone else's pcscd: use it, but only if it has loaded vpcd (it may have been
         # started before vsmartcard-vpcd was installed, or be starting right now).
         deadline = time.monotonic() + 5
-        while not _ready() and time.monotonic() < deadline:
+        while not _reader_listed() and time.monotonic() < deadline:
             time.sleep(0.1)
-        if not _ready():
+        if not _reader_listed():
             missing_stack(f"a pcscd runs, but it does not list {READER!r}")
     log = tmp_path_factory.mktemp("pcscd") / "pcscd.log"
     # -f keeps pcscd in the foreground as our child, so we stop exactly the one we started.
-    with daemon(["pcscd", "--foreground", "--info"], _ready, log=log) as proc:
+    with daemon(["pcscd", "--foreground", "--info"], _reader_listed, log=log) as proc:
         yield Pcscd(proc, log)
 
 
