@@ -233,3 +233,27 @@ def test_first_boot_sets_up_its_sandbox_and_the_browser_does_not_fail(container)
     assert container.show("tps-kiosk-firstboot.service", "ExecMainStatus") != "226"
     # No cage in this root: the browser is skipped by its condition, not failed.
     assert container.show("tps-kiosk-browser.service", "ActiveState") != "failed"
+
+
+def test_the_clock_is_saved_to_data_as_the_kiosk_starts(container):
+    """The first save comes with the kiosk, not 5 minutes after boot: a power cut right after
+    the first boot finds this boot's time on /data. It runs the helper (fsync, rename, fsync
+    of the folder: test_clock_save.py) inside the unit's sandbox and system call filter."""
+    container.wait_for("tps-kiosk.target", "ActiveState", "active", timeout_s=90)
+    unit = "tps-kiosk-clock-save.service"
+    # Oneshot: it is inactive again once the save is done; a finished run has an exit time.
+    deadline = time.monotonic() + 60
+    while container.show(unit, "ExecMainExitTimestampMonotonic") in ("", "0"):
+        if time.monotonic() > deadline:
+            journal = container.run("journalctl", "--no-pager", "-u", unit).stdout
+            raise AssertionError(f"{unit} did not run as the kiosk started\n{journal}")
+        time.sleep(0.5)
+    assert (container.show(unit, "Result"), container.show(unit, "ExecMainStatus")) == (
+        "success",
+        "0",
+    ), container.run("journalctl", "--no-pager", "-u", unit).stdout
+    saved = container.run("cat", "/data/clock/fake-hwclock.data").stdout
+    now = container.run("date", "-u", "+%s").stdout.strip()
+    stamp = container.run("date", "-u", "-d", saved.strip(), "+%s").stdout.strip()
+    assert saved.endswith("\n") and 0 <= int(now) - int(stamp) < 3600, saved
+    assert container.run("ls", "-A", "/data/clock").stdout.split() == ["fake-hwclock.data"]

@@ -198,8 +198,9 @@ def exec_paths(root: Path) -> set[str]:
                 for key, values in section.items():
                     if key.startswith("Exec"):
                         for value in values:
-                            program = value.lstrip("-@:+!|").split()[0]
-                            programs.add(program)
+                            words = value.lstrip("-@:+!|").split()
+                            if words:  # an empty assignment (drop-ins) resets the list
+                                programs.add(words[0])
     return programs
 
 
