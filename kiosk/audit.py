@@ -2,8 +2,10 @@
 
 Append-only: SQLite triggers refuse UPDATE and DELETE, and each row carries the SHA-256 of its
 content chained over the previous row's hash, so editing, deleting or reordering rows directly in
-the file (triggers dropped) is found by ``verify``. Exports are JSON Lines ending in a line with an
-Ed25519 signature (device key) over everything before it.
+the file (triggers dropped) is found by ``verify``. The chain's end is anchored by a head signed
+with the device key (``kiosk.audit_head``), so cut, rewritten-and-rehashed, forged or emptied
+logs are found too. Exports are JSON Lines ending in a line with an Ed25519 signature (device
+key) over everything before it, and the signed head.
 """
 
 from __future__ import annotations
@@ -12,17 +14,22 @@ import base64
 import enum
 import hashlib
 import json
-from dataclasses import dataclass
+import logging
 from pathlib import Path
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk import audit_head
+from kiosk.audit_head import Broken, SignedHead
 from kiosk.clock import Clock
 from kiosk.db import Database
-from kiosk.devicekey import fingerprint, public_bytes
+from kiosk.devicekey import fingerprint, key_path, load_key, public_bytes
 from kiosk.devicekey import verify as verify_signature
+from kiosk.errors import KioskError
 from kiosk.storage import write_durably
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 
@@ -86,21 +93,29 @@ def _row_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Broken:
-    seq: int
-    reason: str
-
-
 class AuditLog:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    """The log in ``db``. The device key is read lazily from ``data_dir`` (default: the
+    database's folder, where every kiosk keeps both), because it appears only at the first
+    provisioning; from then on each appended row re-signs the head."""
+
+    def __init__(self, db: Database, clock: Clock, data_dir: Path | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.data_dir = data_dir if data_dir is not None else db.path.parent
+        self._key: Ed25519PrivateKey | None = None
+
+    def _device_key(self) -> Ed25519PrivateKey | None:
+        """The device key once it exists (it never changes after, so it is kept)."""
+        if self._key is None and key_path(self.data_dir).exists():
+            self._key = load_key(self.data_dir)
+        return self._key
 
     def record(
         self, kind: Event, officer: str | None = None, role: str | None = None, **details: Any
     ) -> int:
         """Append one event; return its sequence number."""
+        key = self._device_key()
+        head: SignedHead | None = None
         with self.db.write() as conn:
             last = conn.execute(
                 "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
@@ -121,7 +136,25 @@ class AuditLog:
                 " :prev_hash, :hash)",
                 {**row, "hash": _row_hash(row)},
             )
+            if key is not None:
+                # Same transaction as the row: the head and the log cannot get out of step.
+                head = audit_head.sign(key, int(row["seq"]), _row_hash(row))
+                audit_head.save(conn, head)
+        if head is not None:
+            self._mirror(head)
         return int(row["seq"])
+
+    def _mirror(self, head: SignedHead) -> None:
+        """The head file, after commit. The row is recorded whatever happens here: a file that
+        lags behind is allowed (it must only be a prefix), so a full disk is logged, not raised."""
+        try:
+            audit_head.mirror(self.data_dir, head)
+        except (OSError, KioskError) as exc:
+            log.warning("audit head file not updated (row %d): %s", head.count, exc)
+
+    def head(self) -> SignedHead | None:
+        """The signed head of the log now; None before the device key exists."""
+        return audit_head.load(self.db.conn)
 
     def record_for(self, kind: Event, actor: Actor | None, **details: Any) -> int:
         """Append one event done by a logged-in officer (None: by the kiosk itself)."""
@@ -136,7 +169,9 @@ class AuditLog:
         return [dict(r) for r in self.db.read(sql)]
 
     def verify(self) -> Broken | None:
-        """The first row that breaks the chain, or None when the whole log is intact."""
+        """The first row that breaks the chain or disagrees with a signed head (the database's,
+        the head file's, the signed documents'), or None when the whole log is intact."""
+        hashes: list[str] = []
         prev_hash, expected_seq = GENESIS, 1
         for r in self.db.read("SELECT * FROM audit_log ORDER BY rowid"):
             row = dict(r)
@@ -147,11 +182,34 @@ class AuditLog:
             if _row_hash(row) != row["hash"]:
                 return Broken(row["seq"], "content was changed after it was written")
             prev_hash, expected_seq = row["hash"], expected_seq + 1
-        return None
+            hashes.append(row["hash"])
+        try:
+            file_head = audit_head.read_file(self.data_dir)
+        except ValueError as exc:
+            return Broken(len(hashes) + 1, f"the head file is unreadable: {exc}")
+        checkpoints = [(f"the head file {audit_head.HEAD_FILE}", file_head)] if file_head else []
+        checkpoints += [
+            (f"the signed document {p}", h) for p, h in audit_head.manifest_heads(self.data_dir)
+        ]
+        key = self._device_key()
+        return audit_head.check(
+            hashes,
+            self.head(),
+            checkpoints,
+            public_bytes(key) if key is not None else None,
+            (self.data_dir / audit_head.PROFILE_FILE).exists(),
+        )
 
     def export(self, path: Path, key: Ed25519PrivateKey) -> int:
-        """Write the whole log as JSON Lines plus a signature line; return the row count."""
-        rows = list(reversed(self.rows()))
+        """Write the whole log as JSON Lines plus a signature line (with the signed head of the
+        exported rows); return the row count."""
+        conn = self.db.conn
+        conn.execute("BEGIN")  # one snapshot: the head belongs to exactly these rows
+        try:
+            rows = [dict(r) for r in conn.execute("SELECT * FROM audit_log ORDER BY seq")]
+            head = audit_head.load(conn)
+        finally:
+            conn.execute("COMMIT")
         body = "".join(
             json.dumps(
                 {**r, "details": json.loads(r["details"])}, ensure_ascii=False, sort_keys=True
@@ -165,13 +223,15 @@ class AuditLog:
             "public_key": base64.b64encode(public_bytes(key)).decode(),
             "fingerprint": fingerprint(key),
             "rows": len(rows),
+            "audit_head": head.as_json() if head is not None else None,
         }
         write_durably(path, data + (json.dumps(signature) + "\n").encode())
         return len(rows)
 
 
 def verify_export(path: Path, expected_public_key: bytes | None = None) -> bool:
-    """True when the export's last line signs everything before it (with the expected key)."""
+    """True when the export's last line signs everything before it (with the expected key) and
+    its signed head, when it has one, ends exactly at the last exported row."""
     data = path.read_bytes()
     body, _, last = data.rstrip(b"\n").rpartition(b"\n")
     body = body + b"\n" if body else b""
@@ -179,8 +239,19 @@ def verify_export(path: Path, expected_public_key: bytes | None = None) -> bool:
         sig = json.loads(last)
         public = base64.b64decode(sig["public_key"])
         signature = base64.b64decode(sig["signature"])
-    except (ValueError, KeyError):
+        head = SignedHead.from_json(sig["audit_head"]) if sig.get("audit_head") else None
+        rows = [json.loads(line) for line in body.splitlines()]
+    except (ValueError, KeyError, TypeError, AttributeError):
         return False
     if expected_public_key is not None and public != expected_public_key:
         return False
-    return verify_signature(public, signature, body)
+    if not verify_signature(public, signature, body):
+        return False
+    if head is None:
+        return True
+    return (
+        head.valid(public)
+        and head.count == len(rows)
+        and bool(rows)
+        and rows[-1].get("hash") == head.hash
+    )

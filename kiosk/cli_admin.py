@@ -68,7 +68,13 @@ def audit_command(settings: Settings, command: str, file: Path | None) -> int:
         broken = audit.verify()
         count = len(db.read("SELECT seq FROM audit_log"))
         if broken is None:
-            print(f"audit log intact: {count} rows")
+            head = audit.head()
+            print(
+                f"audit log intact: {count} rows, ending in the signed head"
+                f" ({head.count} rows, {head.hash[:12]}, device key {head.fingerprint})"
+                if head is not None
+                else f"audit log intact: {count} rows (no signed head yet: no device key)"
+            )
             return 0
         print(f"audit log BROKEN at row {broken.seq}: {broken.reason}", file=sys.stderr)
         return EXIT_REFUSED

@@ -258,6 +258,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         SELECT RAISE(ABORT, 'an upload job is kept until the server has given its receipt');
     END""",
     ),
+    # 8: the audit chain's head signed with the device key (kiosk.audit_head), one row,
+    # replaced in the transaction of each appended audit row; it only ever moves forward
+    (
+        """
+    CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        count INTEGER NOT NULL CHECK (count >= 1),
+        hash TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL
+    )""",
+        """
+    CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head
+    WHEN NEW.count <= OLD.count
+    BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

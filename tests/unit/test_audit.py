@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 
+from kiosk import audit_head
 from kiosk.audit import AuditLog, Event, _row_hash, verify_export
 from kiosk.clock import ManualClock
 from kiosk.db import Database
@@ -77,8 +78,9 @@ def test_deleted_row_is_found(log):
     assert broken is not None and broken.seq == 5
 
 
-def test_deleted_last_row_is_not_claimed_as_found(log):
-    """Cutting the tail leaves a valid shorter chain: that is why exports are signed and kept."""
+def test_deleted_last_row_is_not_claimed_as_found_before_the_device_key_exists(log):
+    """Without a device key (not provisioned yet) nothing signs the head: cutting the tail
+    leaves a valid shorter chain. From the first provisioning on, it is found (below)."""
     tamper(log, "DELETE FROM audit_log WHERE seq = 6")
     assert log.verify() is None
 
@@ -112,3 +114,187 @@ def test_device_key_is_private_and_stable(tmp_path):
     assert (tmp_path / "device_key.pem").stat().st_mode & 0o777 == 0o600
     assert fingerprint(ensure_key(tmp_path)) == fingerprint(key)
     assert len(fingerprint(key)) == 39
+
+
+# The signed head ------------------------------------------------------------------------------
+@pytest.fixture
+def anchored(tmp_path):
+    """A provisioned kiosk's log: device key and profile in the database's folder, 6 rows."""
+    ensure_key(tmp_path)
+    (tmp_path / "profile.toml").write_text("# installed\n")
+    db = Database(tmp_path / "kiosk.sqlite3")
+    db.migrate()
+    clock = ManualClock(START)
+    audit = AuditLog(db, clock)
+    audit.record(Event.PROVISIONED, officer="teknisi", tps="6474010001005")
+    for n in range(5):
+        audit.record(Event.LOGIN, officer=f"kpps{n}", role="anggota", via="pin")
+        clock.advance(60)
+    return audit
+
+
+def tamper_all(audit: AuditLog, *statements: str) -> None:
+    """Like ``tamper``, and the head's own trigger dropped too."""
+    tamper(audit, "DROP TRIGGER audit_head_forward", *statements)
+
+
+def rewrite(audit: AuditLog, seq: int, officer: str) -> None:
+    """Change row ``seq`` and recompute every hash from it on: the chain itself stays valid."""
+    rows = [dict(r) for r in audit.db.read("SELECT * FROM audit_log ORDER BY seq")]
+    prev = rows[seq - 2]["hash"] if seq > 1 else "0" * 64
+    updates = []
+    for row in rows[seq - 1 :]:
+        row["prev_hash"] = prev
+        row["officer"] = officer if row["seq"] == seq else row["officer"]
+        row["hash"] = prev = _row_hash(row)
+        updates.append(
+            f"UPDATE audit_log SET officer = '{row['officer']}', prev_hash = '{row['prev_hash']}',"
+            f" hash = '{row['hash']}' WHERE seq = {row['seq']}"
+        )
+    tamper(audit, *updates)
+
+
+def forge_append(audit: AuditLog) -> None:
+    last = dict(audit.db.read("SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1")[0])
+    row = {**last, "seq": last["seq"] + 1, "kind": "chasil_confirmed", "prev_hash": last["hash"]}
+    row["hash"] = _row_hash(row)
+    cols = ", ".join(k for k in row)
+    conn = sqlite3.connect(audit.db.path)
+    conn.execute(
+        f"INSERT INTO audit_log ({cols}) VALUES ({', '.join('?' for _ in row)})",
+        tuple(row.values()),
+    )
+    conn.commit()
+    conn.close()
+
+
+def test_each_row_re_signs_the_head_in_the_database_and_the_head_file(anchored, tmp_path):
+    head = anchored.head()
+    last = anchored.rows(limit=1)[0]
+    assert head is not None and (head.count, head.hash) == (6, last["hash"])
+    assert head.valid(public_bytes(ensure_key(tmp_path)))
+    assert head.fingerprint == fingerprint(ensure_key(tmp_path))
+    assert audit_head.read_file(tmp_path) == head
+    assert anchored.verify() is None
+
+
+def test_rows_recorded_before_the_device_key_are_covered_by_the_first_head(tmp_path):
+    db = Database(tmp_path / "kiosk.sqlite3")
+    db.migrate()
+    audit = AuditLog(db, ManualClock(START))
+    audit.record(Event.SELFTEST, ready=False)
+    audit.record(Event.SELFTEST, ready=True)
+    assert audit.head() is None and not (tmp_path / "audit_head.json").exists()
+    ensure_key(tmp_path)  # first provisioning
+    audit.record(Event.PROVISIONED, officer="teknisi")
+    head = audit.head()
+    assert head is not None and head.count == 3
+    assert audit.verify() is None
+
+
+def test_cut_tail_is_truncation(anchored):
+    tamper_all(anchored, "DELETE FROM audit_log WHERE seq > 4")
+    broken = anchored.verify()
+    assert broken is not None and broken.seq == 5 and "truncated" in broken.reason
+
+
+def test_rewrite_with_recomputed_hashes_is_found(anchored):
+    rewrite(anchored, 3, "intruder")
+    broken = anchored.verify()
+    assert broken is not None and "rewritten" in broken.reason
+
+
+def test_forged_append_is_found(anchored):
+    forge_append(anchored)
+    broken = anchored.verify()
+    assert broken is not None and broken.seq == 7 and "not covered" in broken.reason
+
+
+def test_emptied_log_is_found(anchored):
+    tamper_all(anchored, "DELETE FROM audit_log", "DELETE FROM audit_head")
+    broken = anchored.verify()
+    assert broken is not None and broken.seq == 1 and "empty" in broken.reason
+
+
+def test_emptied_log_and_head_file_gone_is_still_found_on_a_provisioned_kiosk(anchored, tmp_path):
+    tamper_all(anchored, "DELETE FROM audit_log", "DELETE FROM audit_head")
+    (tmp_path / "audit_head.json").unlink()
+    broken = anchored.verify()
+    assert broken is not None and broken.seq == 1 and "provisioned" in broken.reason
+
+
+def test_head_row_removed_is_found(anchored, tmp_path):
+    tamper_all(anchored, "DELETE FROM audit_head")
+    (tmp_path / "audit_head.json").unlink()
+    broken = anchored.verify()
+    assert broken is not None and "no signed head" in broken.reason
+
+
+def test_head_changed_by_hand_fails_its_signature(anchored):
+    tamper_all(
+        anchored,
+        "DELETE FROM audit_log WHERE seq > 5",
+        "UPDATE audit_head SET count = 5, hash = (SELECT hash FROM audit_log WHERE seq = 5)",
+    )
+    broken = anchored.verify()
+    assert broken is not None and "signature" in broken.reason
+
+
+def test_database_rolled_back_to_an_old_copy_is_found_by_the_head_file(anchored, tmp_path):
+    """An old copy of the whole database (log and head agree) is older than the head file."""
+    old = tmp_path / "old.sqlite3"
+    src = sqlite3.connect(anchored.db.path)
+    dst = sqlite3.connect(old)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    anchored.record(Event.LOGOUT, officer="kpps1", role="ketua")
+    anchored.db.close()
+    old.replace(anchored.db.path)
+    broken = anchored.verify()
+    assert broken is not None and broken.seq == 7 and "head file" in broken.reason
+
+
+def test_head_file_one_row_behind_after_a_crash_is_accepted(anchored, tmp_path):
+    """Power cut between the commit and the file write: the file holds the head before."""
+    rows = list(reversed(anchored.rows()))
+    behind = audit_head.sign(ensure_key(tmp_path), 5, rows[4]["hash"])
+    (tmp_path / "audit_head.json").write_text(json.dumps(behind.as_json()))
+    assert anchored.verify() is None
+
+
+def test_head_file_never_goes_backwards(anchored, tmp_path):
+    rows = list(reversed(anchored.rows()))
+    audit_head.mirror(tmp_path, audit_head.sign(ensure_key(tmp_path), 2, rows[1]["hash"]))
+    assert audit_head.read_file(tmp_path).count == 6
+
+
+def sign_document(audit: AuditLog, data_dir, name: str) -> None:
+    """A signed document's manifest, as far as the audit is concerned: the head of its time."""
+    head = audit.head()
+    assert head is not None
+    folder = data_dir / "documents" / "PPWP" / name
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"manifest": {"audit_head": head.as_json()}}))
+
+
+def test_signed_documents_heads_narrow_down_where_a_rewrite_began(anchored, tmp_path):
+    sign_document(anchored, tmp_path, "first")  # head at row 6
+    anchored.record(Event.LOGOUT, officer="kpps1", role="ketua")
+    anchored.record(Event.LOGIN, officer="kpps1", role="ketua", via="card")
+    sign_document(anchored, tmp_path, "second")  # head at row 8
+    anchored.record(Event.LOGOUT, officer="kpps1", role="ketua")
+    rewrite(anchored, 7, "intruder")
+    broken = anchored.verify()
+    assert broken is not None and broken.seq == 7
+    assert "between 7 and 8" in broken.reason and "documents/PPWP/second" in broken.reason
+
+
+def test_export_carries_the_signed_head_of_its_rows(anchored, tmp_path):
+    key = ensure_key(tmp_path)
+    out = tmp_path / "audit.jsonl"
+    assert anchored.export(out, key) == 6
+    last = json.loads(out.read_text().splitlines()[-1])
+    head = audit_head.SignedHead.from_json(last["audit_head"])
+    assert head.count == 6 and head.valid(public_bytes(key))
+    assert verify_export(out, public_bytes(key))
