@@ -67,6 +67,8 @@ def boot_and_check(
     assert v["localtime"] == "WITA"  # East Kalimantan
     assert v["clock_file"] == "yes"
     assert (v["clock_timer"], v["clock_saved"]) == ("active", "yes")  # kept on /data
+    # Saved as the kiosk starts, and what that save replaced was whole: after a power cut too.
+    assert (v["clock_boot_save"], v["clock_torn"]) == ("success", "0"), journal
     assert v["ssh"] == "absent"
     return report
 
