@@ -156,6 +156,11 @@ class AuditLog:
         """The signed head of the log now; None before the device key exists."""
         return audit_head.load(self.db.conn)
 
+    def head_json(self) -> dict[str, Any] | None:
+        """``head()`` as signed manifests, uploads and exports carry it."""
+        head = self.head()
+        return head.as_json() if head is not None else None
+
     def record_for(self, kind: Event, actor: Actor | None, **details: Any) -> int:
         """Append one event done by a logged-in officer (None: by the kiosk itself)."""
         if actor is None:

@@ -268,6 +268,8 @@ class DocumentStore:
             ],
             "numbers": numbers,
             "made_by": by.officer.id,
+            # The audit chain's signed head now (kiosk.audit_head): receivers keep it.
+            "audit_head": self.audit.head_json(),
         }
         signed = {
             "manifest": manifest,
@@ -277,9 +279,15 @@ class DocumentStore:
         }
         manifest_file = json.dumps(signed, ensure_ascii=False, indent=1).encode()
         manifest_sha = hashlib.sha256(manifest_file).hexdigest()
-        same = self.db.read("SELECT id FROM document WHERE manifest_sha256 = ?", (manifest_sha,))
-        if same:  # "finish" tapped twice in one second: the very same document
-            return self.document(same[0]["id"])
+        # "finish" tapped twice in one second: the very same document. Compared without the
+        # audit head, which the first tap's own audit row has moved on.
+        unheaded = canonical({**manifest, "audit_head": None})
+        for same in self.db.read(
+            "SELECT id, folder FROM document WHERE ballot = ? AND pdf_sha256 = ?", (ballot, pdf_sha)
+        ):
+            kept = json.loads((Path(same["folder"]) / "manifest.json").read_bytes())["manifest"]
+            if canonical({**kept, "audit_head": None}) == unheaded:
+                return self.document(same["id"])
         folder = self.root / ballot / now.strftime("%Y%m%dT%H%M%S")
         n = 1
         while folder.exists():  # never overwrite another document's files

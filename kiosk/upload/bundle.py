@@ -146,11 +146,15 @@ def open_bundle(data: bytes) -> OpenedBundle:
     )
 
 
-def upload_metadata(bundle: BuiltBundle, manifest_file: bytes) -> dict[str, str]:
+def upload_metadata(
+    bundle: BuiltBundle, manifest_file: bytes, audit_head: dict[str, Any] | None = None
+) -> dict[str, str]:
     """The tus ``Upload-Metadata`` of a bundle: enough for a server to file it before opening
-    it (TPS code, ballot type, sheets, SHA-256, the manifest signature, the idempotency key)."""
+    it (TPS code, ballot type, sheets, SHA-256, the manifest signature, the idempotency key)
+    and the kiosk's signed audit head (``audit_head``, JSON; by default the manifest's)."""
     signed = json.loads(manifest_file.decode("utf-8"))
     manifest = signed["manifest"]
+    head = audit_head if audit_head is not None else manifest.get("audit_head")
     return {
         "filename": f"{manifest['tps_code']}-{manifest['ballot']}-{bundle.key[:12]}.zip",
         "filetype": "application/zip",
@@ -163,7 +167,7 @@ def upload_metadata(bundle: BuiltBundle, manifest_file: bytes) -> dict[str, str]
         "device": str(signed.get("device_key", "")),
         "key": bundle.key,
         "training": "1" if manifest.get("training") else "0",
-    }
+    } | ({"audit_head": json.dumps(head, sort_keys=True, separators=(",", ":"))} if head else {})
 
 
 def check_metadata(bundle: OpenedBundle, metadata: dict[str, str]) -> None:
