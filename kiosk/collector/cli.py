@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     register.add_argument("--tps", required=True, help="13-digit TPS code")
     register.add_argument("--public-key", required=True, help="raw Ed25519 public key, base64")
 
-    with_data("devices", "list registered device keys")
+    with_data("devices", "list registered device keys and each one's latest audit head")
 
     imp = with_data("import", "import a kiosk's USB export folder")
     imp.add_argument("folder", type=Path, help="folder holding index.json and the bundles")
@@ -131,8 +131,16 @@ def _devices(args: argparse.Namespace) -> int:
 
     conn = store.connect(Collector(args.data).db_path)
     try:
+        heads = {(h.tps_code, h.device): h for h in store.latest_audit_heads(conn)}
         for d in devices(conn):
-            sys.stdout.write(f"{d.tps_code}  {d.fingerprint}  {d.registered}  {d.how}\n")
+            line = f"{d.tps_code}  {d.fingerprint}  {d.registered}  {d.how}"
+            head = heads.get((d.tps_code, d.fingerprint))
+            if head is not None:
+                line += (
+                    f"  audit head: {head.count} rows {head.hash[:12]}"
+                    f" (document {head.key[:12]}, {head.received}, {head.heads} heads)"
+                )
+            sys.stdout.write(line + "\n")
     finally:
         conn.close()
     return 0

@@ -9,9 +9,11 @@ serialises concurrent arrivals of one key, in this process or another.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiosk.audit_head import SignedHead
 from kiosk.collector import store
 from kiosk.collector.config import Collector
 from kiosk.collector.registry import check_device
@@ -57,6 +59,7 @@ def receive(
                     conn, opened.tps_code, opened.public_key, collector.policy.trust_first_use
                 )
                 stored = store.store_document(conn, collector.documents_dir, opened, data, source)
+                _keep_audit_head(conn, opened)
                 if upload_uid:
                     store.mark_upload(conn, upload_uid, opened.key, "accepted")
                 outcome = Outcome(stored.receipt, new=True)
@@ -75,6 +78,24 @@ def receive(
         source,
     )
     return outcome
+
+
+def _keep_audit_head(conn: sqlite3.Connection, opened: OpenedBundle) -> None:
+    """Keep the kiosk's signed audit head the manifest carries, so the collector holds each
+    kiosk's history head too. Only a head signed by the device's own key is kept; a bad one
+    never costs a C.Hasil document (logged, not refused)."""
+    raw = opened.manifest.get("audit_head")
+    if raw is None:  # a kiosk before its first provisioning, or an older kiosk
+        return
+    try:
+        head = SignedHead.from_json(raw)
+    except ValueError as exc:
+        log.warning("document %s: unusable audit head: %s", opened.key[:12], exc)
+        return
+    if not head.valid(opened.public_key):
+        log.warning("document %s: audit head not signed by its device", opened.key[:12])
+        return
+    store.record_audit_head(conn, opened.tps_code, head, opened.key)
 
 
 def record_rejection(

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kiosk.audit_head import SignedHead
 from kiosk.db import immediate
 from kiosk.storage import fsync_dir, write_durably
 from kiosk.upload.bundle import OpenedBundle
 
-SCHEMA_VERSION = 1
 SOURCES = ("tus", "usb")
 _SCHEMA = """
 CREATE TABLE documents (
@@ -61,6 +61,23 @@ CREATE TABLE tus_uploads (
     processed TEXT NOT NULL
 );
 """
+# 2: each kiosk's signed audit head (kiosk.audit_head) as its documents brought it; every
+# distinct head is kept, so the history of a device's log is here too.
+_AUDIT_HEADS = """
+CREATE TABLE audit_heads (
+    id INTEGER PRIMARY KEY,
+    tps_code TEXT NOT NULL,
+    device TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    head TEXT NOT NULL,
+    key TEXT NOT NULL,
+    received TEXT NOT NULL,
+    UNIQUE (tps_code, device, count, hash)
+);
+"""
+_MIGRATIONS = (_SCHEMA, _AUDIT_HEADS)  # append only
+SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 def utc_now() -> str:
@@ -134,12 +151,13 @@ def connect(db_path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
         with write(conn):
-            # Checked again under the write lock: another process may have just made it.
-            if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
-                for statement in _SCHEMA.split(";"):
+            # Read again under the write lock: another process may have just migrated it.
+            found = conn.execute("PRAGMA user_version").fetchone()[0]
+            for script in _MIGRATIONS[found:]:
+                for statement in script.split(";"):
                     if statement.strip():
                         conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     return conn
 
 
@@ -273,3 +291,52 @@ def upload_outcome(conn: sqlite3.Connection, uid: str) -> UploadOutcome | None:
 
 def processed_uploads(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT uid FROM tus_uploads")}
+
+
+# Audit heads --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuditHead:
+    """The longest signed audit head a device has sent for its TPS."""
+
+    tps_code: str
+    device: str  # key fingerprint
+    count: int
+    hash: str
+    key: str  # the document that brought it
+    received: str
+    heads: int  # distinct heads received from this device
+
+
+def record_audit_head(conn: sqlite3.Connection, tps_code: str, head: SignedHead, key: str) -> None:
+    """Keep a head whose signature was checked (call inside ``write``); a head seen before
+    is kept once."""
+    conn.execute(
+        "INSERT OR IGNORE INTO audit_heads (tps_code, device, count, hash, head, key, received)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            tps_code,
+            head.fingerprint,
+            head.count,
+            head.hash,
+            json.dumps(head.as_json(), sort_keys=True),
+            key,
+            utc_now(),
+        ),
+    )
+
+
+def latest_audit_heads(conn: sqlite3.Connection) -> list[AuditHead]:
+    """Per TPS and device, the head with the most rows (documents may arrive out of order)."""
+    rows = conn.execute(
+        "SELECT h.*, (SELECT count(*) FROM audit_heads AS o WHERE o.tps_code = h.tps_code"
+        " AND o.device = h.device) AS heads FROM audit_heads AS h"
+        " WHERE h.id = (SELECT o.id FROM audit_heads AS o WHERE o.tps_code = h.tps_code"
+        " AND o.device = h.device ORDER BY o.count DESC, o.id DESC LIMIT 1)"
+        " ORDER BY h.tps_code, h.device"
+    ).fetchall()
+    return [
+        AuditHead(
+            r["tps_code"], r["device"], r["count"], r["hash"], r["key"], r["received"], r["heads"]
+        )
+        for r in rows
+    ]
