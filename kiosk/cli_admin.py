@@ -16,7 +16,7 @@ from kiosk.audit import AuditLog, Event
 from kiosk.clock import SystemClock
 from kiosk.db import Database
 from kiosk.devicekey import ensure_key, fingerprint, key_path, load_key
-from kiosk.profile import ProfileError
+from kiosk.profile import ProfileError, read_profile
 from kiosk.services.provisioning import provision
 from kiosk.settings import Settings
 
@@ -40,13 +40,10 @@ def _babel_app(settings: Settings) -> Flask:
 
 def provision_command(settings: Settings, file: Path) -> int:
     db, audit = _open(settings)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"tps-kiosk provision: {file}: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
     with _babel_app(settings).app_context(), force_locale(settings.language):
         try:
+            # Missing, a folder, too big, UTF-16, binary: refused in Bahasa like a bad field.
+            text = read_profile(file)
             done = provision(db, audit, Path(settings.data_dir), text, by="teknisi-cli")
         except ProfileError as exc:
             print(f"{file}: profil ditolak, profil lama tetap dipakai:", file=sys.stderr)

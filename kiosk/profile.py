@@ -1,24 +1,29 @@
 """The TPS profile a technician loads: identity, election, ballots, DPT, upload, officer roster.
 
 ``parse_profile`` validates everything and reports every problem with the line and field it is
-on; nothing is installed unless the whole file is right.
+on; nothing is installed unless the whole file is right. Codes, PINs and card UIDs take the
+ASCII digits 0-9 only (Python's ``\\d`` also matches full-width and Arabic-Indic digits, which
+the on-screen keypad cannot type); a key the kiosk does not know is refused with the nearest
+known one, as it is a typo far more often than anything else. The file itself (size, encoding,
+nesting, TOML) is kiosk/profile_text.py's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
+from kiosk.profile_checks import MAX_TEXT, Checker
+from kiosk.profile_text import Problem, ProfileError, load_toml, read_profile
 from kiosk.roles import Role
-from kiosk.tomllines import line_map, locate
 from kiosk.tps import TpsIdentity
+
+__all__ = ["MAX_TEXT", "Problem", "ProfileError", "parse_profile", "read_profile", "without_pins"]
 
 ELECTIONS = {
     # election kind -> ballot types in legal counting order
@@ -26,10 +31,11 @@ ELECTIONS = {
     "pilkada": ("GUBERNUR", "BUPATI", "WALIKOTA"),
 }
 PARTY_BALLOTS = frozenset({"DPR", "DPRD_PROV", "DPRD_KAB"})  # votes per party + its candidates
-_CODE = re.compile(r"^\d{13}$")
-_PIN = re.compile(r"^\d{6}$")
-_UID = re.compile(r"^(?:[0-9A-F]{2}){4,10}$")
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+# [0-9], not \d; \Z, not $ (which also matches before a final newline).
+_CODE = re.compile(r"[0-9]{13}\Z")
+_PIN = re.compile(r"[0-9]{6}\Z")
+_UID = re.compile(r"(?:[0-9A-F]{2}){4,10}\Z")
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}\Z")
 
 
 @dataclass(frozen=True)
@@ -69,49 +75,7 @@ class Profile:
     officers: tuple[Officer, ...] = field(default=())
 
 
-@dataclass(frozen=True)
-class Problem:
-    line: int | None
-    field: str
-    message: LazyString
-
-    def __str__(self) -> str:
-        where = f"baris {self.line}, " if self.line else ""
-        return f"{where}{self.field}: {self.message}"
-
-
-class ProfileError(ValueError):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(str(p) for p in problems))
-        self.problems = problems
-
-
-class _Checker:
-    def __init__(self, text: str) -> None:
-        self.lines = line_map(text)
-        self.problems: list[Problem] = []
-
-    def fail(self, path: str, message: LazyString) -> None:
-        self.problems.append(Problem(locate(self.lines, path), path, message))
-
-    def text_field(self, table: dict[str, Any], key: str, path: str) -> str:
-        value = table.get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(path, _l("must be filled in (text)"))
-            return ""
-        return value.strip()
-
-    def int_field(self, table: dict[str, Any], key: str, path: str, low: int, high: int) -> int:
-        value = table.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(
-                path, _l("must be a whole number from %(low)d to %(high)d", low=low, high=high)
-            )
-            return 0
-        return value
-
-
-def _ballots(c: _Checker, data: dict[str, Any], election: str) -> tuple[Ballot, ...]:
+def _ballots(c: Checker, data: dict[str, Any], election: str) -> tuple[Ballot, ...]:
     raw = data.get("ballots")
     if not isinstance(raw, list) or not raw:
         c.fail("ballots", _l("at least one [[ballots]] table is needed"))
@@ -138,6 +102,15 @@ def _ballots(c: _Checker, data: dict[str, Any], election: str) -> tuple[Ballot, 
                 continue
             party_list = []
             for j, p in enumerate(parties):
+                if not isinstance(p, dict):
+                    c.fail(
+                        f"{path}.parties[{j}]",
+                        _l(
+                            "each party must be a [[ballots.parties]] table"
+                            " with name and candidates"
+                        ),
+                    )
+                    continue
                 name = c.text_field(p, "name", f"{path}.parties[{j}].name")
                 cands = p.get("candidates", [])
                 if not isinstance(cands, list) or not all(isinstance(x, str) for x in cands):
@@ -161,7 +134,34 @@ def _ballots(c: _Checker, data: dict[str, Any], election: str) -> tuple[Ballot, 
     return tuple(sorted(ballots, key=lambda b: order[b.type]))
 
 
-def _officers(c: _Checker, data: dict[str, Any], installed: bool) -> tuple[Officer, ...]:
+def _pin(c: Checker, pin: object, path: str) -> str | None:
+    if not c.digits(pin, path):
+        return None
+    if not isinstance(pin, str) or not _PIN.match(pin):
+        c.fail(path, _l("must be exactly 6 digits, in quotes"))
+        return None
+    return pin
+
+
+def _upload(c: Checker, data: dict[str, Any]) -> tuple[str, str]:
+    """The collector's URL and credential from [upload]."""
+    table = data.get("upload", {})
+    if not isinstance(table, dict):
+        c.fail("upload", _l("must be the [upload] table with endpoint and token"))
+        return "", ""
+    endpoint = table.get("endpoint", "")
+    url = urlparse(endpoint) if isinstance(endpoint, str) else None
+    if url is None or url.scheme not in ("https", "http") or not url.netloc:
+        c.fail("upload.endpoint", _l("must be the collector's URL (https://...)"))
+    elif url.scheme == "http" and url.hostname not in ("127.0.0.1", "localhost"):
+        c.fail("upload.endpoint", _l("must use https (http only for a collector on this kiosk)"))
+    token = table.get("token", "")
+    if not isinstance(token, str) or len(token) < 16:
+        c.fail("upload.token", _l("must be the upload credential (at least 16 characters)"))
+    return str(endpoint), str(token)
+
+
+def _officers(c: Checker, data: dict[str, Any], installed: bool) -> tuple[Officer, ...]:
     raw = data.get("officers")
     if not isinstance(raw, list) or not raw:
         c.fail("officers", _l("the roster needs at least the Ketua KPPS"))
@@ -180,22 +180,18 @@ def _officers(c: _Checker, data: dict[str, Any], installed: bool) -> tuple[Offic
         ids.add(oid)
         name = c.text_field(o, "name", f"{path}.name")
         try:
-            role = Role(o.get("role"))
+            role = Role(o.get("role") if isinstance(o.get("role"), str) else "")
         except ValueError:
             c.fail(
                 f"{path}.role",
                 _l("must be one of %(roles)s", roles=", ".join(r.value for r in Role)),
             )
             continue
-        pin = o.get("pin")
-        if installed:
-            pin = None  # the installed copy keeps no PINs; their hashes are in the database
-        elif not isinstance(pin, str) or not _PIN.match(pin):
-            c.fail(f"{path}.pin", _l("must be exactly 6 digits, in quotes"))
-            pin = None
+        # The installed copy keeps no PINs; their hashes are in the database.
+        pin = None if installed else _pin(c, o.get("pin"), f"{path}.pin")
         uid = o.get("card_uid")
         if uid is not None:
-            uid = str(uid).replace(" ", "").upper()
+            uid = uid.replace(" ", "").upper() if isinstance(uid, str) else ""
             if not _UID.match(uid):
                 c.fail(f"{path}.card_uid", _l("must be the card UID in hex (8 to 20 digits)"))
             elif uid in uids:
@@ -218,22 +214,13 @@ def parse_profile(text: str, installed: bool = False) -> Profile:
 
     ``installed``: the kiosk's own copy, from which the PINs were removed at provisioning.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        raise ProfileError(
-            [
-                Problem(
-                    int(line.group(1)) if line else None,
-                    "TOML",
-                    _l("the file is not valid TOML: %(error)s", error=str(exc)),
-                )
-            ]
-        ) from exc
-    c = _Checker(text)
+    data, lines = load_toml(text)
+    c = Checker(lines)
+    c.walk(data, installed)
     code = data.get("code")
-    if not isinstance(code, str) or not _CODE.match(code):
+    if not c.digits(code, "code"):
+        code = "0" * 13
+    elif not isinstance(code, str) or not _CODE.match(code):
         c.fail(
             "code", _l("must be 13 digits in quotes: 10-digit village code + 3-digit TPS number")
         )
@@ -242,7 +229,7 @@ def parse_profile(text: str, installed: bool = False) -> Profile:
         c.fail("code", _l("the TPS number (last 3 digits) cannot be 000"))
     names = {k: c.text_field(data, k, k) for k in ("province", "regency", "district", "village")}
     election = data.get("election")
-    if election not in ELECTIONS:
+    if not isinstance(election, str) or election not in ELECTIONS:
         c.fail("election", _l('must be "pemilu" or "pilkada"'))
         election = ""
     date = data.get("election_date")
@@ -255,17 +242,7 @@ def parse_profile(text: str, installed: bool = False) -> Profile:
         reserve = 0
     dpt_l = c.int_field(data, "dpt_l", "dpt_l", 0, 1000)
     dpt_p = c.int_field(data, "dpt_p", "dpt_p", 0, 1000)
-    upload_table = data.get("upload")
-    upload: dict[str, Any] = upload_table if isinstance(upload_table, dict) else {}
-    endpoint = upload.get("endpoint", "")
-    url = urlparse(endpoint) if isinstance(endpoint, str) else None
-    if url is None or url.scheme not in ("https", "http") or not url.netloc:
-        c.fail("upload.endpoint", _l("must be the collector's URL (https://...)"))
-    elif url.scheme == "http" and url.hostname not in ("127.0.0.1", "localhost"):
-        c.fail("upload.endpoint", _l("must use https (http only for a collector on this kiosk)"))
-    token = upload.get("token", "")
-    if not isinstance(token, str) or len(token) < 16:
-        c.fail("upload.token", _l("must be the upload credential (at least 16 characters)"))
+    endpoint, token = _upload(c, data)
     allow_pin_only = data.get("allow_pin_only", False)
     if not isinstance(allow_pin_only, bool):
         c.fail("allow_pin_only", _l("must be true or false"))
@@ -284,15 +261,17 @@ def parse_profile(text: str, installed: bool = False) -> Profile:
         dpt_l,
         dpt_p,
         bool(allow_pin_only),
-        str(endpoint),
-        str(token),
+        endpoint,
+        token,
         ballots,
         officers,
     )
 
 
 def without_pins(text: str) -> str:
-    """The profile text with every ``pin = ...`` line removed (what the kiosk keeps)."""
+    """The profile text with every ``pin = ...`` line and a BOM removed (what the kiosk keeps)."""
     return "".join(
-        line for line in text.splitlines(keepends=True) if not re.match(r"^\s*pin\s*=", line)
+        line
+        for line in text.removeprefix("\ufeff").splitlines(keepends=True)
+        if not re.match(r"^\s*pin\s*=", line)
     )

@@ -38,9 +38,19 @@ def line_map(text: str) -> dict[str, int]:
 
 
 def locate(lines: dict[str, int], path: str) -> int | None:
-    """The line of ``path``, or of the nearest enclosing table that exists in the file."""
+    """The line of ``path``, or of the nearest enclosing key or table that exists in the file.
+
+    ``officers[1].pin`` falls back to ``officers[1]``, ``ballots[1].parties[0]`` to
+    ``ballots[1].parties`` (a list written as ``parties = [...]``); a table known only through
+    its children (``[a.b.c]``) is found at the first of them."""
     while path:
         if path in lines:
             return lines[path]
+        if path.endswith("]") and "[" in path:
+            path = path[: path.rindex("[")]
+            continue
+        if "." not in path:
+            children = [n for p, n in lines.items() if p.startswith((f"{path}.", f"{path}["))]
+            return min(children, default=None)
         path = path.rpartition(".")[0]
     return None

@@ -26,7 +26,9 @@ from kiosk.upload.bundle import BundleInvalid
 
 log = logging.getLogger(__name__)
 
-TPS_CODE = re.compile(r"^\d{13}$")  # 10-digit village code + 3-digit TPS number
+# 10-digit village code + 3-digit TPS number; [0-9] as \d also takes full-width and Arabic-Indic
+# digits, and \Z as $ also matches before a final newline.
+TPS_CODE = re.compile(r"[0-9]{13}\Z")
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,13 @@ from kiosk.fleet.profiles import (
     roster,
 )
 from kiosk.fleet.sheet import Row, read_sheet
-from kiosk.profile import ProfileError, parse_profile
+from kiosk.profile import MAX_TEXT, ProfileError, parse_profile
 from kiosk.storage import write_durably
 
 PIN_LIST_COLUMNS = ("kode_tps", "kelurahan_desa", "nomor_tps", "petugas", "jabatan", "nama", "pin")
-_CODE = re.compile(r"^\d{13}$")
-_EXCEL_NUMBER = re.compile(r"^\d+([.,]\d+)?E\+?\d+$", re.IGNORECASE)
+# ASCII digits only (\d takes full-width ones), as the kiosk itself checks the code.
+_CODE = re.compile(r"[0-9]{13}\Z")
+_EXCEL_NUMBER = re.compile(r"[0-9]+([.,][0-9]+)?E\+?[0-9]+\Z", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,11 @@ def _cell_problems(row: Row, duplicates: list[int]) -> list[tuple[str, str]]:
         problems.append(
             ("kode_tps", "kode sama dengan baris " + ", ".join(str(n) for n in duplicates))
         )
+    for column, value in row.cells.items():
+        if len(value) > MAX_TEXT:  # told here, as a 1 MB cell would only make the file too big
+            problems.append(
+                (column, f"terlalu panjang ({len(value)} karakter; paling banyak {MAX_TEXT})")
+            )
     if not row["ketua"]:
         problems.append(("ketua", "wajib diisi: nama Ketua KPPS"))
     if not row["profil"]:

@@ -64,7 +64,8 @@ def read_fields(data: bytes) -> dict[str, str]:
         raise EnvelopeError(f"berkas terlalu besar ({len(data)} byte)")
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # RecursionError: json recurses once per [ or {; 1 MiB of them is far past its limit.
         raise EnvelopeError(f"bukan berkas provisioning JSON yang utuh ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise EnvelopeError(f'bukan berkas provisioning (format harus "{FORMAT}")')

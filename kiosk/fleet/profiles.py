@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import tomllib
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
 from kiosk.fleet.sheet import KPPS, Row
-from kiosk.profile import ProfileError, parse_profile
+from kiosk.profile import ProfileError, parse_profile, read_profile
+from kiosk.profile_text import load_toml
 from kiosk.roles import Role
 
 TEMPLATE_KEYS = (
@@ -89,7 +89,8 @@ def toml_string(value: str) -> str:
 
 def _toml_count(value: str) -> str:
     # Digits go in as a number; anything else as text, so parse_profile names the problem.
-    return value if value.isdigit() and len(value) < 8 else toml_string(value)
+    # isdigit() alone also takes full-width digits, which TOML refuses as a number.
+    return value if value.isascii() and value.isdigit() and len(value) < 8 else toml_string(value)
 
 
 def new_pin() -> str:
@@ -106,8 +107,10 @@ def roster(row: Row) -> tuple[list[Member], list[tuple[str, str]]]:
     """The officers the row names, each with a fresh PIN, and (column, message) problems."""
     problems: list[tuple[str, str]] = []
     cell = row["operator_sirekap"]
-    operators = {int(d) for d in re.findall(r"\d+", cell)}
-    if any(n not in range(2, 8) for n in operators):
+    operators = {int(d) for d in re.findall(r"[0-9]+", cell)}
+    if any(ch.isdigit() and not ch.isascii() for ch in cell):
+        problems.append(("operator_sirekap", "pakai angka 0-9 biasa, misalnya 4 5"))
+    elif any(n not in range(2, 8) for n in operators):
         problems.append(("operator_sirekap", "nomor anggota KPPS 2 sampai 7, misalnya 4 5"))
     elif len(operators) > 2:
         problems.append(("operator_sirekap", "paling banyak 2 operator Sirekap"))
@@ -196,20 +199,19 @@ class TemplateFolder:
         path = self.folder / name
         if not _TEMPLATE_NAME.match(name):
             raise TemplateError(f"nama templat {name!r} tidak boleh berisi / atau spasi")
+        if not path.exists():
+            raise TemplateError(f"templat {name} tidak ada di {self.folder}")
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError as exc:
-            raise TemplateError(f"templat {name} tidak ada di {self.folder}") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TemplateError(f"templat {path} tidak bisa dibaca: {exc}") from exc
-        if not text.endswith("\n"):
-            text += "\n"
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+            # The kiosk's own checks of the file: size, encoding, control characters, nesting
+            # (before tomllib, which recurses), then TOML, each told with its line.
+            text = read_profile(path)
+            if not text.endswith("\n"):
+                text += "\n"
+            data, _ = load_toml(text)
+        except ProfileError as exc:
             raise TemplateError(
                 f"templat {name} ditolak (kesalahan templat di atas)",
-                (f"bukan TOML yang benar: {exc}",),
+                tuple(str(p) for p in exc.problems),
             ) from exc
         extra = sorted(set(data) - set(TEMPLATE_KEYS))
         if extra:

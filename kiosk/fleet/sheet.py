@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +80,18 @@ def read_sheet(path: Path) -> Sheet:
             + ", ".join(OPTIONAL)
         )
     known = set(REQUIRED) | set(OPTIONAL)
+    try:
+        rows = _rows(reader, header, known)
+    except csv.Error as exc:  # a cell over csv's 128 KiB field limit, or a stray quote
+        raise SheetError(
+            f"{path}: baris {reader.line_num}: sel terlalu panjang atau CSV rusak ({exc});"
+            " daftar TPS hanya berisi nama dan angka"
+        ) from exc
+    ignored = tuple(h or "(kosong)" for h in header if h not in known)
+    return Sheet(tuple(rows), separator, ignored)
+
+
+def _rows(reader: Iterator[list[str]], header: list[str], known: set[str]) -> list[Row]:
     rows = []
     for number, raw in enumerate(reader, start=2):
         cells = [" ".join(c.split()) for c in raw]  # Alt+Enter and stray spaces in a cell
@@ -91,5 +104,4 @@ def read_sheet(path: Path) -> Sheet:
                 sum(1 for c in cells[len(header) :] if c),
             )
         )
-    ignored = tuple(h or "(kosong)" for h in header if h not in known)
-    return Sheet(tuple(rows), separator, ignored)
+    return rows

@@ -10,7 +10,7 @@ from pathlib import Path
 from kiosk.audit import AuditLog, Event
 from kiosk.db import Database
 from kiosk.devicekey import ensure_key, fingerprint
-from kiosk.profile import Profile, ProfileError, parse_profile, without_pins
+from kiosk.profile import Profile, ProfileError, parse_profile, read_profile, without_pins
 from kiosk.services.auth import hash_pin
 from kiosk.storage import write_durably
 
@@ -31,8 +31,8 @@ def installed_profile(data_dir: Path) -> Profile | None:
     if not path.exists():
         return None
     try:
-        return parse_profile(path.read_text(encoding="utf-8"), installed=True)
-    except (ProfileError, OSError, UnicodeDecodeError) as exc:
+        return parse_profile(read_profile(path), installed=True)
+    except ProfileError as exc:
         log.error("installed profile %s is unusable: %s", path, exc)
         return None
 

@@ -14,7 +14,7 @@ from kiosk.fleet.keys import load_trusted
 from kiosk.fleet.messages import in_language
 from kiosk.fleet.sheet import REQUIRED
 from kiosk.profile import without_pins
-from tests.fleet.helpers import TEMPLATE_NAME, batch, code, row, write_csv
+from tests.fleet.helpers import TEMPLATE, TEMPLATE_NAME, batch, code, row, write_csv
 
 
 def pin_list(tmp_path, out="out"):
@@ -284,3 +284,75 @@ def test_a_thousand_rows_all_become_valid_signed_files(fleet, tmp_path, office_k
     with in_language("id"):
         for f in files[::97]:
             assert profile_of(open_envelope(f.read_bytes(), trusted)).identity.code == f.stem
+
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def test_rows_with_other_digits_control_characters_or_huge_cells_are_refused_by_column(
+    fleet, tmp_path, office_key, templates
+):
+    rows = [
+        row(0, kode_tps=code(0).translate(FULLWIDTH)),
+        row(1, operator_sirekap="٤ ٥"),
+        row(2, ketua="Siti\x00Aminah"),
+        row(3, anggota_2="Budi\x7fSantoso"),
+        row(4, kelurahan_desa="Sukamaju " * 1_000),
+        row(5, ketua="Siti\u202eAminah"),
+        row(6),
+    ]
+    exit_code, out, _ = batch(fleet, tmp_path, templates, write_csv(tmp_path / "t.csv", rows))
+    assert exit_code == 1
+    lines = out.splitlines()
+
+    def told(n: int, column: str, words: str) -> bool:
+        return any(
+            line.startswith(f"baris {n + 2} (kode ") and f": {column}: " in line and words in line
+            for line in lines
+        )
+
+    assert told(0, "kode_tps", "harus 13 angka"), out
+    assert told(1, "operator_sirekap", "angka 0-9"), out
+    assert told(2, "ketua", "karakter kendali"), out
+    assert told(3, "anggota_2", "karakter kendali"), out
+    assert told(4, "kelurahan_desa", "terlalu panjang"), out[:3000]
+    assert told(5, "ketua", "karakter kendali"), out
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.json")) == [f"{code(6)}.json"]
+
+
+def test_a_template_nested_too_deep_or_with_a_misspelled_key_is_refused(
+    fleet, tmp_path, office_key, templates
+):
+    deep = TEMPLATE.replace(
+        'candidates = ["Paslon 01", "Paslon 02", "Paslon 03"]',
+        "candidates = " + "[" * 50_000 + "]" * 50_000,
+    )
+    (templates / "dalam.toml").write_text(deep)
+    (templates / "salah.toml").write_text(TEMPLATE.replace("token =", "tokn ="))
+    (templates / "utf16.toml").write_bytes(TEMPLATE.encode("utf-16"))
+    rows = [row(0, profil="dalam"), row(1, profil="salah"), row(2, profil="utf16"), row(3)]
+    exit_code, out, err = batch(fleet, tmp_path, templates, write_csv(tmp_path / "t.csv", rows))
+    assert exit_code == 1 and "Traceback" not in out + err
+    deep_line = next(n for n, t in enumerate(deep.splitlines(), 1) if "[[[[" in t)
+    lines = out.splitlines()
+    assert (
+        f"templat dalam.toml: baris {deep_line}, ballots[0].candidates: daftar [ ] atau tabel {{ }}"
+        " bersarang terlalu dalam (lebih dari 4 tingkat)" in lines
+    ), out[:3000]
+    assert any(
+        line.startswith("templat salah.toml: baris ")
+        and "upload.tokn: kunci tidak dikenal tokn — maksud Anda token?" in line
+        for line in lines
+    ), out
+    assert any(line.startswith("templat utf16.toml: ") and "UTF-16" in line for line in lines)
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.json")) == [f"{code(3)}.json"]
+
+
+def test_a_spreadsheet_with_a_1_mb_cell_is_refused_without_a_traceback(
+    fleet, tmp_path, office_key, templates
+):
+    csv_path = write_csv(tmp_path / "t.csv", [row(0), row(1, ketua="Siti " * 200_000)])
+    exit_code, _, err = batch(fleet, tmp_path, templates, csv_path)
+    assert exit_code == 2 and "Traceback" not in err
+    assert "baris 3: sel terlalu panjang" in err
+    assert not (tmp_path / "out").exists()

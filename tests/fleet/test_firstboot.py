@@ -18,6 +18,7 @@ from kiosk.fleet.envelope import FILE_NAME, seal
 from kiosk.fleet.keys import generate
 from kiosk.tps import SAMPLE_PROFILE
 from tests.fleet.helpers import code, row, write_csv
+from tests.kiosk.bad_profiles import CORPUS, FOLDER, MISSING, SPARSE_60MB
 
 NOW = dt.datetime(2024, 1, 20, 9, 30, tzinfo=dt.UTC)
 SAMPLE_CODE = "6474010001005"
@@ -136,6 +137,43 @@ def test_a_signed_profile_the_kiosk_would_refuse_installs_nothing(kiosk, office_
     kiosk.fat_copy.write_bytes(signed_sample(office_key[0], bad))
     assert kiosk.firstboot() == 1
     assert "officers[1].pin: harus tepat 6 angka" in caplog.text
+    assert not (kiosk.data_dir / "profile.toml").exists()
+
+
+def _signable(data: bytes) -> bool:
+    """A profile text that fits in a signed file (the envelope holds text, at most 1 MiB)."""
+    try:
+        return len(data) < 500_000 and "\0" not in data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+
+
+# The corpus's profiles a signed file can carry that today's kiosk took or crashed on (a syntax
+# error and an [upload] given as text were refused before as now).
+SIGNABLE = [
+    b
+    for b in CORPUS
+    if _signable(b.data)
+    and b.name not in ("BOM and a broken line", "upload as text")
+    and b.data not in (MISSING, FOLDER, SPARSE_60MB)
+]
+
+
+@pytest.mark.parametrize("bad", SIGNABLE, ids=[b.name for b in SIGNABLE])
+def test_a_signed_profile_with_what_provision_refuses_installs_nothing(
+    kiosk, office_key, caplog, bad
+):
+    kiosk.fat_copy.write_bytes(signed_sample(office_key[0], bad.data.decode()))
+    assert kiosk.firstboot() == 1
+    assert "refused, nothing installed: the profile has problems" in caplog.text
+    assert f"{bad.field}: " in caplog.text
+    assert not (kiosk.data_dir / "profile.toml").exists()
+
+
+def test_a_provisioning_file_nested_too_deep_installs_nothing(kiosk, caplog):
+    kiosk.fat_copy.write_bytes(b"[" * 500_000)
+    assert kiosk.firstboot() == 1
+    assert "bukan berkas provisioning JSON" in caplog.text
     assert not (kiosk.data_dir / "profile.toml").exists()
 
 

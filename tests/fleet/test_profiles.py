@@ -9,17 +9,17 @@ import pytest
 
 from kiosk.fleet.envelope import EnvelopeError, open_envelope, read_fields, seal
 from kiosk.fleet.keys import load_trusted
+from kiosk.fleet.messages import in_language
 from kiosk.fleet.profiles import Template, new_pin, render, roster
 from kiosk.fleet.sheet import Row
-from kiosk.profile import parse_profile
+from kiosk.profile import ProfileError, parse_profile
 from tests.fleet.helpers import TEMPLATE, row
 
 NOW = dt.datetime(2024, 1, 20, 9, 30, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
-    "name",
-    ['Siti "Ani" Aminah', "Budi \\ Santoso", "I Gusti Ngurah Ṛai", "Tab\there", "del\x7fchar"],
+    "name", ['Siti "Ani" Aminah', "Budi \\ Santoso", "I Gusti Ngurah Ṛai", "Nyoman [Ketut] #2"]
 )
 def test_any_name_a_spreadsheet_holds_comes_back_unchanged(name):
     r = Row(2, row(0, ketua=name, kelurahan_desa=name))
@@ -27,6 +27,21 @@ def test_any_name_a_spreadsheet_holds_comes_back_unchanged(name):
     assert problems == []
     profile = parse_profile(render(Template("t.toml", TEMPLATE), r, members))
     assert profile.officers[0].name == name and profile.identity.village == name
+
+
+@pytest.mark.parametrize(
+    "name", ["Tab\there", "del\x7fchar", "nul\x00char", "esc\x1b[2Jchar", "rtl\u202echar"]
+)
+def test_a_name_with_a_control_character_is_refused_on_its_field(name):
+    """The TOML escapes carry it through; the kiosk would print it on every receipt."""
+    r = Row(2, row(0, ketua=name, kelurahan_desa=name))
+    members, _ = roster(r)
+    with in_language("id"), pytest.raises(ProfileError) as caught:
+        parse_profile(render(Template("t.toml", TEMPLATE), r, members))
+    with in_language("id"):
+        told = {p.field: str(p.message) for p in caught.value.problems}
+    assert set(told) == {"village", "officers[0].name"}
+    assert all("karakter kendali" in m for m in told.values())
 
 
 def test_pins_are_six_digits_without_a_leading_zero_or_an_obvious_pattern():

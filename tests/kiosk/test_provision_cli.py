@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
+
 from kiosk.tps import SAMPLE_PROFILE
+from tests.kiosk.bad_profiles import CORPUS, SAMPLE, Bad
 from tests.kiosk.test_cli import run_cli
 
 
@@ -43,6 +46,42 @@ def test_bad_profile_is_refused_and_the_old_one_kept(tmp_path):
 def test_missing_profile_file_is_a_clear_error(tmp_path):
     result = run_cli(tmp_path, "provision", str(tmp_path / "nowhere.toml"))
     assert result.returncode == 1 and "nowhere.toml" in result.stderr
+
+
+def _installed(tmp_path) -> tuple[bytes, list[tuple[str, ...]]]:
+    """What the kiosk has installed: its profile copy and its roster (with PIN hashes)."""
+    data = tmp_path / "data"
+    with sqlite3.connect(data / "kiosk.sqlite3") as conn:
+        roster = conn.execute("SELECT id, name, role, pin_hash, card_uid FROM officer").fetchall()
+    return (data / "profile.toml").read_bytes(), sorted(roster)
+
+
+@pytest.mark.parametrize("bad", CORPUS, ids=[b.name for b in CORPUS])
+def test_bad_profile_is_refused_in_bahasa_without_a_traceback_and_the_old_one_kept(
+    bad: Bad, tmp_path
+):
+    assert run_cli(tmp_path, "provision", str(SAMPLE_PROFILE)).returncode == 0
+    before = _installed(tmp_path)
+    path = bad.write(tmp_path / "profil-baru.toml")
+    result = run_cli(tmp_path, "provision", str(path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "profil ditolak, profil lama tetap dipakai" in result.stderr, result.stderr
+    where = f"baris {bad.line}, {bad.field}: " if bad.line else f"{bad.field}: "
+    told = [line for line in result.stderr.splitlines() if where in line]
+    assert told, f"nothing names {where!r}:\n{result.stderr[:3000]}"
+    assert any(bad.words in line for line in told), result.stderr[:3000]
+    assert len(result.stderr.splitlines()) <= 30, "the refusal must fit on a screen"
+    assert _installed(tmp_path) == before
+
+
+def test_a_profile_saved_by_notepad_with_a_bom_is_installed(tmp_path):
+    path = tmp_path / "profil.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + SAMPLE.replace("\n", "\r\n").encode())
+    result = run_cli(tmp_path, "provision", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "TPS 6474010001005" in result.stdout
+    assert not (tmp_path / "data" / "profile.toml").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 def test_audit_verify_and_signed_export(tmp_path):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.profile import ProfileError, parse_profile, without_pins
+from kiosk.fleet.messages import in_language
+from kiosk.profile import ProfileError, parse_profile, read_profile, without_pins
 from kiosk.roles import Role
 from kiosk.tps import SAMPLE_PROFILE
+from tests.kiosk.bad_profiles import CORPUS, Bad
 
 SAMPLE = SAMPLE_PROFILE.read_text()
 
@@ -44,7 +46,7 @@ BAD = [
     (
         "toml syntax",
         sub('village = "Kelurahan Sukamaju"', 'village = "Kelurahan'),
-        "TOML",
+        "village",
         'village = "Kelurahan',
         1,
     ),
@@ -187,3 +189,47 @@ def test_every_problem_is_reported_at_once():
     with pytest.raises(ProfileError) as caught:
         parse_profile(text)
     assert {p.field for p in caught.value.problems} >= {"officers[1].pin", "dpt_p"}
+
+
+@pytest.mark.parametrize("bad", CORPUS, ids=[b.name for b in CORPUS])
+def test_bad_profile_file_is_refused_in_bahasa_naming_line_and_field(bad: Bad, tmp_path):
+    path = bad.write(tmp_path / "profil.toml")
+    with in_language("id"):
+        with pytest.raises(ProfileError) as caught:
+            parse_profile(read_profile(path))
+        told = [str(p) for p in caught.value.problems]
+    named = [p for p in caught.value.problems if p.field == bad.field]
+    assert named, f"no problem on {bad.field}: {told}"
+    if bad.line is not None:
+        assert any(p.line == bad.line for p in named), told
+    with in_language("id"):
+        assert any(bad.words in str(p.message) for p in named), told
+    assert len(told) <= 25, f"{len(told)} problems: the list must stay readable"
+
+
+def test_notepad_file_with_bom_and_crlf_is_accepted_and_kept_without_either(tmp_path):
+    path = tmp_path / "profil.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + SAMPLE.replace("\n", "\r\n").encode())
+    text = read_profile(path)
+    assert parse_profile(text).identity.code == "6474010001005"
+    kept = without_pins(text)
+    assert not kept.startswith("\ufeff") and "111111" not in kept
+    assert parse_profile(kept, installed=True).identity.code == "6474010001005"
+
+
+def test_an_installed_copy_with_a_key_this_version_does_not_know_still_loads():
+    """An older profile installed before keys were checked must not make a kiosk "new"."""
+    kept = without_pins(SAMPLE).replace("allow_pin_only = true", "alow_pin_only = true")
+    assert parse_profile(kept, installed=True).allow_pin_only is False
+    with pytest.raises(ProfileError):
+        parse_profile(kept.replace("Sukamaju", "Suka\\u0000maju"), installed=True)
+
+
+@pytest.mark.parametrize(
+    "digits", ["\uff10\uff11\uff12", "\u0660\u0661\u0662", "\u09e6\u09e7\u09e8"]
+)
+def test_codes_pins_and_uids_take_ascii_digits_only(digits):
+    code = "6474010001" + digits
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(sub('code = "6474010001005"', f'code = "{code}"'))
+    assert [p.field for p in caught.value.problems] == ["code"]
