@@ -124,6 +124,7 @@ def create_app(
         checklist,
         documents,
         errors,
+        headers,
         login,
         main,
         officers,
@@ -134,6 +135,7 @@ def create_app(
     )
 
     access.register(app)
+    headers.register(app)
     for module in (
         main,
         selftest,

@@ -39,6 +39,20 @@ class DocumentRefused(Exception):
     """The document cannot be made yet (no pages, numbers not confirmed)."""
 
 
+class UnknownPage(LookupError):
+    """A rescan names a page to replace that is not a kept page of this ballot (discarded,
+    replaced already, another ballot's, or no page at all)."""
+
+    def __init__(self, ballot: str, page_id: int) -> None:
+        super().__init__(f"no page {page_id} of {ballot} to replace")
+        self.ballot = ballot
+        self.page_id = page_id
+
+
+# SQLite's INTEGER range: a larger id from a form cannot name a row (and would not bind).
+_SQLITE_INT = range(-(2**63), 2**63)
+
+
 @dataclass(frozen=True)
 class ScanResult:
     accepted: int  # pages that passed the legibility gate
@@ -117,7 +131,10 @@ class DocumentStore:
         """Scan, gate, straighten and keep each page. A page the gate refuses is kept *held*,
         with its problem: the operator rescans it, discards it, or (seeing the preview) uses it
         anyway, which is audited. Scanner errors propagate (guidance screen); pages scanned
-        before the error are kept."""
+        before the error are kept. ``replace_page`` must be a kept page of ``ballot``, else
+        :class:`UnknownPage` is raised before the scanner moves."""
+        if replace_page is not None and not self._replaceable(ballot, replace_page):
+            raise UnknownPage(ballot, replace_page)
         request = ScanRequest(dpi=SCAN_DPI, mode=ColorMode.GRAY, source=source)
         accepted, rejected = 0, []
         for page in scanner.scan(request):
@@ -139,6 +156,16 @@ class DocumentStore:
             replace_page = None  # only the first page of a rescan replaces
         return ScanResult(accepted, rejected)
 
+    def _replaceable(self, ballot: str, page_id: int) -> bool:
+        if page_id not in _SQLITE_INT:
+            return False
+        return bool(
+            self.db.read(
+                "SELECT 1 FROM scan_page WHERE id = ? AND ballot = ? AND discarded = 0",
+                (page_id, ballot),
+            )
+        )
+
     def _keep(
         self,
         ballot: str,
@@ -156,11 +183,38 @@ class DocumentStore:
             n += 1
             path = path.with_name(f"page-{stamp}-{n}.png")
         digest = write_durably(path, buf.getvalue())
+        try:
+            self._record_page(ballot, path, digest, by, replace_page, problem)
+        except BaseException:
+            # A PNG that no row names would never be used nor cleaned up: take it back.
+            path.unlink(missing_ok=True)
+            raise
+        if not problem:
+            self.audit.record_for(
+                Event.SCAN,
+                by,
+                ballot=ballot,
+                sha256=digest,
+                replaced=replace_page,
+            )
+
+    def _record_page(
+        self,
+        ballot: str,
+        path: Path,
+        digest: str,
+        by: ActiveSession,
+        replace_page: int | None,
+        problem: str,
+    ) -> None:
         with self.db.write() as conn:
             if replace_page is not None:
                 row = conn.execute(
-                    "SELECT position FROM scan_page WHERE id = ?", (replace_page,)
+                    "SELECT position FROM scan_page WHERE id = ? AND ballot = ? AND discarded = 0",
+                    (replace_page, ballot),
                 ).fetchone()
+                if row is None:  # discarded on another screen since the scan started
+                    raise UnknownPage(ballot, replace_page)
                 conn.execute("UPDATE scan_page SET discarded = 1 WHERE id = ?", (replace_page,))
                 position = row["position"]
             else:
@@ -180,14 +234,6 @@ class DocumentStore:
                     self.clock.now().isoformat(),
                     problem,
                 ),
-            )
-        if not problem:
-            self.audit.record_for(
-                Event.SCAN,
-                by,
-                ballot=ballot,
-                sha256=digest,
-                replaced=replace_page,
             )
 
     def use_anyway(self, page_id: int, by: ActiveSession) -> None:

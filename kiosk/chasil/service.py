@@ -57,7 +57,9 @@ def parse_boxes(raw: Any) -> dict[str, int | None]:
             out[str(box)] = None
         elif isinstance(value, int):
             out[str(box)] = value
-        elif isinstance(value, str) and value.strip().isdigit():
+        # ASCII only: str.isdigit() also says yes to "²" (which int() refuses) and to other
+        # scripts' digits, which the keypad cannot type.
+        elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             out[str(box)] = int(value.strip())
         else:
             out[str(box)] = None

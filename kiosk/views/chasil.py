@@ -7,16 +7,35 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from kiosk.chasil.checks import LPJ, VOTER_ROWS, blocking
+from kiosk.chasil.documents import UnknownPage
 from kiosk.chasil.messages import ROW_NAMES, as_json
 from kiosk.chasil.service import ChasilRefused, ChasilService, ballot_of, parse_boxes, vote_labels
 from kiosk.context import current_kiosk
+from kiosk.errors import Action, Guidance
 from kiosk.roles import Permission
 from kiosk.views.access import current_session, require
 
 bp = Blueprint("chasil", __name__)
+
+_PAGE_GONE = Guidance(
+    _l("This page is no longer in the list"),
+    _l(
+        "It was discarded or replaced already, so nothing was scanned. Press Retry to go back "
+        "to the scanned pages and choose again."
+    ),
+    Action.RETRY,
+)
+
+
+@bp.app_errorhandler(UnknownPage)
+def page_gone(exc: UnknownPage) -> tuple[str, int]:
+    """A rescan that names no kept page (any scan route, whichever blueprint raised it)."""
+    back = url_for("documents.scan_page", ballot_type=exc.ballot)
+    return render_template("guidance.html", guidance=_PAGE_GONE, retry_url=back), 404
 
 
 def service() -> ChasilService:
@@ -77,6 +96,8 @@ def entry(ballot_type: str, entry_no: int) -> str:
 def save(ballot_type: str, entry_no: int) -> Response:
     svc = service()
     _ballot_or_404(svc, ballot_type)
+    if entry_no not in (1, 2):  # there is a first and a second (blind) entry, no other
+        abort(404)
     login = current_session()
     assert login is not None
     if entry_no == 2:
@@ -100,7 +121,10 @@ def save(ballot_type: str, entry_no: int) -> Response:
 @bp.post("/api/chasil/check")
 @require(Permission.CHASIL_ENTER)
 def api_check() -> Response | tuple[Response, int]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than any C.Hasil sheet: not ours to parse
+        body = None
     if not isinstance(body, dict) or not isinstance(body.get("ballot"), str):
         return jsonify(error=_('Send {"ballot": TYPE, "boxes": {BOX: NUMBER}}.')), 400
     svc = service()

@@ -62,6 +62,7 @@ def report_lines(report: dict[str, Any]) -> list[str]:
 
 
 @bp.get("/")
+@require(Permission.VIEW_STATUS)  # the report names the device key: officers only
 def show() -> str:
     kiosk = current_kiosk()
     data_dir = kiosk.settings.data_dir

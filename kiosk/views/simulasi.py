@@ -1,5 +1,10 @@
 """The fake devices' panel (demo and training only): tap a card, press the button, and see what
-the fake printers would have printed."""
+the fake printers would have printed.
+
+The card reader, the button and the lights stand for hardware on the table that anyone at the TPS
+can touch or see, so they work before a login (a card tap is how an officer logs in). What the
+printers printed (C.Hasil copies, receipts, the readiness report) is for logged-in officers only.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from werkzeug.wrappers import Response
 
 from drivers.gpio import Led
 from kiosk.context import current_kiosk
+from kiosk.roles import Permission
+from kiosk.views.access import current_session, require
 
 bp = Blueprint("simulasi", __name__, url_prefix="/simulasi")
 
@@ -40,9 +47,8 @@ def panel() -> str:
     devices = current_kiosk().devices
     card: Any = devices.card_reader.wait_for_card(0) if devices.card_reader else None
     leds = {led.value: devices.panel.led_state(led).value for led in Led} if devices.panel else {}
-    return render_template(
-        "simulasi.html", outputs=_outputs(), cards=DEMO_CARDS, card=card, leds=leds
-    )
+    outputs = _outputs() if current_session() is not None else None
+    return render_template("simulasi.html", outputs=outputs, cards=DEMO_CARDS, card=card, leds=leds)
 
 
 @bp.post("/card")
@@ -66,5 +72,6 @@ def button() -> Response:
 
 
 @bp.get("/output/<name>")
+@require(Permission.VIEW_STATUS)
 def output(name: str) -> Response:
     return send_from_directory(current_kiosk().devices.config.fake_output_dir, name)

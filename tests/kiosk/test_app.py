@@ -19,6 +19,7 @@ def test_home_in_indonesian_with_simulasi_and_tps_identity(client):
 
 
 def test_language_switch_to_english_and_back(client):
+    login(client, "kpps2")  # the self-test page is for officers
     token = csrf_token(client)
     resp = client.post("/lang/en", data={"csrf_token": token, "next": "/selftest/"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/selftest/")
