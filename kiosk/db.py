@@ -275,6 +275,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     WHEN NEW.count <= OLD.count
     BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END""",
     ),
+    # 9: one original copy of a document per recipient, whichever printer prints it. Copies
+    # printed on both printers before this step stay on record, the later one marked ``extra``;
+    # an unprinted duplicate (no paper came out) goes. print_job_one_copy enforces it from now.
+    (
+        "ALTER TABLE print_job ADD COLUMN extra INTEGER NOT NULL DEFAULT 0",
+        """
+    DELETE FROM print_job WHERE reprint = 0 AND state != 'printed' AND EXISTS (
+        SELECT 1 FROM print_job AS p
+        WHERE p.document_id = print_job.document_id AND p.recipient = print_job.recipient
+        AND p.reprint = 0 AND p.id != print_job.id
+        AND (p.state = 'printed' OR p.id < print_job.id))""",
+        """
+    UPDATE print_job SET extra = 1 WHERE reprint = 0 AND state = 'printed' AND EXISTS (
+        SELECT 1 FROM print_job AS p
+        WHERE p.document_id = print_job.document_id AND p.recipient = print_job.recipient
+        AND p.reprint = 0 AND p.state = 'printed' AND p.id < print_job.id)""",
+        """
+    CREATE UNIQUE INDEX print_job_one_copy ON print_job (document_id, recipient)
+    WHERE reprint = 0 AND extra = 0""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

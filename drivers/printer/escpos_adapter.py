@@ -3,9 +3,10 @@
 Connections: ``tcp://HOST:PORT`` (Ethernet, usually port 9100), ``usb://VID:PID`` (hex ids;
 ``?in_ep=0x81&out_ep=0x02`` if the printer's endpoints differ from 0x82/0x01),
 ``serial:///dev/ttyUSB0?baudrate=19200`` and ``cups://QUEUE`` (a raw CUPS queue; "" = the CUPS
-default). Images are printed as GS v 0 raster; the width in dots comes from the python-escpos
-printer profile (TM-T20II: 576 dots on 80 mm paper at 203 dpi) or, if the profile has none, from
-the paper width (58 mm: 384 dots, 80 mm: 576 dots).
+default). Every job starts with ESC @ (initialize, python-escpos's ``hw("INIT")``); images are
+printed as GS v 0 raster; the width in dots comes from the python-escpos printer profile
+(TM-T20II: 576 dots on 80 mm paper at 203 dpi) or, if the profile has none, from the paper width
+(58 mm: 384 dots, 80 mm: 576 dots).
 
 Status uses the real-time requests DLE EOT n (ESC/POS): n=1 printer (bit 3 offline), n=2 offline
 cause (bit 2 cover open, bit 5 paper end), n=4 roll sensor (bits 2-3 near end, bits 5-6 end).
@@ -108,6 +109,9 @@ def _check_width(image: Image.Image, width: int) -> None:
 
 
 def _render(printer: Any, image: Image.Image, copies: int) -> None:
+    # ESC @ first: a mode left over from another host's job (or a half job cut off by a power
+    # cut) must not change how this one prints.
+    printer.hw("INIT")
     for _ in range(copies):
         printer.image(image, impl=IMAGE_IMPL, fragment_height=FRAGMENT_DOTS, center=False)
         printer.cut()

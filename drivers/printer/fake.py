@@ -1,9 +1,9 @@
 """Fake printers for demo and training: they keep what would have come out.
 
 The fake receipt printer produces the same ESC/POS bytes as the real one (python-escpos's Dummy
-with the same profile) and a PNG of the paper; the fake A4 printer keeps the PDF. Both number
-their output files in ``output_dir`` and list them in ``jobs``. Trainers put them into a fault
-state with ``set_state``.
+with the same profile, through the adapter's ``encode_image``: ESC @, raster, cut) and a PNG of
+the paper; the fake A4 printer keeps the PDF. Both number their output files in ``output_dir``
+and list them in ``jobs``. Trainers put them into a fault state with ``set_state``.
 """
 
 from __future__ import annotations

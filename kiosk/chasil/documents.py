@@ -27,6 +27,7 @@ from kiosk.chasil.legibility import Verdict, assess, straighten
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.devicekey import canonical, fingerprint, public_bytes, verify
+from kiosk.fleet.timezone import tps_time
 from kiosk.profile import Profile
 from kiosk.services.auth import ActiveSession
 from kiosk.storage import write_durably
@@ -79,6 +80,29 @@ class Document:
     @property
     def short_hash(self) -> str:
         return self.pdf_sha256[:12].upper()
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The Ketua's confirmation of a ballot's numbers, as the signed manifest records it."""
+
+    numbers: dict[str, Any]
+    officer_id: str
+    officer_name: str
+    role: str
+    at: str  # ISO 8601 on the TPS's clock, with its offset
+    zone: str  # WIB, WITA or WIT
+    note: str  # the kejadian khusus explaining the warnings ("" if none)
+    warnings: list[int]  # rules that warned when the numbers were confirmed
+
+    def as_manifest(self) -> dict[str, Any]:
+        return {
+            "by": {"id": self.officer_id, "name": self.officer_name, "role": self.role},
+            "at": self.at,
+            "zone": self.zone,
+            "note": self.note,
+            "warnings": self.warnings,
+        }
 
 
 def verify_manifest(path: Path, expected_public_key: bytes | None = None) -> dict[str, Any]:
@@ -276,9 +300,39 @@ class DocumentStore:
             )
 
     # Documents ---------------------------------------------------------------------------------
+    def confirmation(self, ballot: str) -> Confirmation | None:
+        """Who confirmed ``ballot``'s numbers, when, and the note; None if nobody has yet."""
+        rows = self.db.read(
+            "SELECT c.*, o.name AS officer_name, o.role AS officer_role"
+            " FROM chasil_confirmed AS c LEFT JOIN officer AS o ON o.id = c.confirmed_by"
+            " WHERE c.ballot = ?",
+            (ballot,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        at, zone = tps_time(r["confirmed_wall"], self.profile.identity.code)
+        return Confirmation(
+            numbers=json.loads(r["boxes"]),
+            officer_id=r["confirmed_by"],
+            officer_name=r["officer_name"] or "",
+            role=r["officer_role"] or "",
+            at=at.isoformat(timespec="seconds"),
+            zone=zone,
+            note=r["note"],
+            warnings=[int(rule) for rule in json.loads(r["findings"])],
+        )
+
     def finish(
-        self, ballot: str, numbers: dict[str, Any] | None, key: Ed25519PrivateKey, by: ActiveSession
+        self,
+        ballot: str,
+        numbers: dict[str, Any] | None,
+        key: Ed25519PrivateKey,
+        by: ActiveSession,
+        confirmed: Confirmation | None = None,
     ) -> Document:
+        """Sign the ballot's kept pages as one document with ``numbers`` and, when given, who
+        confirmed them (``confirmed``), and queue its upload."""
         pages = self.pages(ballot)
         if not pages:
             raise DocumentRefused("no pages scanned")
@@ -313,6 +367,7 @@ class DocumentStore:
                 for n, p in enumerate(pages, start=1)
             ],
             "numbers": numbers,
+            "confirmed": confirmed.as_manifest() if confirmed is not None else None,
             "made_by": by.officer.id,
             # The audit chain's signed head now (kiosk.audit_head): receivers keep it.
             "audit_head": self.audit.head_json(),
@@ -368,6 +423,10 @@ class DocumentStore:
         return self.document(doc_id)
 
     def document(self, doc_id: int) -> Document:
+        """The signed document ``doc_id``; KeyError if there is none (also for ids beyond
+        SQLite's integers, which a URL can carry)."""
+        if doc_id not in _SQLITE_INT:
+            raise KeyError(doc_id)
         rows = self.db.read("SELECT * FROM document WHERE id = ?", (doc_id,))
         if not rows:
             raise KeyError(doc_id)

@@ -7,6 +7,7 @@ and closing at 13.00 are local times: a kiosk in Makassar must not run on Jakart
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -30,6 +31,12 @@ _PROVINCES = {
 PROVINCE_ZONES: dict[str, str] = {
     province: zone for zone, provinces in _PROVINCES.items() for province in provinces.split()
 }
+
+# Indonesia keeps no daylight saving time: each zone is a fixed offset with its own name, so
+# printed times need neither tzdata nor the system's zone (a Pi may still run on UTC).
+ZONE_NAMES = {_WIB: "WIB", _WITA: "WITA", _WIT: "WIT"}
+_UTC_HOURS = {_WIB: 7, _WITA: 8, _WIT: 9}
+_BY_OFFSET = {dt.timedelta(hours=h): ZONE_NAMES[z] for z, h in _UTC_HOURS.items()}
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +68,39 @@ def install_localtime(data_dir: Path, tps_code: str, zoneinfo: Path = ZONEINFO) 
     write_durably(target, data)
     log.info("time zone of TPS %s set to %s", tps_code, zone)
     return zone
+
+
+def tps_tzinfo(tps_code: str) -> dt.timezone | None:
+    """The TPS's zone as a fixed offset named WIB, WITA or WIT; None for an unknown province."""
+    zone = zone_for(tps_code)
+    if zone is None:
+        return None
+    return dt.timezone(dt.timedelta(hours=_UTC_HOURS[zone]), ZONE_NAMES[zone])
+
+
+def tps_time(when: dt.datetime | str, tps_code: str) -> tuple[dt.datetime, str]:
+    """``when`` (aware, or ISO 8601 with an offset) on the TPS's clock, and that zone's name.
+
+    For a province this table does not know, the time stays as recorded and is named by its
+    offset (WIB for +07:00 ..., else "UTC+05:30"), so a printed time is never without a zone.
+    """
+    moment = dt.datetime.fromisoformat(when) if isinstance(when, str) else when
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive: the kiosk's own local time
+    tz = tps_tzinfo(tps_code)
+    if tz is not None:
+        return moment.astimezone(tz), str(tz.tzname(None))
+    offset = moment.utcoffset() or dt.timedelta(0)
+    if offset in _BY_OFFSET:
+        return moment, _BY_OFFSET[offset]
+    if not offset:
+        return moment, "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return moment, f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def format_tps_time(when: dt.datetime | str, tps_code: str, fmt: str = "%d-%m-%Y %H:%M") -> str:
+    """``when`` as printed at the TPS, with its zone: "14-02-2024 13:05 WITA"."""
+    moment, name = tps_time(when, tps_code)
+    return f"{moment.strftime(fmt)} {name}"

@@ -2,23 +2,32 @@
 
 A receipt is one Pillow image exactly ``width_px`` dots wide, so the fake printer's PNG is what the
 thermal printer prints. An A4 report is a text PDF made with fpdf2 (text stays searchable and
-checkable). In training mode both carry SIMULASI.
+checkable). In training mode both carry SIMULASI. Times go on paper with their zone
+(``clock_time``: WIB, WITA or WIT).
 """
 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
+from kiosk.fleet.timezone import format_tps_time
+
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 DEJAVU_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 TRAINING_MARK = "SIMULASI"
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def clock_time(wall: str, tps_code: str) -> str:
+    """A recorded time (ISO 8601) as a report prints it: "13:05 WITA", on the TPS's clock."""
+    return format_tps_time(wall, tps_code, "%H:%M")
 
 
 def _font(size_px: int, bold: bool = False) -> Font:
@@ -71,6 +80,35 @@ def render_receipt(
         draw.text((x, y), text, font=font, fill=0)
         y += h
     return img
+
+
+def watermark_image(page: Image.Image) -> Image.Image:
+    """A copy of a 1-bit ``page`` with SIMULASI in outlined letters from corner to corner.
+
+    Outlines only: the handwriting under the word stays readable, and the word cannot be cut
+    off a training copy the way a line above or below the page could be.
+    """
+    diagonal = math.hypot(page.width, page.height)
+    size = max(12, int(diagonal / (len(TRAINING_MARK) * 0.75)))
+    font = _font(size, bold=True)
+    scratch = ImageDraw.Draw(Image.new("L", (1, 1)))
+    stroke = max(2, size // 24)
+    left, top, right, bottom = scratch.textbbox(
+        (0, 0), TRAINING_MARK, font=font, stroke_width=stroke
+    )
+    word = Image.new("L", (math.ceil(right - left), math.ceil(bottom - top)), 0)
+    draw = ImageDraw.Draw(word)
+    draw.text((-left, -top), TRAINING_MARK, font=font, fill=255, stroke_width=stroke)
+    draw.text((-left, -top), TRAINING_MARK, font=font, fill=0)  # hollow out the letters
+    angle = math.degrees(math.atan2(page.height, page.width))
+    word = word.rotate(angle, expand=True, resample=Image.Resampling.BILINEAR)
+    scale = min(page.width / word.width, page.height / word.height)
+    word = word.resize((max(1, int(word.width * scale)), max(1, int(word.height * scale))))
+    mask = Image.new("L", page.size, 0)
+    mask.paste(word, ((page.width - word.width) // 2, (page.height - word.height) // 2))
+    out = page.convert("1").copy()
+    out.paste(0, (0, 0), mask.point(lambda v: 255 if v > 96 else 0).convert("1"))
+    return out
 
 
 def test_receipt(width_px: int) -> Image.Image:

@@ -15,6 +15,7 @@ from kiosk.checklist.service import ChecklistService, StepRefused
 from kiosk.context import current_kiosk
 from kiosk.roles import Permission
 from kiosk.services.printing import TARGETS, print_text_report
+from kiosk.services.report_render import clock_time
 from kiosk.storage import write_durably
 from kiosk.views.access import current_session, require
 
@@ -164,8 +165,13 @@ def incidents() -> str | Response:
 
 
 def incident_lines() -> list[str]:
-    rows = current_kiosk().db.read("SELECT * FROM incident ORDER BY id")
-    return [f"{r['wall'][11:16]} {r['kind'].upper()} ({r['reporter']}): {r['text']}" for r in rows]
+    kiosk = current_kiosk()
+    code = kiosk.profile.identity.code if kiosk.profile else ""
+    rows = kiosk.db.read("SELECT * FROM incident ORDER BY id")
+    return [
+        f"{clock_time(r['wall'], code)} {r['kind'].upper()} ({r['reporter']}): {r['text']}"
+        for r in rows
+    ]
 
 
 @bp.post("/checklist/report/<which>")
@@ -189,7 +195,7 @@ def report(which: str) -> Response:
                 if s.record:
                     shown = f": {s.shown}" if s.shown else ""
                     lines.append(
-                        f"{s.record['wall'][11:16]} {s.step.title}{shown} "
+                        f"{clock_time(s.record['wall'], tps.code)} {s.step.title}{shown} "
                         f"({s.record['officer_id']})"
                     )
                     if s.record["reason"]:

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from drivers.errors import ScannerNotFound
@@ -26,11 +27,19 @@ from kiosk.chasil.legibility import Problem
 from kiosk.chasil.service import ballot_of
 from kiosk.context import current_kiosk
 from kiosk.devicekey import ensure_key
+from kiosk.errors import Action, Guidance
+from kiosk.fleet.timezone import format_tps_time
 from kiosk.roles import Permission
 from kiosk.services.auth import ActiveSession
 from kiosk.views.access import current_session, require
 
 bp = Blueprint("documents", __name__)
+
+_UNREADABLE_RECIPIENTS = Guidance(
+    _l("The list of recipients could not be read"),
+    _l("Nothing was changed. Go back to the document, tick who is present and save the list."),
+    Action.RETRY,
+)
 
 
 def _rejected_message(problem: Problem) -> str:
@@ -146,10 +155,13 @@ def page_image(ballot_type: str, page_id: int) -> Response:
 def finish(ballot_type: str) -> Response:
     _check_ballot(ballot_type)
     kiosk = current_kiosk()
-    confirmed = kiosk.db.read("SELECT boxes FROM chasil_confirmed WHERE ballot = ?", (ballot_type,))
-    numbers = json.loads(confirmed[0]["boxes"]) if confirmed else None
+    s = store()
+    confirmed = s.confirmation(ballot_type)
+    numbers = confirmed.numbers if confirmed is not None else None
     try:
-        doc = store().finish(ballot_type, numbers, ensure_key(kiosk.settings.data_dir), me())
+        doc = s.finish(
+            ballot_type, numbers, ensure_key(kiosk.settings.data_dir), me(), confirmed=confirmed
+        )
     except DocumentRefused:
         if numbers is None:
             flash(_("The Ketua KPPS must confirm the numbers before the document is made."))
@@ -178,19 +190,40 @@ def _doc(doc_id: int) -> tuple[Document, list[Path]]:
 def document(doc_id: int) -> str:
     doc, _pages = _doc(doc_id)
     c = copies()
+    profile = current_kiosk().profile
+    assert profile is not None  # _doc() answered 404 without one
+    code = profile.identity.code
+    jobs = c.jobs(doc)
+    for job in jobs:
+        if job["state"] == "printed":
+            job["printed_at"] = format_tps_time(str(job["printed_wall"]), code, "%H:%M")
     return render_template(
-        "document.html", doc=doc, recipients=c.recipients(), jobs=c.jobs(doc), printers=PRINTERS
+        "document.html", doc=doc, recipients=c.recipients(), jobs=jobs, printers=PRINTERS
     )
 
 
 @bp.post("/documents/<int:doc_id>/recipients")
 @require(Permission.CHASIL_ENTER)
-def recipients(doc_id: int) -> Response:
+def recipients(doc_id: int) -> Response | tuple[str, int]:
+    """Tick exactly the recipients sent as ``present`` (their ids; none = nobody present)."""
     c = copies()
-    present = {int(x) for x in request.form.getlist("present")}
-    for r in c.recipients():
-        c.set_present(int(str(r["id"])), int(str(r["id"])) in present)
+    try:
+        c.set_present_list({_recipient_id(x) for x in request.form.getlist("present")})
+    except (ValueError, KeyError):
+        html = render_template(
+            "guidance.html",
+            guidance=_UNREADABLE_RECIPIENTS,
+            retry_url=url_for("documents.document", doc_id=doc_id),
+        )
+        return html, 400
     return redirect(url_for("documents.document", doc_id=doc_id))
+
+
+def _recipient_id(text: str) -> int:
+    """A recipient id from the form: ASCII digits only (ValueError otherwise)."""
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(text)
+    return int(text)
 
 
 @bp.post("/documents/<int:doc_id>/print")
@@ -209,7 +242,10 @@ def print_copies(doc_id: int) -> Response:
 @require(Permission.CHASIL_ENTER)
 def reprint(doc_id: int, job_id: int) -> Response:
     doc, pages = _doc(doc_id)
-    copies().reprint(doc, pages, job_id, me())
+    try:
+        copies().reprint(doc, pages, job_id, me())
+    except KeyError:
+        abort(404)
     flash(_("The copy was printed again, marked CETAK ULANG."))
     return redirect(url_for("documents.document", doc_id=doc_id))
 

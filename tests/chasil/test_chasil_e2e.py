@@ -1,6 +1,7 @@
 """The C.Hasil path end to end through HTTP on the real stacks: numbers checked and confirmed,
-two pages scanned from SANE's test backend, a signed PDF + manifest, five copies to CUPS
-(cups-pdf) and to an ESC/POS printer on TCP, the distribution receipt, and a paper-out resume."""
+two pages scanned from SANE's test backend, a signed PDF + manifest, five copies split between
+an ESC/POS printer on TCP (until its paper runs out) and CUPS (cups-pdf), one more for a saksi
+who came later, and the distribution receipt naming the printer of each copy."""
 
 from __future__ import annotations
 
@@ -114,67 +115,80 @@ def test_numbers_scan_sign_copies_and_receipt(real_app, escpos_listener, tmp_pat
     ).stdout
     assert re.search(r"^Pages:\s+2$", info, re.M)
 
+    assert manifest["confirmed"]["by"] == {"id": "kpps1", "name": "Siti Aminah", "role": "ketua"}
+
     # Recipients: one saksi present + Pengawas TPS, PPS, PPK, public = 5 copies.
     assert client.get(f"/documents/{doc_id}").status_code == 200
     recipients = kiosk.db.read("SELECT id, name, present FROM recipient ORDER BY position")
     present = [r["id"] for r in recipients if r["present"]] + [recipients[0]["id"]]
     client.post(f"/documents/{doc_id}/recipients", data={"csrf_token": token, "present": present})
-    before = set(stack.CUPS_PDF_OUT.glob("*.pdf")) if stack.CUPS_PDF_OUT.exists() else set()
-    client.post(f"/documents/{doc_id}/print", data={"csrf_token": token, "printer": "a4"})
-    outputs = stack.new_pdfs(before)
-    end = time.monotonic() + 30
-    while len(outputs) < 5 and time.monotonic() < end:
-        time.sleep(0.2)
-        outputs = stack.new_pdfs(before)
-    assert len(outputs) == 5
-    short = doc["pdf_sha256"][:12].upper()
     names = {r["name"] for r in recipients if r["id"] in present}
-    # What CUPS printed: five 2-page copies whose QR decodes to the document hash. (cups-pdf
-    # re-distils through Ghostscript, which drops the text layer, so the words are read from
-    # the copy files the kiosk sent, kept beside the document.)
-    for out in outputs:
-        info = subprocess.run(
-            ["pdfinfo", str(out)], capture_output=True, text=True, check=True
-        ).stdout
-        assert re.search(r"^Pages:\s+2$", info, re.M)
-    png = tmp_path / "copy"
-    subprocess.run(
-        ["pdftoppm", "-r", "150", "-f", "2", "-l", "2", "-png", str(outputs[0]), str(png)],
-        check=True,
-    )
-    codes = qr_codes(next(tmp_path.glob("copy*.png")))
-    assert codes == [f"TPSKIOSK1|6474010001005|PPWP|{doc['pdf_sha256']}"]
-    sent = sorted((folder / "copies").glob("salinan-*.pdf"))
-    assert len(sent) == 5
-    seen = set()
-    for copy in sent:
-        text = pdf_text(copy)
-        assert "TPS 6474010001005" in text and f"Hash dokumen {short}" in text
-        assert "Halaman 1 dari 2" in text and "Halaman 2 dari 2" in text
-        match = re.search(r"Salinan (\d) dari 5 untuk (.+?)\s*$", text, re.M)
-        assert match, text
-        seen.add(match.group(2).strip())
-    assert seen == names
+    payload = f"TPSKIOSK1|6474010001005|PPWP|{doc['pdf_sha256']}"
 
-    # Thermal copies: the roll runs out after 2 copies; Ulangi prints only the other 3.
+    # Thermal first: the roll runs out after 2 copies.
     escpos_listener.paper_out_after = 2
     resp = client.post(
         f"/documents/{doc_id}/print", data={"csrf_token": token, "printer": "receipt"}
     )
     assert resp.status_code == 503 and "Kertas habis" in resp.get_data(as_text=True)
-    assert len(escpos_listener.wait_for_jobs(2)) == 2
+    jobs = escpos_listener.wait_for_jobs(2)
+    assert len(jobs) == 2
+    for n, job in enumerate(jobs):
+        assert job[:5] == b"\x1b@\x1dv0"  # ESC @, then the raster
+        receipt_png = tmp_path / f"thermal{n}.png"
+        decode_raster(job).save(receipt_png)
+        assert qr_codes(receipt_png) == [payload] * 2  # one code on each of the 2 pages
+
+    # Switched to A4: only the 3 copies not yet printed.
+    before = set(stack.CUPS_PDF_OUT.glob("*.pdf")) if stack.CUPS_PDF_OUT.exists() else set()
+    client.post(f"/documents/{doc_id}/print", data={"csrf_token": token, "printer": "a4"})
+    outputs = stack.new_pdfs(before)
+    end = time.monotonic() + 30
+    while len(outputs) < 3 and time.monotonic() < end:
+        time.sleep(0.2)
+        outputs = stack.new_pdfs(before)
+    assert len(outputs) == 3
+    short = doc["pdf_sha256"][:12].upper()
+    # What CUPS printed: 2-page copies whose QR decodes to the document hash on every page.
+    # (cups-pdf re-distils through Ghostscript, which drops the text layer, so the words are
+    # read from the copy files the kiosk sent, kept beside the document.)
+    for n, out in enumerate(outputs):
+        info = subprocess.run(
+            ["pdfinfo", str(out)], capture_output=True, text=True, check=True
+        ).stdout
+        assert re.search(r"^Pages:\s+2$", info, re.M)
+        png = tmp_path / f"copy{n}"
+        subprocess.run(["pdftoppm", "-r", "150", "-png", str(out), str(png)], check=True)
+        pages = sorted(tmp_path.glob(f"copy{n}-*.png"))
+        assert len(pages) == 2
+        assert [qr_codes(p) for p in pages] == [[payload], [payload]]
+    sent = sorted((folder / "copies").glob("salinan-*.pdf"))
+    assert len(sent) == 3
+    seen = set()
+    for copy in sent:
+        text = pdf_text(copy)
+        assert "TPS 6474010001005" in text and f"Hash dokumen {short}" in text
+        assert "Halaman 1 dari 2" in text and "Halaman 2 dari 2" in text
+        assert re.search(r"Dicetak \d\d-\d\d-\d{4} \d\d:\d\d WITA", text), text
+        match = re.search(r"Salinan ([345]) dari 5 untuk (.+?)\s*$", text, re.M)
+        assert match, text
+        seen.add(match.group(2).strip())
+    printed = kiosk.db.read("SELECT recipient, printer FROM print_job WHERE state = 'printed'")
+    assert sorted(r["recipient"] for r in printed) == sorted(names)
+    assert seen == {r["recipient"] for r in printed if r["printer"] == "a4"}
+
+    # A saksi who arrives later gets a copy on the next thermal run, and only that one.
     escpos_listener.paper_out_after = None
     escpos_listener.status = dict(stack.READY)
-    client.post(f"/documents/{doc_id}/print", data={"csrf_token": token, "printer": "receipt"})
-    jobs = escpos_listener.wait_for_jobs(5)
-    assert len(jobs) == 5
-    receipt_png = tmp_path / "thermal.png"
-    decode_raster(jobs[0]).save(receipt_png)
-    assert qr_codes(receipt_png) == [f"TPSKIOSK1|6474010001005|PPWP|{doc['pdf_sha256']}"]
-    states = kiosk.db.read(
-        "SELECT state, count(*) AS n FROM print_job WHERE printer = 'receipt' GROUP BY state"
+    late = next(r for r in recipients if r["id"] not in present)
+    client.post(
+        f"/documents/{doc_id}/recipients",
+        data={"csrf_token": token, "present": [*present, late["id"]]},
     )
-    assert {r["state"]: r["n"] for r in states} == {"printed": 5}
+    client.post(f"/documents/{doc_id}/print", data={"csrf_token": token, "printer": "receipt"})
+    assert len(escpos_listener.wait_for_jobs(3)) == 3
+    states = kiosk.db.read("SELECT state, count(*) AS n FROM print_job GROUP BY state")
+    assert {r["state"]: r["n"] for r in states} == {"printed": 6}
 
     # A reprint is marked and audited.
     first = kiosk.db.read("SELECT id FROM print_job WHERE printer = 'a4' ORDER BY id")[0]["id"]
@@ -185,10 +199,12 @@ def test_numbers_scan_sign_copies_and_receipt(real_app, escpos_listener, tmp_pat
     assert "CETAK ULANG" in pdf_text(newest)
     assert any(r["kind"] == "reprint" for r in kiosk.audit.rows())
 
-    # The distribution receipt lists every printed copy with a signature line.
+    # The distribution receipt lists every printed copy once, with its printer and a line to sign.
     before = set(stack.CUPS_PDF_OUT.glob("*.pdf"))
     client.post(f"/documents/{doc_id}/receipt", data={"csrf_token": token})
     receipt_text = pdf_text(folder / "tanda-terima.pdf")
-    assert receipt_text.count("Tanda tangan penerima") == 11  # 5 A4 + 5 thermal + 1 reprint
+    assert receipt_text.count("Tanda tangan penerima") == 7  # 6 copies + 1 reprint
+    assert receipt_text.count("· struk (thermal) ·") == 3
+    assert receipt_text.count("· A4 ·") == 4  # 3 copies and the reprint
     assert len(stack.new_pdfs(before)) == 1
     assert kiosk.audit.verify() is None

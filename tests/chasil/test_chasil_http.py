@@ -131,6 +131,9 @@ def test_training_copies_carry_simulasi(client, kiosk):
     )
     client.get(f"/documents/{doc_id}")
     client.post(f"/documents/{doc_id}/print", data={"csrf_token": token, "printer": "a4"})
+    # The saksi arrive: their three copies, still missing, go to the thermal printer.
+    present = [r["id"] for r in kiosk.db.read("SELECT id FROM recipient")]
+    client.post(f"/documents/{doc_id}/recipients", data={"csrf_token": token, "present": present})
     client.post(f"/documents/{doc_id}/print", data={"csrf_token": token, "printer": "receipt"})
     client.post(f"/documents/{doc_id}/receipt", data={"csrf_token": token})
     printed = kiosk.devices.document_printer.jobs
@@ -140,6 +143,6 @@ def test_training_copies_carry_simulasi(client, kiosk):
         # reads the text operator as drawn.
         for page in PdfReader(job.path).pages:
             assert "SIMULASI" in page.extract_text()
-    assert len(kiosk.devices.receipt_printer.jobs) == 4
+    assert len(kiosk.devices.receipt_printer.jobs) == 3  # the three saksi
     manifest = (kiosk.settings.data_dir / "documents" / "PPWP").rglob("manifest.json")
     assert '"training": true' in next(manifest).read_text()

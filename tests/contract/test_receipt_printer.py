@@ -25,6 +25,8 @@ from tests.stacks import printers as stack
 
 PROFILE = "TM-T20II"  # 576 dots, 80 mm at 203 dpi
 CUT = b"\x1dV\x00"  # GS V 0: full cut (python-escpos feeds with ESC d 6 first)
+INIT = b"\x1b@"  # ESC @: initialize, so no mode left over from another host's job applies
+GS_V_0 = b"\x1dv0"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -115,6 +117,13 @@ def test_receipt_bytes_are_exactly_the_escpos_encoding(receipt):
     assert data == encode_image(img, PROFILE)
     assert data.count(b"\x1dv0") == 2  # 1200 dots tall: two GS v 0 fragments
     assert data.count(CUT) == 1
+
+
+def test_every_job_starts_with_esc_at_then_the_raster(receipt):
+    receipt.printer.print_image(receipt_image(height=100), copies=2)
+    (data,) = receipt.jobs(1)
+    assert data[: len(INIT + GS_V_0)] == INIT + GS_V_0
+    assert encode_image(receipt_image(height=100), PROFILE)[:2] == INIT
 
 
 def test_escpos_asks_status_before_the_job(escpos_listener):
@@ -251,7 +260,9 @@ def test_escpos_through_a_raw_cups_queue(escpos_listener, cups_queues, cups_queu
     img = receipt_image(height=300)
     printer.print_image(img, copies=2)
     # CUPS passes the job through untouched, and asks nothing: no DLE EOT on a raw queue.
-    assert escpos_listener.wait_for_jobs(1, timeout_s=15) == [encode_image(img, PROFILE, copies=2)]
+    (job,) = escpos_listener.wait_for_jobs(1, timeout_s=15)
+    assert job == encode_image(img, PROFILE, copies=2)
+    assert job[: len(INIT + GS_V_0)] == INIT + GS_V_0
     assert escpos_listener.requests == []
 
 
