@@ -8,7 +8,6 @@ rules themselves are kiosk/profile.py's.
 from __future__ import annotations
 
 import difflib
-import logging
 from typing import Any
 
 from flask_babel import LazyString
@@ -46,8 +45,6 @@ MAX_ITEMS = 100  # candidates of a ballot or a party, parties of a ballot
 MAX_OFFICERS = 50  # KPPS 1-7, teknisi, pelatih and their stand-ins
 MAX_VALUES = 5000  # keys and list items in the whole file
 
-log = logging.getLogger(__name__)
-
 
 class Checker:
     def __init__(self, lines: dict[str, int]) -> None:
@@ -59,7 +56,7 @@ class Checker:
         line = locate(self.lines, path) if len(self.problems) <= MAX_PROBLEMS else None
         self.problems.append(Problem(line, path, message))
 
-    def walk(self, data: dict[str, Any], installed: bool) -> None:
+    def walk(self, data: dict[str, Any]) -> None:
         """Every key known, every text free of control characters and short, every list short.
 
         Iterative, and on parsed data whose nesting profile_text already bounded."""
@@ -73,7 +70,7 @@ class Checker:
                 for key, child in value.items():
                     child_path = f"{path}.{key}" if path else key
                     if known is not None and key not in known:
-                        self._unknown(key, child_path, known, installed)
+                        self._unknown(key, child_path, known)
                         continue
                     stack.append((child, child_path, f"{schema}.{key}" if schema else key))
             elif isinstance(value, list):
@@ -101,11 +98,7 @@ class Checker:
                 ),
             )
 
-    def _unknown(self, key: str, path: str, known: tuple[str, ...], installed: bool) -> None:
-        if installed:
-            # Installed before keys were checked: a typo must not make the kiosk "new".
-            log.warning("installed profile: unknown key %s ignored", path)
-            return
+    def _unknown(self, key: str, path: str, known: tuple[str, ...]) -> None:
         close = difflib.get_close_matches(key, known, n=1)
         if close:
             message = _l("unknown key %(key)s — did you mean %(close)s?", key=key, close=close[0])

@@ -217,12 +217,19 @@ def test_notepad_file_with_bom_and_crlf_is_accepted_and_kept_without_either(tmp_
     assert parse_profile(kept, installed=True).identity.code == "6474010001005"
 
 
-def test_an_installed_copy_with_a_key_this_version_does_not_know_still_loads():
-    """An older profile installed before keys were checked must not make a kiosk "new"."""
-    kept = without_pins(SAMPLE).replace("allow_pin_only = true", "alow_pin_only = true")
-    assert parse_profile(kept, installed=True).allow_pin_only is False
-    with pytest.raises(ProfileError):
-        parse_profile(kept.replace("Sukamaju", "Suka\\u0000maju"), installed=True)
+def test_an_installed_copy_that_older_checks_let_through_still_loads(caplog):
+    """A profile installed before keys, control characters and lengths were checked must not
+    make a provisioned kiosk "new" after an update; what is wrong is logged."""
+    kept = (
+        without_pins(SAMPLE)
+        .replace("allow_pin_only = true", "alow_pin_only = true")
+        .replace("Budi Santoso", "Budi\\u007fSantoso")
+    )
+    profile = parse_profile(kept, installed=True)
+    assert profile.allow_pin_only is False and profile.officers[1].name == "Budi\x7fSantoso"
+    assert "installed profile: baris" in caplog.text and "alow_pin_only" in caplog.text
+    with pytest.raises(ProfileError):  # what the kiosk cannot work with is refused still
+        parse_profile(kept.replace('code = "6474010001005"', 'code = "64740"'), installed=True)
 
 
 @pytest.mark.parametrize(
