@@ -262,6 +262,8 @@ class DocumentStore:
 
     def use_anyway(self, page_id: int, by: ActiveSession) -> None:
         """The operator looked at a held page and keeps it despite the gate (audited)."""
+        if page_id not in _SQLITE_INT:
+            return  # no such page
         rows = self.db.read("SELECT * FROM scan_page WHERE id = ?", (page_id,))
         if not rows or not rows[0]["problem"]:
             return
@@ -276,6 +278,8 @@ class DocumentStore:
         )
 
     def discard(self, page_id: int) -> None:
+        if page_id not in _SQLITE_INT:
+            return  # no such page
         with self.db.write() as conn:
             conn.execute("UPDATE scan_page SET discarded = 1 WHERE id = ?", (page_id,))
 

@@ -287,6 +287,12 @@ def test_huge_ids_are_not_found(ketua, kiosk):
     ):
         resp = ketua.post(path, data={"csrf_token": token, "printer": "a4"})
         assert resp.status_code == 404, path
+    # A page id beyond SQLite's integers names no page: nothing to do, back to the pages.
+    for action in ("discard", "use", "up"):
+        resp = ketua.post(
+            f"/chasil/PPWP/pages/{huge}", data={"csrf_token": token, "action": action}
+        )
+        assert resp.status_code == 302, action
 
 
 # Migration ----------------------------------------------------------------------------------------
