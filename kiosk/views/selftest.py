@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from kiosk.audit import Event
 from kiosk.context import current_kiosk
 from kiosk.devicekey import fingerprint, key_path, load_key
+from kiosk.fleet.timezone import format_tps_time
 from kiosk.roles import Permission
 from kiosk.services import selftest
 from kiosk.services.printing import TARGETS, print_text_report
@@ -51,7 +52,10 @@ def report_lines(report: dict[str, Any]) -> list[str]:
     lines = []
     if kiosk.tps is not None:
         lines.append(f"TPS {kiosk.tps.code} — {kiosk.tps.village}")
-    lines.append(_("Time: %(time)s", time=report["created"]))
+    # On paper every time carries its zone (WIB/WITA/WIT), on the TPS's clock.
+    code = kiosk.tps.code if kiosk.tps is not None else ""
+    when = format_tps_time(report["created"], code, "%d-%m-%Y %H:%M:%S")
+    lines.append(_("Time: %(time)s", time=when))
     if key_path(kiosk.settings.data_dir).exists():
         lines.append(_("Device key: %(fp)s", fp=fingerprint(load_key(kiosk.settings.data_dir))))
     lines.append(_("Ready") if report["ready"] else _("NOT READY"))

@@ -256,6 +256,12 @@ def test_printed_times_carry_the_tps_time_zone(ketua, kiosk):
         report = pdf_text(kiosk.devices.document_printer.jobs[-1].path)
         assert "13:05 WITA" in report, report
         assert "05:05" not in report
+    # The device readiness report too.
+    ketua.post("/selftest/", data={"csrf_token": token})
+    ketua.post("/selftest/print", data={"csrf_token": token, "printer": "a4"})
+    report = pdf_text(kiosk.devices.document_printer.jobs[-1].path)
+    # (The self-test takes its time from the system clock, not the kiosk's.)
+    assert re.search(r"Waktu: \d\d-\d\d-\d{4} \d\d:\d\d:\d\d WITA", report), report
 
 
 # Malformed input on the documents routes (finding 6) ----------------------------------------------
