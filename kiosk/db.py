@@ -295,6 +295,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     CREATE UNIQUE INDEX print_job_one_copy ON print_job (document_id, recipient)
     WHERE reprint = 0 AND extra = 0""",
     ),
+    # 10: an upload the server acknowledged whole (offset = length) is "delivered": it waits
+    # for the receipt and is never sent again. Columns, not a new state: the state CHECK can
+    # only change by rebuilding the table, and a delivered job is still "pending" (no receipt).
+    (
+        "ALTER TABLE upload_job ADD COLUMN delivered_wall TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE upload_job ADD COLUMN receipt_polls INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

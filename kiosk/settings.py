@@ -146,6 +146,16 @@ DECLARED: tuple[Setting, ...] = (
     Setting("upload_backoff_base_s", int, 5, "First retry delay ceiling (s); doubles per attempt."),
     Setting("upload_backoff_cap_s", int, 600, "Longest wait between two attempts (s)."),
     Setting(
+        "upload_receipt",
+        str,
+        "receipt",
+        "What confirms a document once the server has all its bytes: `receipt` = the "
+        "collector's receipt (its hash, `GET /receipts/<key>`), asked for with backoff; "
+        "`tus_completion` = the completed tus upload itself, for a server without a receipt "
+        "route. A delivered document is never sent again in either mode.",
+        ("receipt", "tus_completion"),
+    ),
+    Setting(
         "usb_export_root",
         Path,
         Path("/media/tps-kiosk"),

@@ -42,7 +42,8 @@ class TransferError(UploadError):
 
 
 class NoReceipt(UploadError):
-    """All bytes are there but the server has not confirmed the document yet."""
+    """All bytes are there (the server acknowledged offset = length) but it has not confirmed
+    the document yet. The worker asks again later, with backoff; it never sends it again."""
 
     code = "no_receipt"
 
@@ -82,6 +83,12 @@ class NotConfigured(UploadError):
     code = "not_configured"
 
 
+class Stopped(BaseException):
+    """The worker was told to stop (SIGTERM, SIGINT) in the middle of an attempt; the job
+    goes on at the next start. A BaseException, like KeyboardInterrupt, so that no library's
+    ``except Exception`` swallows it and keeps the worker busy."""
+
+
 @dataclass(frozen=True)
 class UploadItem:
     key: str  # idempotency key: SHA-256 of the signed manifest
@@ -93,6 +100,7 @@ class UploadItem:
     offset: int
     may_be_there: bool = True  # False: never sent and never exported, no receipt can exist
     training: bool = False  # a training (latihan) document: only a training server may have it
+    delivered: bool = False  # the server acknowledged every byte before: only ask for the receipt
 
 
 class Uploader(Protocol):
@@ -110,5 +118,7 @@ class Uploader(Protocol):
         called as soon as the server gives the upload URL and after every chunk, so the
         queue can store it and resume after a reboot. A training item goes only to a server
         that says it accepts training documents, else TrainingBlocked before any byte is
-        sent. Raises UploadError."""
+        sent. Once the server has acknowledged every byte, ``on_progress(url, size)`` is
+        called before anything else (the queue records the job delivered); a ``delivered``
+        item is never uploaded again, only its receipt asked for. Raises UploadError."""
         ...

@@ -1,9 +1,15 @@
-"""Technician commands: ``tps-kiosk queue list|retry|export FOLDER`` and ``tps-kiosk key``."""
+"""Technician commands: ``tps-kiosk queue list|retry|export FOLDER`` and ``tps-kiosk key``.
+
+``queue list``: one line per document (id, ballot, state, attempts, progress, error code,
+receipt) ending with what it waits for in words, in the kiosk's language."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+from flask import Flask
+from flask_babel import Babel, force_locale
 
 from kiosk.audit import AuditLog, Event
 from kiosk.clock import OffsetClock, SystemClock, saved_offset
@@ -11,8 +17,16 @@ from kiosk.db import Database
 from kiosk.devicekey import ensure_key, fingerprint, key_path, public_b64
 from kiosk.services.provisioning import installed_profile
 from kiosk.settings import Settings
+from kiosk.upload.explain import job_message
 from kiosk.upload.outbox import Outbox
 from kiosk.upload.usb_export import ExportFailed, export_bundles
+
+
+def _babel_app() -> Flask:
+    """A bare app only so the words come out in the kiosk's language."""
+    app = Flask("kiosk")
+    Babel(app)
+    return app
 
 
 def _outbox(settings: Settings) -> tuple[Outbox, AuditLog]:
@@ -39,11 +53,14 @@ def key_command(settings: Settings) -> int:
 def queue_command(settings: Settings, command: str, folder: Path | None) -> int:
     outbox, audit = _outbox(settings)
     if command == "list":
-        for job in outbox.jobs():
-            print(
-                f"{job.document_id:4d} {job.ballot:10s} {job.state:8s} {job.attempts:3d}x "
-                f"{job.progress:4.0%} {job.error_code or '-':16s} {job.receipt_id or '-'}"
-            )
+        with _babel_app().app_context(), force_locale(settings.language):
+            for job in outbox.jobs():
+                when = outbox.next_attempt_at(job).strftime("%H:%M")
+                print(
+                    f"{job.document_id:4d} {job.ballot:10s} {job.state:8s} {job.attempts:3d}x "
+                    f"{job.progress:4.0%} {job.error_code or '-':16s} {job.receipt_id or '-'}  "
+                    f"{job_message(job, when)}"
+                )
         return 0
     if command == "retry":
         n = outbox.retry_now()

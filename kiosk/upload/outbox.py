@@ -3,8 +3,12 @@
 States: ``pending → sending → sent | failed``. A job records its attempts, when it may be tried
 next, its last error (a code the screen turns into words, and the technical detail), the tus
 upload URL and offset (so an upload interrupted by a power cut resumes where it stopped) and,
-once sent, the server's receipt. Jobs and documents are never deleted before a receipt (a
-database trigger refuses it), and the document files stay on disk after the upload.
+once sent, the server's receipt. A job whose upload the server acknowledged whole (offset =
+length) is **delivered** (``delivered_wall``, written before anything else happens): it stays
+pending until the receipt, asked for with backoff (``receipt_polls``), and is never sent again,
+even when the server later forgets the upload's URL. Jobs and documents are never deleted
+before a receipt (a database trigger refuses it), and the document files stay on disk after
+the upload.
 
 The job is created in the same transaction as its document (``enqueue``); the bundle file is
 made later, by the worker or the USB export (``ensure_bundle``), so signing a document never
@@ -50,6 +54,13 @@ class Job:
     receipt_source: str
     ballot: str
     folder: Path
+    delivered_wall: str = ""  # when the server acknowledged every byte ("" = not yet)
+    receipt_polls: int = 0  # receipt requests since then that found none
+
+    @property
+    def delivered(self) -> bool:
+        """The server has every byte: only a receipt is missing; never send it again."""
+        return bool(self.delivered_wall)
 
     @property
     def progress(self) -> float:
@@ -79,6 +90,8 @@ class Job:
             receipt_source=row["receipt_source"],
             ballot=row["ballot"],
             folder=Path(row["folder"]),
+            delivered_wall=row["delivered_wall"],
+            receipt_polls=row["receipt_polls"],
         )
 
 
@@ -88,7 +101,8 @@ class Receipt:
 
     id: str
     sha256: str
-    source: str = "tus"  # or "usb": the collector had it from a USB export already
+    source: str = "tus"  # "usb": the collector had it from a USB export already;
+    # "tus_completion": a server without receipts finished the upload (the hash is ours)
 
 
 @dataclass(frozen=True)
@@ -213,10 +227,36 @@ class Outbox:
     def progress(self, job_id: int, upload_url: str, offset: int) -> None:
         self._update(job_id, "upload_url = ?, offset = ?", (upload_url, offset))
 
+    def delivered(self, job_id: int, upload_url: str, offset: int) -> None:
+        """The server acknowledged every byte: from now on the job only waits for its
+        receipt. Committed at once, before the receipt is asked for."""
+        self._update(
+            job_id,
+            "upload_url = ?, offset = ?, delivered_wall = ?, receipt_polls = 0",
+            (upload_url, offset, self.clock.now().isoformat()),
+        )
+
+    def await_receipt(self, job_id: int, detail: str, delay_s: float) -> None:
+        """A delivered job's receipt is not there yet: ask again in ``delay_s``."""
+        self._update(
+            job_id,
+            "state = 'pending', error_code = 'no_receipt', error_detail = ?,"
+            " receipt_polls = receipt_polls + 1, next_attempt = ?",
+            (detail[:500], self._now() + delay_s),
+        )
+
+    def stopped(self, job_id: int) -> None:
+        """The worker stopped in the middle of this job: pending again, due at once, the
+        upload URL kept (what a restart does with a job left "sending")."""
+        self._update(job_id, "state = 'pending'", ())
+
     def forget_upload(self, job_id: int) -> None:
-        """The server no longer knows the upload (expired, or its storage was reset): start
-        a fresh one next time."""
-        self._update(job_id, "upload_url = '', offset = 0", ())
+        """The server no longer knows the upload (expired, or its storage was reset), or it
+        refused it: start a fresh one next time (a delivered mark goes too: only a refusal or
+        a receipt mismatch clears it, and then a person decides to send again)."""
+        self._update(
+            job_id, "upload_url = '', offset = 0, delivered_wall = '', receipt_polls = 0", ()
+        )
 
     def sent(self, job_id: int, receipt: Receipt) -> None:
         self._update(

@@ -17,7 +17,7 @@ from kiosk.settings import Settings
 from kiosk.training.network import TrainingNetwork
 from kiosk.upload.adapter import NotConfigured, Uploader, UploadItem
 from kiosk.upload.outbox import Outbox, Receipt
-from kiosk.upload.tus import TusUploader
+from kiosk.upload.tus import TusUploader, abandon_wait
 from kiosk.upload.worker import Backoff, Worker, single_worker
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ def make_uploader(settings: Settings, db: Database) -> Uploader:
             token=profile.upload_token if profile else "",
             chunk_size=settings.upload_chunk_kb * 1024,
             timeout_s=settings.upload_timeout_s,
+            receipt_mode=settings.upload_receipt,
         )
     if settings.training:
         uploader = TrainingNetwork(uploader, db)
@@ -67,7 +68,8 @@ def make_worker(settings: Settings, db: Database, clock: OffsetClock) -> Worker:
 
 
 def worker_command(settings: Settings) -> int:
-    """Run until SIGTERM; raises WorkerBusy when another worker holds the data directory."""
+    """Run until SIGTERM or SIGINT; raises WorkerBusy when another worker holds the data
+    directory."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = single_worker(data_dir)
@@ -84,7 +86,10 @@ def worker_command(settings: Settings) -> int:
     stop = threading.Event()
 
     def stopping(signum: int, frame: FrameType | None) -> None:
+        # The worker may be waiting on a slow upload: leave that request now (the job goes
+        # back to pending and resumes at the next start), within the unit's TimeoutStopSec.
         stop.set()
+        abandon_wait()
 
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)

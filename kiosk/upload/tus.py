@@ -5,10 +5,16 @@ interface), so after a power cut the upload resumes from the server's offset ins
 starting again. Each chunk carries an ``Upload-Checksum``. When all bytes are there, the
 collector's receipt (its document id and the SHA-256 it computed) comes in the ``Tps-Receipt``
 header of the last PATCH, or else from ``GET /receipts/<key>``; the worker compares that hash
-with ours.
+with ours. A server without that route (a plain tus server, perhaps Sirekap) is used with
+``receipt_mode="tus_completion"``: the completed upload is the receipt. In both modes an upload
+the server acknowledged whole is reported (``on_progress(url, size)``) before the receipt is
+asked for, and a delivered item is never uploaded again.
 
 tuspy makes its HTTP calls without a timeout, so every call runs under a deadline
-(``SIGALRM`` in the worker's main thread): a network that hangs ends as ``NetworkDown``.
+(``SIGALRM`` in the worker's main thread): a network that hangs ends as ``NetworkDown``. A
+request the worker waits on may be abandoned when it is told to stop (``abandon_wait`` from
+its SIGTERM handler raises ``Stopped`` there), except the chunk that completes an upload: its
+answer is what makes the document delivered, so it is waited for (at most the deadline).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from kiosk.upload.adapter import (
     NoReceipt,
     Rejected,
     ServerBusy,
+    Stopped,
     TrainingBlocked,
     TransferError,
     UploadError,
@@ -47,10 +54,39 @@ log = logging.getLogger(__name__)
 
 TUS_HEADERS = {"Tus-Resumable": "1.0.0"}
 RECEIPT_HEADER = "Tps-Receipt"  # the collector's receipt on the PATCH that completes an upload
+RECEIPT_MODES = ("receipt", "tus_completion")  # the upload_receipt setting's choices
 
 
 class _Deadline(Exception):
     pass
+
+
+class _MainThread:
+    """Whether the main thread now waits on a request it may abandon. Signals are per process
+    and handled in the main thread, so this is process state, read only by abandon_wait."""
+
+    waiting = False
+
+
+@contextmanager
+def abandonable(allowed: bool = True) -> Iterator[None]:
+    """A request the worker may leave half-done when it must stop (the next start resumes or
+    asks again); ``allowed=False`` for one whose answer must not be lost."""
+    if not allowed or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _MainThread.waiting = True
+    try:
+        yield
+    finally:
+        _MainThread.waiting = False
+
+
+def abandon_wait() -> None:
+    """For the worker's SIGTERM/SIGINT handler: leave the request being waited on at once
+    (raises Stopped in the main thread); outside such a request, do nothing."""
+    if _MainThread.waiting:
+        raise Stopped()
 
 
 @contextmanager
@@ -150,7 +186,10 @@ class TusUploader:
         chunk_size: int = 256 * 1024,
         timeout_s: float = 30.0,
         probe_timeout_s: float = 3.0,
+        receipt_mode: str = "receipt",
     ) -> None:
+        assert receipt_mode in RECEIPT_MODES, receipt_mode
+        self.receipt_mode = receipt_mode
         self.endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
         self.receipts = urljoin(self.endpoint, "/receipts/")
         self.health = urljoin(self.endpoint, "/health")
@@ -168,9 +207,10 @@ class TusUploader:
 
     def probe(self) -> bool:
         try:
-            answer = self.http.options(
-                self.endpoint, headers=TUS_HEADERS, timeout=self.probe_timeout_s
-            )
+            with abandonable():
+                answer = self.http.options(
+                    self.endpoint, headers=TUS_HEADERS, timeout=self.probe_timeout_s
+                )
         except requests.RequestException:
             return False
         # The spec asks for Tus-Version here; @tus/server 1.x sends only Tus-Resumable.
@@ -179,7 +219,8 @@ class TusUploader:
 
     def receipt(self, key: str) -> Receipt | None:
         try:
-            answer = self.http.get(self.receipts + key, timeout=self.timeout_s)
+            with abandonable():
+                answer = self.http.get(self.receipts + key, timeout=self.timeout_s)
         except requests.RequestException as exc:
             raise NetworkDown(str(exc)) from exc
         if answer.status_code == 404:
@@ -199,7 +240,8 @@ class TusUploader:
         ``"accept_training": true``). A server that does not say so is taken for production.
         Raises NetworkDown or ServerBusy when it cannot be asked."""
         try:
-            answer = self.http.get(self.health, timeout=self.timeout_s)
+            with abandonable():
+                answer = self.http.get(self.health, timeout=self.timeout_s)
         except requests.RequestException as exc:
             raise NetworkDown(str(exc)) from exc
         if answer.status_code == 429 or answer.status_code >= 500:
@@ -214,21 +256,36 @@ class TusUploader:
         training = item.training or item.metadata.get("training") == "1"
         if training and not self.accepts_training():
             raise TrainingBlocked(f"{self.health} does not accept training documents")
-        if item.may_be_there:  # it may have arrived already (USB, or a lost answer)
-            try:
+        if item.delivered:  # the server has every byte: never send them again
+            return self._confirm(item, item.upload_url)
+        if item.may_be_there and self.receipt_mode == "receipt":
+            try:  # it may have arrived already (USB, or a lost answer)
                 done = self.receipt(item.key)
             except Rejected:
                 done = None  # refused before; the server checks this new upload afresh
             if done is not None:
                 return done
+        url = item.upload_url
+
+        def progress(new_url: str, offset: int) -> None:
+            nonlocal url
+            url = new_url
+            on_progress(new_url, offset)
+
         try:
-            done = self._upload(item, on_progress)
+            done = self._upload(item, progress)
         except (TusCommunicationError, requests.RequestException) as exc:
             raise classify(exc) from exc
-        if done is None:  # the server did not answer the last chunk with it: ask
-            done = self.receipt(item.key)
+        return done or self._confirm(item, url)
+
+    def _confirm(self, item: UploadItem, url: str) -> Receipt:
+        """The receipt of an upload the server has whole: the completed upload itself for a
+        server without receipts, else the collector's (``NoReceipt`` while it has none)."""
+        if self.receipt_mode == "tus_completion":
+            return Receipt(url, item.sha256, "tus_completion")
+        done = self.receipt(item.key)
         if done is None:
-            raise NoReceipt("all bytes sent; the server has not confirmed the document yet")
+            raise NoReceipt("all bytes delivered; the server has not confirmed the document yet")
         return done
 
     def _upload(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> Receipt | None:
@@ -236,23 +293,29 @@ class TusUploader:
         carried one (the collector's ``Tps-Receipt`` header)."""
         storage = _JobUrl(item, on_progress)
         client = TusClient(self.endpoint, headers=dict(self.headers))
-        with deadline(self.timeout_s):
-            try:
+        try:
+            with deadline(self.timeout_s), abandonable():
+                uploader = self._uploader(client, item, storage)  # HEAD: the server's offset
+        except TusCommunicationError as exc:
+            # Never for a delivered upload (send() asks only for its receipt): this one was
+            # not complete, so the server expired it or lost its storage.
+            if getattr(exc, "status_code", None) not in (404, 410):
+                raise
+            log.info("upload %s unknown to the server; starting it again", item.key[:12])
+            storage.remove_item(item.key)
+            on_progress("", 0)
+            with deadline(self.timeout_s), abandonable():
                 uploader = self._uploader(client, item, storage)
-            except TusCommunicationError as exc:
-                if getattr(exc, "status_code", None) not in (404, 410):
-                    raise
-                log.info("upload %s unknown to the server; starting it again", item.key[:12])
-                storage.remove_item(item.key)
-                on_progress("", 0)
-                uploader = self._uploader(client, item, storage)
-            if not uploader.url:
-                uploader.set_url(uploader.create_url())  # stored at once, through _JobUrl
-                uploader.offset = 0
-        if uploader.offset != item.offset:
-            on_progress(uploader.url, uploader.offset)
+        if not uploader.url:
+            with deadline(self.timeout_s), abandonable():
+                url = uploader.create_url()
+            uploader.set_url(url)  # stored at once, through _JobUrl, before any byte
+            uploader.offset = 0
+        if uploader.offset != item.offset or uploader.offset >= item.size:
+            on_progress(uploader.url, uploader.offset)  # at item.size: delivered, recorded
         while uploader.offset < item.size:
-            with deadline(self.timeout_s):
+            last = uploader.offset + self.chunk_size >= item.size
+            with deadline(self.timeout_s), abandonable(not last):
                 uploader.upload_chunk()
             on_progress(uploader.url, uploader.offset)
         answer = uploader.request.response_headers if uploader.request else {}

@@ -3,9 +3,15 @@
 It runs as its own process (its own systemd unit), so a stuck network never slows the touch
 screen. It may be killed at any instant: every step is a committed row, a job left ``sending``
 goes back to pending on start, an upload resumes from the server's offset, and the receipt is
-asked for before anything is sent again, so no document is lost or sent twice.
+asked for before anything is sent again, so no document is lost or sent twice. An upload the
+server acknowledged whole is recorded delivered at once and afterwards only its receipt is
+asked for, so a server that forgets a finished upload's URL never gets it twice.
 
-Failed attempts wait with exponential backoff and full jitter, capped. While jobs wait for the
+On SIGTERM/SIGINT (``run``'s ``stop``) the worker leaves the request it waits on and the job
+goes back to pending, so it stops within seconds even in the middle of a long upload.
+
+Failed attempts, and receipt requests that find none, wait with exponential backoff and full
+jitter, capped. While jobs wait for the
 network, a cheap probe of the server every few seconds brings them back within seconds of the
 network returning instead of at the end of a long backoff.
 """
@@ -30,6 +36,7 @@ from kiosk.upload.adapter import (
     NoReceipt,
     ReceiptMismatch,
     Rejected,
+    Stopped,
     TransferError,
     Uploader,
     UploadError,
@@ -96,8 +103,10 @@ class Worker:
         self._last_probe = 0.0
         self._uplink_written = 0.0
         self._online: bool | None = None
+        self._stop = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
+        self._stop = stop
         interrupted = True  # a job may be left "sending" by a worker that died
         while not stop.is_set():
             self.heartbeat()
@@ -106,6 +115,8 @@ class Worker:
                     self.outbox.requeue_interrupted()
                     interrupted = False
                 worked = self.step()
+            except Stopped:  # told to stop while probing the network
+                break
             except sqlite3.OperationalError as exc:  # database locked or disk full: wait
                 log.error("upload queue: %s; trying again shortly", exc)
                 interrupted, worked = True, False
@@ -158,10 +169,14 @@ class Worker:
                 offset=job.offset,
                 may_be_there=job.attempts > 1 or self.outbox.exported(),
                 training=job.training,
+                delivered=job.delivered,
             )
-            receipt = self.uploader.send(item, self._progress_writer(job))
+            receipt = self.uploader.send(item, self._progress_writer(job, bundle.size))
             if receipt.sha256 != bundle.sha256:
                 raise ReceiptMismatch(f"server stored {receipt.sha256[:16]}…")
+        except Stopped:
+            self.outbox.stopped(job.id)
+            log.info("document %d: stopped mid-attempt; it goes on at the next start", job.id)
         except StorageFull as exc:
             self._retry(job, "disk_full", str(exc))
         except DocumentChanged as exc:
@@ -187,20 +202,27 @@ class Worker:
                 )
             log.info("document %d sent; receipt %s", job.document_id, receipt.id)
 
-    def _progress_writer(self, job: Job) -> Callable[[str, int], None]:
+    def _progress_writer(self, job: Job, size: int) -> Callable[[str, int], None]:
         """Store a new upload URL at once (before any byte goes to it, so a restart resumes
         it); store the offset for the screen at most once a second (resuming asks the
-        server for the offset anyway). Every chunk is also a heartbeat: a long upload over a
-        slow link is progress, not a hang (systemd's WatchdogSec= of the worker unit)."""
+        server for the offset anyway); store "delivered" at once when the server has
+        acknowledged all ``size`` bytes, before the receipt is asked for. Every chunk is also
+        a heartbeat: a long upload over a slow link is progress, not a hang (systemd's
+        WatchdogSec= of the worker unit), and a moment to stop if the worker was told to."""
         last_url, last_at = job.upload_url, 0.0
 
         def write(url: str, offset: int) -> None:
             nonlocal last_url, last_at
             self.heartbeat()
             now = time.monotonic()
-            if url != last_url or now - last_at >= PROGRESS_EVERY_S:
+            if offset >= size:
+                self.outbox.delivered(job.id, url, offset)
+                log.info("document %d delivered whole to %s", job.document_id, url)
+            elif url != last_url or now - last_at >= PROGRESS_EVERY_S:
                 self.outbox.progress(job.id, url, offset)
                 last_url, last_at = url, now
+            if self._stop.is_set():
+                raise Stopped()
 
         return write
 
@@ -214,8 +236,9 @@ class Worker:
             self.outbox.forget_upload(job.id)
         if not exc.retry:
             self._fail(job, exc.code, str(exc))
-        elif isinstance(exc, NoReceipt):
-            self.outbox.retry_later(job.id, exc.code, str(exc), self.backoff.floor_s * 2)
+        elif isinstance(exc, NoReceipt):  # delivered: ask again, backing off as sending does
+            delay = self.backoff.delay(job.receipt_polls + 1, self.rng)
+            self.outbox.await_receipt(job.id, str(exc), delay)
         else:
             self._retry(job, exc.code, str(exc))
 

@@ -12,6 +12,7 @@ from kiosk.audit import Event
 from kiosk.context import current_kiosk
 from kiosk.devicekey import ensure_key
 from kiosk.roles import Permission
+from kiosk.upload import explain
 from kiosk.upload.outbox import Job
 from kiosk.upload.usb_export import ExportFailed, export_bundles, usb_drives
 from kiosk.views.access import current_session, require
@@ -21,45 +22,8 @@ bp = Blueprint("queue", __name__)
 
 def job_message(job: Job) -> str:
     """The job's state in words, with what happens next."""
-    kiosk = current_kiosk()
-    when = kiosk.outbox.next_attempt_at(job).strftime("%H:%M")
-    if job.state == "sent":
-        if job.receipt_source == "usb":
-            return str(_("Received by the server (it already had the USB copy)."))
-        return str(_("Received by the server."))
-    if job.state == "sending":
-        return str(_("Sending now…"))
-    waiting: dict[str, str] = {
-        "": _("Waiting to be sent."),
-        "network": _("No network — will try again at %(time)s.", time=when),
-        "server_busy": _("The server is busy — will try again at %(time)s.", time=when),
-        "transfer": _("The connection broke — will continue at %(time)s.", time=when),
-        "no_receipt": _("Sent; waiting for the server's receipt (%(time)s).", time=when),
-        "disk_full": _("The kiosk's storage is full — call the technician. The document is safe."),
-        "internal": _("A fault in the kiosk — will try again at %(time)s.", time=when),
-        "not_configured": _(
-            "No server address is set on this kiosk. Use USB export, or call the technician."
-        ),
-    }
-    needs_a_person: dict[str, str] = {
-        "rejected": _(
-            "The server refused this document. Call the technician; it stays on the kiosk."
-        ),
-        "receipt_mismatch": _(
-            "The server's receipt does not match this document. Call the technician; "
-            "it stays on the kiosk."
-        ),
-        "document_changed": _(
-            "The document's files changed after signing. Call the technician; delete nothing."
-        ),
-        "document_unreadable": _(
-            "The document's files cannot be read. Call the technician; delete nothing."
-        ),
-        "training_blocked": _("Training documents are never sent to a real server."),
-    }
-    if job.state == "failed":
-        return needs_a_person.get(job.error_code, needs_a_person["rejected"])
-    return waiting.get(job.error_code, waiting["network"])
+    when = current_kiosk().outbox.next_attempt_at(job).strftime("%H:%M")
+    return explain.job_message(job, when)
 
 
 @bp.get("/antrian")

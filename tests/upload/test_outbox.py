@@ -7,6 +7,7 @@ import hashlib
 import random
 import sqlite3
 import zipfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -40,20 +41,36 @@ def test_every_signed_document_has_one_pending_job(outbox):
         assert job.key == hashlib.sha256((job.folder / "manifest.json").read_bytes()).hexdigest()
 
 
-def test_migration_queues_documents_signed_before_the_queue_existed(tmp_path):
-    signed_documents(tmp_path, 2)
-    db = Database(tmp_path / "kiosk.sqlite3")
-    with db.write() as conn:  # back to schema 5 with its documents, as an older kiosk had it
-        conn.execute("DROP TABLE training_network")
-        conn.execute("DROP TABLE usb_export")
-        conn.execute("DROP TABLE uplink")
-        conn.execute("DROP TRIGGER upload_job_kept")
-        conn.execute("DROP TRIGGER upload_receipt_kept")
-        conn.execute("DROP TABLE upload_job")
+def schema_5_copy(new: Path, old: Path) -> None:
+    """At ``old``, a database of schema 5 (before the queue existed) holding the rows of the
+    schema-5 tables of ``new``, as an older kiosk had them."""
+    conn = sqlite3.connect(old, isolation_level=None)
+    try:
+        for step in MIGRATIONS[:5]:
+            for statement in step:
+                conn.execute(statement)
         conn.execute("PRAGMA user_version = 5")
+        conn.execute("ATTACH DATABASE ? AS new", (str(new),))
+        tables = conn.execute(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' ORDER BY rowid"
+        ).fetchall()
+        for (table,) in tables:
+            cols = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
+            conn.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM new.{table}")
+        conn.execute("DETACH DATABASE new")
+    finally:
+        conn.close()
+
+
+def test_migration_queues_documents_signed_before_the_queue_existed(tmp_path):
+    signed_documents(tmp_path / "new", 2)
+    schema_5_copy(tmp_path / "new" / "kiosk.sqlite3", tmp_path / "kiosk.sqlite3")
+    db = Database(tmp_path / "kiosk.sqlite3")
     assert db.migrate() == 5
     assert db.read("PRAGMA user_version")[0][0] == len(MIGRATIONS)
-    assert len(db.read("SELECT * FROM upload_job WHERE state = 'pending'")) == 2
+    jobs = db.read("SELECT * FROM upload_job WHERE state = 'pending'")
+    assert len(jobs) == 2
+    assert all(j["delivered_wall"] == "" and j["receipt_polls"] == 0 for j in jobs)
     db.close()
 
 

@@ -133,3 +133,22 @@ def test_the_leds_mirror_the_queue(app, outbox):
         outbox.sent(job.id, Receipt(str(job.id), "cd" * 32))
     assert lights.tick() == {Led.NETWORK: LedState.ON, Led.QUEUE: LedState.OFF}
     assert panel.led_state(Led.QUEUE) is LedState.OFF
+
+
+def test_the_screen_says_what_a_delivered_document_waits_for(client, outbox):
+    login(client, "kpps3")
+    a, b, _ = outbox.jobs()
+    outbox.start(a)
+    outbox.delivered(a.id, "http://127.0.0.1:9/files/a", 1000)
+    outbox.await_receipt(a.id, "no receipt yet", 300)
+    when = outbox.next_attempt_at(outbox.job(a.id)).strftime("%H:%M")
+    html = page(client)
+    assert f"Terkirim lengkap — menunggu tanda terima server, dicoba lagi {when}." in html
+    assert f'data-job="{a.id}" data-state="pending" data-delivered="yes"' in html
+    assert "terkirim lengkap, belum ada tanda terima" in html
+    for _ in range(5):
+        outbox.await_receipt(a.id, "no receipt yet", 300)
+    assert "belum ada tanda terima server setelah 6 kali ditanya" in page(client)
+    outbox.sent(b.id, Receipt("http://127.0.0.1:9/files/b", "ab" * 32, "tus_completion"))
+    assert "Terkirim lengkap; server ini tidak memberi tanda terima" in page(client)
+    assert 'data-unsent="2"' in page(client)  # a delivered document still has no receipt

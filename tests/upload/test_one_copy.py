@@ -1,0 +1,95 @@
+"""At most one complete copy of a document per server, whatever the tus server.
+
+The real ``tps-kiosk worker`` sends one document through a relay that sees every request, to
+each tus server in turn (none has the collector's receipt route), for a bounded time. The
+server must have been sent the document's bytes once, hold one complete copy, and the job must
+end in a state the queue shows in words: delivered and waiting for a receipt (``receipt``
+mode, receipt polls backing off), or received (``tus_completion`` mode).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kiosk.db import Database
+from tests.stacks.relay import relay
+from tests.stacks.tus_servers import TusServer
+from tests.upload.docs import signed_documents
+from tests.upload.processes import ROOT, WorkerProcess
+
+WINDOW_S = 30  # how long the worker runs against a server that never gives a receipt
+MAX_POLLS = 10  # a fixed 2 s retry asks 15 times in the window; backing off from 5 s, ~5
+
+
+def queue_list(data) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk", "queue", "list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KIOSK_DATA_DIR": str(data)},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def job_row(data) -> dict:
+    db = Database(data / "kiosk.sqlite3")
+    try:
+        (row,) = db.read("SELECT * FROM upload_job")
+        return dict(row)
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("mode", ["receipt", "tus_completion"])
+def test_one_document_is_sent_once_to_any_tus_server(tmp_path, any_tus_server: TusServer, mode):
+    data = tmp_path / "kiosk"
+    signed_documents(data, 1, page_px=1000)  # about 1 MB: four chunks
+    with relay(any_tus_server.port) as seen:
+        worker = WorkerProcess(
+            data,
+            upload_endpoint=seen.url(),
+            upload_chunk_kb="256",
+            upload_probe_s="1",
+            upload_receipt=mode,
+        )
+        worker.start()
+        try:
+            worker.wait_ready()
+            deadline = time.monotonic() + WINDOW_S
+            while time.monotonic() < deadline:
+                if mode == "tus_completion" and job_row(data)["state"] == "sent":
+                    break
+                time.sleep(0.5)
+            assert worker.stop() == 0
+        finally:
+            worker.kill()
+    job = job_row(data)
+    bundle = (data / "outbox" / f"{job['key']}.zip").read_bytes()
+    copies = seen.body_bytes("PATCH") / len(bundle)
+    print(
+        f"{any_tus_server.name} [{mode}]: {copies:.2f} copies sent, "
+        f"{any_tus_server.complete_copies(bundle)} complete copies held; {seen.summary()}"
+    )
+    assert seen.count("POST") == 1, seen.summary()
+    assert seen.body_bytes("PATCH") == len(bundle), f"{copies:.2f} copies sent"
+    assert any_tus_server.complete_copies(bundle) == 1
+    listed = queue_list(data)
+    if mode == "tus_completion":
+        assert job["state"] == "sent" and job["receipt_source"] == "tus_completion"
+        assert job["receipt_sha256"] == job["bundle_sha256"]
+        assert "Terkirim lengkap; server ini tidak memberi tanda terima" in listed, listed
+    else:
+        assert job["state"] == "pending" and job["delivered_wall"], job
+        polls = seen.count("GET")
+        assert 1 <= polls <= MAX_POLLS, seen.summary()
+        assert job["receipt_polls"] == polls
+        assert "Terkirim lengkap — menunggu tanda terima server, dicoba lagi" in listed, listed
