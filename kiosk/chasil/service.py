@@ -47,6 +47,9 @@ def vote_labels(ballot: Ballot) -> list[BoxLabel]:
     return [BoxLabel(f"V.{i}", name) for i, name in enumerate(ballot.candidates)]
 
 
+MAX_DIGITS = 9  # the keypad types 4; a longer string is a mistake, not a count
+
+
 def parse_boxes(raw: Any) -> dict[str, int | None]:
     """Numbers as sent by the keypad form or the API: whole numbers, or None when not one."""
     out: dict[str, int | None] = {}
@@ -58,8 +61,14 @@ def parse_boxes(raw: Any) -> dict[str, int | None]:
         elif isinstance(value, int):
             out[str(box)] = value
         # ASCII only: str.isdigit() also says yes to "²" (which int() refuses) and to other
-        # scripts' digits, which the keypad cannot type.
-        elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        # scripts' digits, which the keypad cannot type. No count on a TPS sheet has more than
+        # MAX_DIGITS digits, and int() refuses a string of over 4,300.
+        elif (
+            isinstance(value, str)
+            and value.strip().isascii()
+            and value.strip().isdigit()
+            and len(value.strip()) <= MAX_DIGITS
+        ):
             out[str(box)] = int(value.strip())
         else:
             out[str(box)] = None
