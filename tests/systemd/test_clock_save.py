@@ -24,15 +24,19 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from tests.stacks.require import missing_stack
 from tests.systemd import units
 
 SYSTEM = units.SYSTEMD_DIR / "system"
 DEFAULTS = units.SYSTEMD_DIR / "default/fake-hwclock"
 FORMAT = "%Y-%m-%d %H:%M:%S"  # fake-hwclock's, in UTC
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("strace") is None, reason="strace is not installed (scripts/setup --test)"
-)
+
+@pytest.fixture(autouse=True)
+def _strace() -> None:
+    if shutil.which("strace") is None:
+        missing_stack("strace is not installed (scripts/setup --test)")
+
 
 _FSYNC = re.compile(r"^\d+\s+f(?:data)?sync\(\d+<(?P<path>[^>]*)>\)\s+=\s+0$")
 _DIRFD = r"(?:(?:AT_FDCWD|\d+)(?:<[^>]*>)?, )?"
