@@ -184,11 +184,14 @@ class Outbox:
         )
         return Job.from_row(rows[0]) if rows else None
 
-    def next_wake(self) -> float | None:
-        """When the earliest pending job falls due (wall seconds), if any is pending."""
-        rows = self.db.read("SELECT min(next_attempt) AS t FROM upload_job WHERE state = 'pending'")
-        t = rows[0]["t"]
-        return None if t is None else float(t)
+    def waiting_for_network(self) -> bool:
+        """Does a pending job wait only for the network or a busy server (what the worker's
+        probe can end early)? Not a delivered job waiting for its receipt."""
+        rows = self.db.read(
+            "SELECT 1 FROM upload_job WHERE state = 'pending'"
+            " AND error_code IN ('network', 'server_busy') LIMIT 1"
+        )
+        return bool(rows)
 
     # Worker transitions ------------------------------------------------------------------------
     def requeue_interrupted(self) -> int:

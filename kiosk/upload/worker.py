@@ -130,7 +130,9 @@ class Worker:
         if job is not None:
             self.send(job)
             return True
-        if self.outbox.next_wake() is not None and self._probe_due():
+        # Probing helps only jobs that wait for the network (network_back wakes those); a
+        # delivered job waiting for its receipt makes no traffic between its polls.
+        if self._probe_due() and self.outbox.waiting_for_network():
             self.probe()
         return False
 

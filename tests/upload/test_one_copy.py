@@ -18,9 +18,10 @@ import pytest
 
 from kiosk.db import Database
 from tests.stacks.relay import relay
-from tests.stacks.tus_servers import TusServer
+from tests.stacks.tus_servers import TusServer, run_tus_server
 from tests.upload.docs import signed_documents
 from tests.upload.processes import ROOT, WorkerProcess
+from tests.upload.test_worker import in_process_worker
 
 WINDOW_S = 30  # how long the worker runs against a server that never gives a receipt
 MAX_POLLS = 10  # a fixed 2 s retry asks 15 times in the window; backing off from 5 s, ~5
@@ -92,4 +93,39 @@ def test_one_document_is_sent_once_to_any_tus_server(tmp_path, any_tus_server: T
         polls = seen.count("GET")
         assert 1 <= polls <= MAX_POLLS, seen.summary()
         assert job["receipt_polls"] == polls
+        assert seen.count("HEAD") == 0 and seen.count("OPTIONS") == 0, seen.summary()
         assert "Terkirim lengkap — menunggu tanda terima server, dicoba lagi" in listed, listed
+
+
+class PowerCut(BaseException):  # not an Exception: the worker must not handle it
+    pass
+
+
+def test_a_kill_right_after_delivery_sends_nothing_again(tmp_path):
+    """The worker dies the instant "delivered" is committed, before it asks for a receipt; the
+    next worker finds tussi's URL gone (404) and must still not send a byte again."""
+    data = tmp_path / "kiosk"
+    signed_documents(data, 1, page_px=600)
+    with run_tus_server("tussi", tmp_path) as server, relay(server.port) as seen:
+        first = in_process_worker(data, seen.url(), chunk=64 * 1024)
+        record = first.outbox.delivered
+
+        def record_then_die(job_id: int, url: str, offset: int) -> None:
+            record(job_id, url, offset)
+            raise PowerCut
+
+        first.outbox.delivered = record_then_die  # type: ignore[method-assign]
+        with pytest.raises(PowerCut):
+            first.step()
+        assert job_row(data)["state"] == "sending"  # as a SIGKILL leaves it
+        again = in_process_worker(data, seen.url(), chunk=64 * 1024)
+        again.outbox.requeue_interrupted()  # what a restarted worker does first
+        for _ in range(5):
+            again.outbox.retry_now()
+            again.step()
+        job = job_row(data)
+        bundle = (data / "outbox" / f"{job['key']}.zip").read_bytes()
+        assert seen.count("POST") == 1 and seen.body_bytes("PATCH") == len(bundle), seen.summary()
+        assert seen.count("HEAD") == 0, "a delivered upload's URL is not even asked about"
+        assert server.complete_copies(bundle) == 1
+        assert job["state"] == "pending" and job["delivered_wall"] and job["receipt_polls"] == 5
