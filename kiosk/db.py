@@ -301,6 +301,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         "ALTER TABLE upload_job ADD COLUMN delivered_wall TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE upload_job ADD COLUMN receipt_polls INTEGER NOT NULL DEFAULT 0",
+        # A job that already waited for its receipt had every byte acknowledged.
+        """
+    UPDATE upload_job SET delivered_wall = updated_wall
+    WHERE state = 'pending' AND error_code = 'no_receipt'""",
     ),
 )
 

@@ -74,6 +74,28 @@ def test_migration_queues_documents_signed_before_the_queue_existed(tmp_path):
     db.close()
 
 
+def test_the_delivered_step_marks_jobs_that_already_waited_for_a_receipt(tmp_path):
+    """A job an older kiosk left waiting for its receipt had every byte acknowledged: after
+    the step it is delivered, so it is never sent again."""
+    signed_documents(tmp_path, 2)
+    (step,) = [s for s in MIGRATIONS if any("ADD COLUMN delivered_wall" in x for x in s)]
+    db = Database(tmp_path / "kiosk.sqlite3")
+    with db.write() as conn:  # the two jobs as the older kiosk had them
+        conn.execute("ALTER TABLE upload_job DROP COLUMN delivered_wall")
+        conn.execute("ALTER TABLE upload_job DROP COLUMN receipt_polls")
+        conn.execute(
+            "UPDATE upload_job SET error_code = 'no_receipt', offset = 9, bundle_size = 9,"
+            " attempts = 40 WHERE id = 1"
+        )
+        conn.execute("UPDATE upload_job SET error_code = 'network' WHERE id = 2")
+        for statement in step:
+            conn.execute(statement)
+    rows = db.read("SELECT id, delivered_wall, updated_wall FROM upload_job ORDER BY id")
+    assert rows[0]["delivered_wall"] == rows[0]["updated_wall"] != ""
+    assert rows[1]["delivered_wall"] == ""
+    db.close()
+
+
 def test_a_job_without_receipt_cannot_be_deleted_and_a_sent_one_stays_sent(outbox):
     job = outbox.jobs()[0]
     with pytest.raises(sqlite3.IntegrityError, match="kept until"), outbox.db.write() as conn:
