@@ -53,6 +53,8 @@ class Event(enum.Enum):
     SCAN = "scan"
     SCAN_REJECTED = "scan_rejected"
     DOCUMENT_SIGNED = "document_signed"
+    DOCUMENT_RECOVERED = "document_recovered"  # re-recorded from its signed manifest
+    DATABASE_RESTORED = "database_restored"  # tps-kiosk db restore: from backup or rebuilt
     PRINT = "print"
     PRINT_FAILED = "print_failed"
     REPRINT = "reprint"
@@ -148,9 +150,13 @@ class AuditLog:
         """The head file, after commit. The row is recorded whatever happens here: a file that
         lags behind is allowed (it must only be a prefix), so a full disk is logged, not raised."""
         try:
-            audit_head.mirror(self.data_dir, head)
+            audit_head.mirror(self.data_dir, head, self._hash_at)
         except (OSError, KioskError) as exc:
             log.warning("audit head file not updated (row %d): %s", head.count, exc)
+
+    def _hash_at(self, seq: int) -> str | None:
+        rows = self.db.read("SELECT hash FROM audit_log WHERE seq = ?", (seq,))
+        return str(rows[0]["hash"]) if rows else None
 
     def head(self) -> SignedHead | None:
         """The signed head of the log now; None before the device key exists."""
@@ -189,10 +195,9 @@ class AuditLog:
             prev_hash, expected_seq = row["hash"], expected_seq + 1
             hashes.append(row["hash"])
         try:
-            file_head = audit_head.read_file(self.data_dir)
+            checkpoints = audit_head.file_heads(self.data_dir)
         except ValueError as exc:
             return Broken(len(hashes) + 1, f"the head file is unreadable: {exc}")
-        checkpoints = [(f"the head file {audit_head.HEAD_FILE}", file_head)] if file_head else []
         checkpoints += [
             (f"the signed document {p}", h) for p, h in audit_head.manifest_heads(self.data_dir)
         ]

@@ -12,7 +12,9 @@ made only with the device key. It is kept in three places, each catching what th
 - ``audit_head.json`` in the data directory, written durably after each commit. It outlives a
   database emptied, deleted or rolled back to an old copy. A crash between commit and file write
   leaves it behind by the last row, and two processes (web app and worker) may race, so the file
-  only has to be a **prefix** of the log: the row at its count has its hash.
+  only has to be a **prefix** of the log: the row at its count has its hash. When a replaced
+  database's new log outgrows it, the old head is kept aside (``audit_head.superseded-N.json``)
+  instead of being overwritten, so the loss stays reported.
 - every signed manifest (``documents/**/manifest.json``) and upload carries the head of its time,
   so the collector holds the kiosk's history too; locally they are more prefix checkpoints,
   which narrow down where a rewrite began.
@@ -31,7 +33,7 @@ import fcntl
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 HEAD_FORMAT = "tps-kiosk-audit-head/1"
 HEAD_FILE = "audit_head.json"
 LOCK_FILE = ".audit_head.lock"
+SUPERSEDED = "audit_head.superseded-"  # + count + ".json": a head the log no longer passes
 # Written by provisioning (kiosk.services.provisioning.PROFILE_FILE; not imported, it imports
 # the audit log): a provisioned kiosk has at least its "provisioned" row.
 PROFILE_FILE = "profile.toml"
@@ -144,9 +147,9 @@ def load(conn: sqlite3.Connection) -> SignedHead | None:
 
 
 # The mirror file ----------------------------------------------------------------------------
-def read_file(data_dir: Path) -> SignedHead | None:
+def read_file(data_dir: Path, name: str = HEAD_FILE) -> SignedHead | None:
     """The head file; None when there is none. Raises ValueError when it is not a head."""
-    path = data_dir / HEAD_FILE
+    path = data_dir / name
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -159,9 +162,14 @@ def read_file(data_dir: Path) -> SignedHead | None:
         raise ValueError(f"{path}: {exc}") from exc
 
 
-def mirror(data_dir: Path, head: SignedHead) -> None:
+def mirror(data_dir: Path, head: SignedHead, hash_at: Callable[[int], str | None]) -> None:
     """Write ``head`` to the head file unless the file already holds a longer one. A lock file
-    serialises the web app and the worker, so the file never goes backwards."""
+    serialises the web app and the worker, so the file never goes backwards.
+
+    ``hash_at(n)`` is the hash of row n of the log now. When the file's head is not a point of
+    that log (the database was replaced, emptied or restored from an older copy and has grown
+    again), the old head is kept aside as ``audit_head.superseded-<count>.json`` rather than
+    overwritten: ``verify`` goes on reporting what was lost."""
     with open(data_dir / LOCK_FILE, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -170,8 +178,19 @@ def mirror(data_dir: Path, head: SignedHead) -> None:
             current = None  # unreadable: replaced by a good one
         if current is not None and current.count >= head.count:
             return
+        if current is not None and hash_at(current.count) != current.hash:
+            kept = json.dumps(current.as_json(), sort_keys=True) + "\n"
+            write_durably(data_dir / f"{SUPERSEDED}{current.count}.json", kept.encode())
         data = json.dumps(head.as_json(), sort_keys=True) + "\n"
         write_durably(data_dir / HEAD_FILE, data.encode())
+
+
+def file_heads(data_dir: Path) -> list[tuple[str, SignedHead]]:
+    """The head file and any superseded heads kept beside it, named by their file. Raises
+    ValueError when one is not a head."""
+    names = [HEAD_FILE, *sorted(p.name for p in data_dir.glob(f"{SUPERSEDED}*.json"))]
+    found = [(name, read_file(data_dir, name)) for name in names]
+    return [(f"the head file {name}", head) for name, head in found if head is not None]
 
 
 def manifest_heads(data_dir: Path) -> list[tuple[str, SignedHead]]:

@@ -255,6 +255,24 @@ def test_database_rolled_back_to_an_old_copy_is_found_by_the_head_file(anchored,
     assert broken is not None and broken.seq == 7 and "head file" in broken.reason
 
 
+def test_a_replaced_database_stays_reported_after_its_new_log_outgrows_the_old(anchored, tmp_path):
+    """A fresh database starts a new log; once it is longer than the old head, the head file
+    moves on, and the old head is kept aside, so what was lost stays reported."""
+    anchored.db.close()
+    for name in ("kiosk.sqlite3", "kiosk.sqlite3-wal", "kiosk.sqlite3-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    db = Database(tmp_path / "kiosk.sqlite3")
+    db.migrate()
+    fresh = AuditLog(db, ManualClock(START))
+    for n in range(8):
+        fresh.record(Event.LOGIN, officer=f"kpps{n}", role="anggota", via="pin")
+    assert audit_head.read_file(tmp_path).count == 8
+    kept = audit_head.read_file(tmp_path, "audit_head.superseded-6.json")
+    assert kept is not None and kept.count == 6
+    broken = fresh.verify()
+    assert broken is not None and "superseded-6" in broken.reason
+
+
 def test_head_file_one_row_behind_after_a_crash_is_accepted(anchored, tmp_path):
     """Power cut between the commit and the file write: the file holds the head before."""
     rows = list(reversed(anchored.rows()))
@@ -265,7 +283,8 @@ def test_head_file_one_row_behind_after_a_crash_is_accepted(anchored, tmp_path):
 
 def test_head_file_never_goes_backwards(anchored, tmp_path):
     rows = list(reversed(anchored.rows()))
-    audit_head.mirror(tmp_path, audit_head.sign(ensure_key(tmp_path), 2, rows[1]["hash"]))
+    older = audit_head.sign(ensure_key(tmp_path), 2, rows[1]["hash"])
+    audit_head.mirror(tmp_path, older, anchored._hash_at)
     assert audit_head.read_file(tmp_path).count == 6
 
 
