@@ -12,13 +12,15 @@ from flask_wtf.csrf import CSRFProtect
 
 from drivers.gpio import Led, LedState
 from kiosk.audit import AuditLog
+from kiosk.backup import keep_safe
 from kiosk.checklist.bell import ReminderBell
 from kiosk.checklist.model import load as load_checklist
 from kiosk.checklist.service import ChecklistService
 from kiosk.clock import Clock, OffsetClock, SystemClock, saved_offset
 from kiosk.context import Kiosk
-from kiosk.db import Database
 from kiosk.devices import Devices, open_devices
+from kiosk.guidance_app import guidance_app
+from kiosk.integrity import assess, open_database
 from kiosk.services.auth import AuthService, Policy
 from kiosk.services.card_watch import CardWatch
 from kiosk.services.provisioning import installed_profile, provision
@@ -54,6 +56,11 @@ def create_app(
     """
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    problem = assess(data_dir)
+    if problem is not None:
+        # Never start over as a new kiosk next to signed documents: serve only guidance.
+        log.error("%s; every screen says: run tps-kiosk db restore", problem)
+        return guidance_app(settings, problem)
     base_clock = clock or SystemClock()
     app = Flask(__name__)
     app.config.update(
@@ -62,10 +69,10 @@ def create_app(
         BABEL_DEFAULT_LOCALE=settings.language,
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
-    db = Database(data_dir / "kiosk.sqlite3")
-    db.migrate()
+    db = open_database(data_dir)
     kiosk_clock = OffsetClock(base_clock, saved_offset(db))
     audit = AuditLog(db, kiosk_clock)
+    keep_safe(app, db, audit, data_dir)
     if provision_from is not None and installed_profile(data_dir) is None:
         provision(db, audit, data_dir, provision_from.read_text(encoding="utf-8"), by="demo")
     profile = installed_profile(data_dir)

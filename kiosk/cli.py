@@ -7,6 +7,7 @@ import ipaddress
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from kiosk import settings as settings_mod
+from kiosk.errors import KioskError
 from kiosk.settings import Settings, SettingsError
 
 log = logging.getLogger("kiosk")
@@ -57,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     usb = queue_sub.add_parser("export", help="write the day's signed bundle to a folder (USB)")
     usb.add_argument("folder", type=Path)
     sub.add_parser("key", help="the device key's fingerprint and public key (to register it)")
+    db = sub.add_parser("db", help="the database: check, back up, restore or rebuild")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("check", help="integrity and reconciliation; exit 1 on a problem")
+    db_sub.add_parser("backup", help="write kiosk.sqlite3.bak now (also done automatically)")
+    db_sub.add_parser(
+        "restore", help="restore from the backup, or rebuild from the signed documents"
+    )
     sub.add_parser("collector", help="the reference collector (run 'collector --help')")
     sub.add_parser("fleet", help="per-TPS provisioning files and SD cards (run 'fleet --help')")
     sub.add_parser(
@@ -89,6 +98,11 @@ def _serve(settings: Settings, provision_from: Path | None = None) -> int:
 
     _check_bind(settings)
     app = create_app(settings, provision_from=provision_from)
+    fault = app.extensions.get("kiosk_fault")
+    if fault is not None:  # the screen shows the same guidance on every page
+        from kiosk.cli_db import fault_sentence
+
+        print(f"tps-kiosk serve: {fault_sentence(fault, settings.language)}", file=sys.stderr)
     server = create_server(
         app, host=settings.bind, port=settings.port, threads=8, ident="tps-kiosk"
     )
@@ -172,19 +186,25 @@ def _selftest(settings: Settings, args: argparse.Namespace) -> int:
     from flask_babel import force_locale, gettext
 
     from kiosk import create_app
-    from kiosk.context import current_kiosk
+    from kiosk.context import Kiosk
+    from kiosk.db import Database
+    from kiosk.devices import open_devices
     from kiosk.errors import guidance_for
     from kiosk.services import selftest
     from kiosk.services.printing import print_text_report
     from kiosk.views.selftest import report_lines
 
     app = create_app(settings)
+    kiosk: Kiosk | None = app.extensions.get("kiosk")
+    # A missing or damaged database: the app only shows guidance; the devices are checked all
+    # the same and the database check fails with the technician's next action.
+    devices = kiosk.devices if kiosk else open_devices(settings.device_config())
+    db = kiosk.db if kiosk else Database(Path(settings.data_dir) / "kiosk.sqlite3")
     with app.test_request_context(), force_locale(settings.language):
-        kiosk = current_kiosk()
         report = selftest.run(
             selftest.SelftestContext(
-                devices=kiosk.devices,
-                db=kiosk.db,
+                devices=devices,
+                db=db,
                 data_dir=settings.data_dir,
                 min_free_mb=settings.min_free_mb,
                 required=settings.required,
@@ -197,24 +217,35 @@ def _selftest(settings: Settings, args: argparse.Namespace) -> int:
             return f"{g.title}. {g.text}"
 
         doc = report.to_json(explain)
+        lines = (
+            report_lines(doc)
+            if kiosk
+            else [
+                f"{'OK' if c['ok'] else 'GAGAL'} — {c['name']}: {c['detail']}"
+                for c in doc["checks"]
+            ]
+        )
         if args.json:
             print(json.dumps(doc, ensure_ascii=False, indent=2))
         else:
-            for line in report_lines(doc):
+            for line in lines:
                 print(line)
             for check in doc["checks"]:
                 if "message" in check:
                     print(f"  -> {check['message']}")
         if args.print_to:
             print_text_report(
-                kiosk.devices,
+                devices,
                 gettext("Device readiness report"),
-                report_lines(doc),
+                lines,
                 args.print_to,
-                kiosk.training,
+                bool(settings.training),
                 settings.data_dir / "spool",
             )
-        kiosk.close()
+        if kiosk:
+            kiosk.close()
+        else:
+            devices.close()
     return 0 if report.ready else EXIT_NOT_READY
 
 
@@ -251,6 +282,12 @@ def _queue(settings: Settings, args: argparse.Namespace) -> int:
     return queue_command(settings, args.queue_command, getattr(args, "folder", None))
 
 
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.cli_db import db_command
+
+    return db_command(settings, args.db_command)
+
+
 def _tables(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "roles":
         from kiosk.roles import markdown_table
@@ -274,6 +311,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "worker": _worker,
     "queue": _queue,
     "key": _queue,
+    "db": _db,
     "roles": _tables,
     "settings": _tables,
 }
@@ -305,6 +343,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"tps-kiosk: setting error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (KioskError, sqlite3.Error, OSError) as exc:
+        # A full disk or a missing/damaged database: one sentence, never a traceback.
+        from kiosk.cli_db import fault_sentence
+        from kiosk.storage_faults import storage_fault
+
+        fault = storage_fault(exc)
+        if fault is None:
+            raise
+        log.debug("storage fault", exc_info=exc)
+        print(
+            f"tps-kiosk {args.command}: {fault_sentence(fault, settings.language)}", file=sys.stderr
+        )
+        print(f"  ({fault})", file=sys.stderr)
+        return EXIT_NOT_READY
 
 
 if __name__ == "__main__":

@@ -13,9 +13,12 @@ from flask import Flask
 from flask_babel import Babel, force_locale
 
 from kiosk.audit import AuditLog, Event
+from kiosk.cli_db import fault_sentence
 from kiosk.clock import SystemClock
 from kiosk.db import Database
 from kiosk.devicekey import ensure_key, fingerprint, key_path, load_key
+from kiosk.errors import DatabaseMissing
+from kiosk.integrity import open_database
 from kiosk.profile import ProfileError, read_profile
 from kiosk.services.provisioning import provision
 from kiosk.settings import Settings
@@ -23,11 +26,11 @@ from kiosk.settings import Settings
 EXIT_REFUSED = 1
 
 
-def _open(settings: Settings) -> tuple[Database, AuditLog]:
+def _open(settings: Settings, need_officers: bool = True) -> tuple[Database, AuditLog]:
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(data_dir / "kiosk.sqlite3")
-    db.migrate()
+    # Refuses a missing or damaged database (the technician runs tps-kiosk db restore).
+    db = open_database(data_dir, need_officers)
     return db, AuditLog(db, SystemClock())
 
 
@@ -39,7 +42,7 @@ def _babel_app(settings: Settings) -> Flask:
 
 
 def provision_command(settings: Settings, file: Path) -> int:
-    db, audit = _open(settings)
+    db, audit = _open(settings, need_officers=False)
     with _babel_app(settings).app_context(), force_locale(settings.language):
         try:
             # Missing, a folder, too big, UTF-16, binary: refused in Bahasa like a bad field.
@@ -60,7 +63,18 @@ def provision_command(settings: Settings, file: Path) -> int:
 
 
 def audit_command(settings: Settings, command: str, file: Path | None) -> int:
-    db, audit = _open(settings)
+    try:
+        db, audit = _open(settings)
+    except DatabaseMissing as exc:
+        if command != "verify":
+            raise
+        # The log went with its database; the signed head and the documents on disk remain.
+        print(
+            "audit log BROKEN at row 1: the log is empty (its database is missing, emptied "
+            f"or replaced)\ntps-kiosk audit: {fault_sentence(exc, settings.language)}",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
     if command == "verify":
         broken = audit.verify()
         count = len(db.read("SELECT seq FROM audit_log"))

@@ -27,6 +27,15 @@ class DataDirNotWritable(KioskError):
     """The data directory cannot be written (read-only card, wrong owner)."""
 
 
+class DatabaseMissing(KioskError):
+    """The database of a provisioned kiosk is gone, emptied or replaced by a fresh one
+    (kiosk.integrity); the signed documents on disk are intact."""
+
+
+class DatabaseCorrupt(KioskError):
+    """The database file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB, a failed quick_check)."""
+
+
 class Action(enum.Enum):
     RETRY = "retry"  # the operator can fix it and press Ulangi
     CONTINUE = "continue"  # the kiosk works on without this device
@@ -149,6 +158,20 @@ GUIDANCE: dict[type[BaseException], Guidance] = {
     DataDirNotWritable: Guidance(
         _l("Data cannot be saved"),
         _l("The data storage cannot be written. Call the technician; do not switch the kiosk off."),
+        Action.TECHNICIAN,
+    ),
+    DatabaseMissing: Guidance(
+        _l("The kiosk database is missing or damaged"),
+        _l(
+            "Signed documents on the kiosk are safe. Call the technician: run tps-kiosk db restore."
+        ),
+        Action.TECHNICIAN,
+    ),
+    DatabaseCorrupt: Guidance(
+        _l("The kiosk database is missing or damaged"),
+        _l(
+            "Signed documents on the kiosk are safe. Call the technician: run tps-kiosk db restore."
+        ),
         Action.TECHNICIAN,
     ),
 }

@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import sqlite3
 from pathlib import Path
 
 from kiosk.audit import AuditLog
@@ -34,6 +35,7 @@ from kiosk.fleet.envelope import EnvelopeError, Opened, open_envelope, profile_o
 from kiosk.fleet.keys import ProvisioningKeyError, load_trusted
 from kiosk.fleet.messages import in_language
 from kiosk.fleet.timezone import install_localtime
+from kiosk.integrity import assess, ensure_marker
 from kiosk.profile import ProfileError, without_pins
 from kiosk.services.provisioning import PROFILE_FILE, installed_profile, provision
 from kiosk.settings import Settings
@@ -57,7 +59,22 @@ def firstboot_command(settings: Settings) -> int:
             install_localtime(data_dir, profile.identity.code)
         except KioskError as exc:  # data partition full: the clock stays UTC, Ketua sees it
             log.warning("could not write the time zone: %s", exc)
+        _mark_provisioned(data_dir)
     return code
+
+
+def _mark_provisioned(data_dir: Path) -> None:
+    """A kiosk provisioned before ``provisioned.json`` existed gets it now, from a sound
+    database (kiosk.integrity); a missing or damaged one is left for tps-kiosk db restore."""
+    if assess(data_dir) is not None:
+        return
+    db = Database(data_dir / "kiosk.sqlite3")
+    try:
+        ensure_marker(data_dir, db)
+    except sqlite3.Error as exc:
+        log.warning("could not read the officers for the provisioning marker: %s", exc)
+    finally:
+        db.close()
 
 
 def run_firstboot(data_dir: Path, source: Path, keys: Path) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from kiosk.audit import AuditLog, Event
 from kiosk.db import Database
 from kiosk.devicekey import ensure_key, fingerprint
+from kiosk.integrity import write_marker
 from kiosk.profile import Profile, ProfileError, parse_profile, read_profile, without_pins
 from kiosk.services.auth import hash_pin
 from kiosk.storage import write_durably
@@ -64,6 +65,8 @@ def provision(
             )
     write_durably(data_dir / PROFILE_FILE, without_pins(text).encode("utf-8"))
     fp = fingerprint(key)
+    # From now on a missing or emptied database next to this data is a fault, not a new kiosk.
+    write_marker(data_dir, profile.identity.code, fp, db)
     audit.record(
         Event.PROVISIONED,
         officer=by,

@@ -24,8 +24,9 @@ from drivers.gpio import Led, LedState
 from drivers.scanner import ColorMode, ScanRequest
 from kiosk.db import Database
 from kiosk.devices import Devices
-from kiosk.errors import KioskError
+from kiosk.errors import DatabaseCorrupt, KioskError
 from kiosk.storage import write_durably
+from kiosk.storage_faults import storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -193,12 +194,19 @@ def _data_dir(ctx: SelftestContext) -> str:
 
 
 def _database(ctx: SelftestContext) -> str:
+    """The file next to the data: there, not emptied or replaced by a fresh one (the data
+    directory was provisioned), and ``PRAGMA quick_check`` ok (kiosk.integrity)."""
+    from kiosk.integrity import assess
+
+    problem = assess(ctx.data_dir)
+    if problem is not None:
+        raise problem
     try:
         result = ctx.db.read("PRAGMA quick_check")[0][0]
     except sqlite3.Error as exc:
-        raise KioskError(f"database: {exc}") from exc
+        raise (storage_fault(exc) or DatabaseCorrupt(f"database: {exc}")) from exc
     if result != "ok":
-        raise KioskError(f"database quick_check: {result}")
+        raise DatabaseCorrupt(f"database quick_check: {result}")
     return f"{ctx.db.path.name}: ok"
 
 
@@ -239,17 +247,25 @@ def run(ctx: SelftestContext) -> Report:
             log.warning("self-test %s failed: %s", name, exc)
             results.append(CheckResult(name, False, required, str(exc), error=exc))
     report = Report(ctx.now(), results)
-    with ctx.db.write() as conn:
-        conn.execute(
-            "INSERT INTO selftest_report (created_wall, created_mono, ok, report_json)"
-            " VALUES (?, ?, ?, ?)",
-            (
-                report.created.isoformat(),
-                time.monotonic(),
-                int(report.ready),
-                json.dumps(report.to_json()),
-            ),
-        )
+    if not next(c.ok for c in results if c.name == "database"):
+        return report  # never write into a missing or damaged database
+    try:
+        with ctx.db.write() as conn:
+            conn.execute(
+                "INSERT INTO selftest_report (created_wall, created_mono, ok, report_json)"
+                " VALUES (?, ?, ?, ?)",
+                (
+                    report.created.isoformat(),
+                    time.monotonic(),
+                    int(report.ready),
+                    json.dumps(report.to_json()),
+                ),
+            )
+    except sqlite3.Error as exc:  # a full disk: the report is still shown, only not kept
+        fault = storage_fault(exc)
+        if fault is None:
+            raise
+        log.warning("self-test report not stored: %s", fault)
     return report
 
 

@@ -13,8 +13,8 @@ from flask_babel import Babel, force_locale
 
 from kiosk.audit import AuditLog, Event
 from kiosk.clock import OffsetClock, SystemClock, saved_offset
-from kiosk.db import Database
 from kiosk.devicekey import ensure_key, fingerprint, key_path, public_b64
+from kiosk.integrity import open_database
 from kiosk.services.provisioning import installed_profile
 from kiosk.settings import Settings
 from kiosk.upload.explain import job_message
@@ -31,8 +31,7 @@ def _babel_app() -> Flask:
 
 def _outbox(settings: Settings) -> tuple[Outbox, AuditLog]:
     data_dir = Path(settings.data_dir)
-    db = Database(data_dir / "kiosk.sqlite3")
-    db.migrate()
+    db = open_database(data_dir)  # refuses a missing or damaged database (tps-kiosk db restore)
     clock = OffsetClock(SystemClock(), saved_offset(db))
     return Outbox(db, clock, data_dir), AuditLog(db, clock)
 

@@ -11,6 +11,7 @@ from types import FrameType
 from kiosk.audit import AuditLog
 from kiosk.clock import OffsetClock, SystemClock, saved_offset
 from kiosk.db import Database
+from kiosk.integrity import open_database
 from kiosk.sdnotify import notify
 from kiosk.services.provisioning import installed_profile
 from kiosk.settings import Settings
@@ -73,8 +74,11 @@ def worker_command(settings: Settings) -> int:
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = single_worker(data_dir)
-    db = Database(data_dir / "kiosk.sqlite3")
-    db.migrate()
+    try:  # refuses a missing or damaged database: the technician runs tps-kiosk db restore
+        db = open_database(data_dir)
+    except BaseException:
+        lock.close()
+        raise
     clock = OffsetClock(SystemClock(), saved_offset(db))
     worker = make_worker(settings, db, clock)
 

@@ -1,4 +1,11 @@
-"""Every error ends on a full screen of guidance with one next action, never a stack trace."""
+"""Every error ends on a full screen of guidance with one next action, never a stack trace.
+
+Storage faults (a full data disk, a damaged database: kiosk.storage_faults) answer 503 on every
+route. When they interrupt a form, the guidance page carries what the officer typed back in a
+form whose one button ("Simpan lagi") sends it again to the same place, so nothing typed is
+lost while the technician frees space. A PIN is never written into a page: a login form is
+not kept (the officer types the PIN again).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from drivers.errors import DeviceError
 from kiosk.errors import Action, Guidance, KioskError, guidance_for
+from kiosk.storage_faults import storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +31,58 @@ _EXPIRED = Guidance(
 _NOT_FOUND = Guidance(_l("Page not found"), _l("Go back to the home screen."), Action.CONTINUE)
 
 
-def _render(guidance: Guidance, status: int) -> tuple[str, int]:
-    try:
-        html = render_template("guidance.html", guidance=guidance, retry_url=request.referrer)
-    except Exception:
-        # The page frame itself is broken: still say something useful, never a trace.
-        log.exception("cannot render the guidance page")
-        html = (
-            f"<!doctype html><meta charset=utf-8><h1>{escape(str(guidance.title))}</h1>"
-            f"<p>{escape(str(guidance.text))}</p><p><a href='/'>TPS Kiosk</a></p>"
+# Form fields never echoed back into a page.
+SECRET_FIELDS = frozenset({"pin", "new_pin", "password"})
+
+
+def typed_form() -> list[tuple[str, str]] | None:
+    """What the officer sent with this request, to offer it again; None when there is nothing
+    to keep or it holds a secret."""
+    if request.method != "POST" or not request.form:
+        return None
+    fields = list(request.form.items(multi=True))
+    if any(name in SECRET_FIELDS for name, _ in fields):
+        return None
+    return fields
+
+
+def _fallback(guidance: Guidance, kept: list[tuple[str, str]] | None) -> str:
+    form = ""
+    if kept is not None:
+        inputs = "".join(
+            f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in kept
         )
+        form = (
+            f'<form method="post" action="{escape(request.path)}">{inputs}'
+            f"<button type=submit>{escape(str(_l('Save again')))}</button></form>"
+        )
+    return (
+        f"<!doctype html><meta charset=utf-8><h1>{escape(str(guidance.title))}</h1>"
+        f"<p>{escape(str(guidance.text))}</p>{form}<p><a href='/'>TPS Kiosk</a></p>"
+    )
+
+
+def _render(
+    guidance: Guidance, status: int, kept: list[tuple[str, str]] | None = None
+) -> tuple[str, int]:
+    try:
+        html = render_template(
+            "guidance.html", guidance=guidance, retry_url=request.referrer, kept_form=kept
+        )
+    except Exception:
+        # The page frame itself is broken (e.g. the database it reads is damaged): still say
+        # something useful and keep what was typed, never a trace.
+        log.exception("cannot render the guidance page")
+        html = _fallback(guidance, kept)
     return html, status
+
+
+def _storage_fault(exc: BaseException) -> tuple[str, int] | None:
+    fault = storage_fault(exc)
+    if fault is None:
+        return None
+    log.error("%s on %s %s: %s", type(fault).__name__, request.method, request.path, fault)
+    return _render(guidance_for(fault), 503, typed_form())
 
 
 def register(app: Flask) -> None:
@@ -45,7 +94,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(KioskError)
     def kiosk_error(exc: KioskError) -> tuple[str, int]:
         log.error("%s on %s: %s", type(exc).__name__, request.path, exc)
-        return _render(guidance_for(exc), 503)
+        kept = typed_form() if storage_fault(exc) is not None else None
+        return _render(guidance_for(exc), 503, kept)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
@@ -59,5 +109,8 @@ def register(app: Flask) -> None:
     def unexpected(exc: Exception) -> tuple[str, int]:
         if isinstance(exc, HTTPException):
             return _render(_NOT_FOUND if exc.code == 404 else guidance_for(exc), exc.code or 500)
+        fault = _storage_fault(exc)
+        if fault is not None:
+            return fault
         log.exception("unexpected error on %s", request.path)
         return _render(guidance_for(exc), 500)

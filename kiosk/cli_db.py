@@ -1,0 +1,89 @@
+"""``tps-kiosk db check|restore|backup``, and the sentence every command ends on when the data
+disk is full or the database is missing or damaged (kiosk.storage_faults)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import Babel, force_locale
+
+from kiosk.errors import KioskError, guidance_for
+from kiosk.settings import Settings
+
+EXIT_PROBLEM = 1
+
+
+def fault_sentence(error: KioskError, language: str) -> str:
+    """What happened and what to do next, in the kiosk's language (Bahasa Indonesia first)."""
+    app = Flask("kiosk")
+    Babel(app)
+    with app.app_context(), force_locale(language):
+        g = guidance_for(error)
+        return f"{g.title}. {g.text}"
+
+
+# Plain writes: this module is a command line, its output is its interface.
+def _out(message: str) -> None:
+    sys.stdout.write(message + "\n")
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def db_command(settings: Settings, command: str) -> int:
+    from kiosk.audit import AuditLog
+    from kiosk.backup import BACKUP_FILE, backup, restore
+    from kiosk.clock import SystemClock
+    from kiosk.integrity import assess, open_database
+    from kiosk.reconcile import reconcile
+
+    data_dir = Path(settings.data_dir)
+    if command == "restore":
+        done = restore(data_dir)
+        r = done.reconciled
+        if done.how == "intact":
+            _out("Basis data utuh; tidak ada yang perlu dipulihkan.")
+        elif done.how == "backup":
+            _out(f"Basis data dipulihkan dari cadangan {BACKUP_FILE}.")
+        else:
+            _out(
+                "Tidak ada cadangan yang utuh: basis data dibangun ulang dari berkas "
+                f"bertanda tangan; {done.officers} petugas dipasang lagi."
+            )
+        for aside in done.kept_aside:
+            _out(f"Berkas rusak disimpan: {aside.name}")
+        _out(
+            f"{len(r.recovered)} dokumen dicatat ulang dan diantrekan, {len(r.requeued)} "
+            f"pekerjaan kirim dibuat ulang, {len(r.refused)} folder ditolak."
+        )
+        if done.how != "intact":
+            _out(
+                "Kiosk memakai basis data ini setelah layanan dimulai ulang (otomatis dalam "
+                "setengah menit, atau: systemctl restart tps-kiosk.target)."
+            )
+        if not done.officers:
+            _say("Belum ada petugas: pasang profil TPS dengan tps-kiosk provision FILE.")
+        return EXIT_PROBLEM if r.refused else 0
+    problem = assess(data_dir)
+    if problem is not None:
+        _say(f"{fault_sentence(problem, settings.language)} ({problem})")
+        return EXIT_PROBLEM
+    db = open_database(data_dir)
+    try:
+        if command == "backup":
+            _out(f"Cadangan ditulis: {backup(db, data_dir)}")
+            return 0
+        r = reconcile(db, AuditLog(db, SystemClock()), data_dir)
+        jobs = len(db.read("SELECT id FROM upload_job"))
+    finally:
+        db.close()
+    _out(
+        f"Basis data utuh: {jobs} pekerjaan kirim; {len(r.recovered) + len(r.requeued)} "
+        f"dokumen bertanda tangan diantrekan lagi, {len(r.refused)} folder ditolak."
+    )
+    for folder in r.refused:
+        _say(f"Ditolak (tanda tangan atau PDF tidak cocok): {folder}")
+    return EXIT_PROBLEM if r.refused else 0

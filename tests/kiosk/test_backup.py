@@ -1,0 +1,123 @@
+"""The automatic backup (SQLite's online backup API), restoring from it, and reconciliation: every
+signed document folder on disk has its document row and upload job, re-made only from a manifest
+the device key signed."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk import create_app
+from kiosk.audit import AuditLog
+from kiosk.backup import BACKUP_FILE, backup
+from kiosk.clock import SystemClock
+from kiosk.db import Database
+from kiosk.devicekey import canonical, public_bytes
+from kiosk.reconcile import reconcile
+from kiosk.settings import Settings
+from tests.upload.docs import signed_documents
+from tests.upload.processes import ROOT
+
+
+def tps_kiosk(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KIOSK_DATA_DIR": str(data), "KIOSK_HARDWARE": "fake"},
+        timeout=90,
+        check=False,
+    )
+
+
+def _count(path: Path, sql: str) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_the_app_backs_up_at_start_and_the_backup_is_a_whole_database(tmp_path):
+    data = tmp_path / "kiosk"
+    signed_documents(data, 2)
+    app = create_app(Settings.from_values(data_dir=data, hardware="fake"))
+    app.extensions["kiosk"].close()
+    bak = data / BACKUP_FILE
+    assert _count(bak, "SELECT count(*) FROM upload_job") == 2
+    assert _count(bak, "SELECT count(*) FROM officer") >= 1
+    conn = sqlite3.connect(bak)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    assert not [p.name for p in data.iterdir() if p.name.startswith(f".{BACKUP_FILE}")]
+
+
+def test_restore_from_the_backup_keeps_documents_signed_after_it(tmp_path):
+    data = tmp_path / "kiosk"
+    signed_documents(data, 2)
+    db = Database(data / "kiosk.sqlite3")
+    backup(db, data)
+    db.close()
+    signed_documents(data, 1)  # signed after the last backup: only its files know it
+    (data / "kiosk.sqlite3").write_bytes(b"")
+    done = tps_kiosk(data, "db", "restore")
+    assert done.returncode == 0, done.stderr
+    assert "cadangan" in done.stdout
+    keys = _count(data / "kiosk.sqlite3", "SELECT count(DISTINCT key) FROM upload_job")
+    assert keys == 3
+    # The damaged file is kept aside for the technician, never deleted.
+    assert [p for p in data.iterdir() if p.name.startswith("kiosk.sqlite3.rusak-")]
+    checked = tps_kiosk(data, "db", "check")
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_db_check_reports_a_missing_database_and_exits_1(tmp_path):
+    data = tmp_path / "kiosk"
+    signed_documents(data, 1)
+    (data / "kiosk.sqlite3").unlink()
+    done = tps_kiosk(data, "db", "check")
+    assert done.returncode == 1
+    assert "tps-kiosk db restore" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_reconcile_remakes_only_documents_signed_by_this_kiosk(tmp_path):
+    data = tmp_path / "kiosk"
+    (doc,) = signed_documents(data, 1)
+    # A second folder whose manifest another key signed, as a copy from another kiosk would be.
+    forged = doc.folder.with_name(doc.folder.name + "-forged")
+    shutil.copytree(doc.folder, forged)
+    signed = json.loads((forged / "manifest.json").read_text())
+    signed["manifest"]["ballot"] = "DPD"
+    other = Ed25519PrivateKey.generate()
+    signed["signature"] = base64.b64encode(other.sign(canonical(signed["manifest"]))).decode()
+    signed["public_key"] = base64.b64encode(public_bytes(other)).decode()
+    (forged / "manifest.json").write_text(json.dumps(signed))
+    db = Database(data / "kiosk.sqlite3")
+    with db.write() as conn:  # a backup from before the document was signed
+        conn.execute("DROP TRIGGER upload_job_kept")
+        conn.execute("DELETE FROM upload_job")
+        conn.execute("DELETE FROM document")
+    result = reconcile(db, AuditLog(db, SystemClock()), data)
+    assert result.recovered == [doc.folder]
+    assert result.refused == [forged]
+    rows = db.read(
+        "SELECT d.folder, j.key FROM document d JOIN upload_job j ON j.document_id = d.id"
+    )
+    assert [(r["folder"], r["key"]) for r in rows] == [(str(doc.folder), doc_key(doc.folder))]
+    assert reconcile(db, AuditLog(db, SystemClock()), data).recovered == []  # idempotent
+    db.close()
+
+
+def doc_key(folder: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()

@@ -1,0 +1,140 @@
+"""Start-up integrity (issue 14, finding 1): an emptied, deleted or replaced database next to a
+provisioned data directory with signed documents is found; the kiosk never starts over as a new
+kiosk, the self-test fails its database check, and every screen names the one next action."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk import create_app
+from kiosk.db import Database
+from kiosk.settings import Settings
+from tests.upload.docs import signed_documents
+from tests.upload.processes import ROOT
+
+
+def _emptied(db: Path) -> None:
+    db.write_bytes(b"")
+
+
+def _deleted(db: Path) -> None:
+    db.unlink()
+
+
+def _replaced(db: Path) -> None:
+    db.unlink()
+    Database(db).migrate()  # a fresh schema: no officers, no documents
+
+
+DAMAGE = {"emptied": _emptied, "deleted": _deleted, "replaced": _replaced}
+
+
+@pytest.fixture(params=sorted(DAMAGE))
+def damaged(request, tmp_path) -> Path:
+    data = tmp_path / "kiosk"
+    signed_documents(data, 2)
+    for leftover in ("kiosk.sqlite3-wal", "kiosk.sqlite3-shm"):
+        (data / leftover).unlink(missing_ok=True)
+    DAMAGE[request.param](data / "kiosk.sqlite3")
+    return data
+
+
+def _settings(data: Path) -> Settings:
+    return Settings.from_values(data_dir=data, hardware="fake")
+
+
+def test_a_damaged_database_is_not_started_as_a_new_kiosk(damaged):
+    before = (
+        (damaged / "kiosk.sqlite3").read_bytes() if (damaged / "kiosk.sqlite3").exists() else None
+    )
+    app = create_app(_settings(damaged))
+    client = app.test_client()
+    for path in ("/", "/queue/", "/login/", "/selftest/", "/audit/"):
+        resp = client.get(path)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 503, (path, html)
+        assert "Basis data kiosk hilang atau rusak" in html
+        assert "tps-kiosk db restore" in html
+        assert "Belum terkirim: 0" not in html
+    post = client.post("/login/pin/kpps1", data={"pin": "111111"})
+    assert post.status_code == 503
+    health = client.get("/health")
+    assert health.status_code == 503 and health.get_json()["status"] != "ok"
+    # Nothing was migrated or provisioned into the damaged file: the technician finds it as
+    # it was (SQLite may only have folded its own WAL back into it).
+    db = damaged / "kiosk.sqlite3"
+    if before is None or before == b"":
+        assert (db.read_bytes() if db.exists() else None) == before
+    else:
+        conn = sqlite3.connect(db)
+        assert conn.execute("SELECT count(*) FROM officer").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM document").fetchone()[0] == 0
+        conn.close()
+
+
+def tps_kiosk(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KIOSK_DATA_DIR": str(data), "KIOSK_HARDWARE": "fake"},
+        timeout=90,
+        check=False,
+    )
+
+
+def test_selftest_fails_its_database_check_on_a_damaged_database(damaged):
+    done = tps_kiosk(damaged, "selftest", "--json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    (check,) = [c for c in report["checks"] if c["name"] == "database"]
+    assert check["ok"] is False
+    assert "tps-kiosk db restore" in check["message"]
+
+
+@pytest.mark.parametrize("args", [("queue", "list"), ("audit", "verify"), ("worker",)])
+def test_commands_refuse_a_damaged_database(damaged, args):
+    done = tps_kiosk(damaged, *args)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "tps-kiosk db restore" in done.stderr
+    assert "audit log intact" not in done.stdout
+
+
+def test_a_fresh_data_directory_still_starts_as_a_new_kiosk(tmp_path):
+    app = create_app(_settings(tmp_path / "new"))
+    try:
+        assert app.test_client().get("/health").status_code == 200
+    finally:
+        app.extensions["kiosk"].close()
+
+
+def test_db_restore_without_a_backup_rebuilds_the_queue_from_the_signed_files(damaged):
+    assert not (damaged / "kiosk.sqlite3.bak").exists()
+    done = tps_kiosk(damaged, "db", "restore")
+    assert done.returncode == 0, done.stderr
+    listed = tps_kiosk(damaged, "queue", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == 2
+    assert all(" pending " in line for line in listed.stdout.splitlines())
+    db = sqlite3.connect(damaged / "kiosk.sqlite3")
+    officers = {r[0] for r in db.execute("SELECT id FROM officer")}
+    recovered = db.execute(
+        "SELECT count(*) FROM audit_log WHERE kind = 'document_recovered'"
+    ).fetchone()[0]
+    db.close()
+    assert {"kpps1", "teknisi"} <= officers  # the roster is back: officers can log in
+    assert recovered == 2
+    app = create_app(_settings(damaged))
+    try:
+        assert app.test_client().get("/health").status_code == 200
+    finally:
+        app.extensions["kiosk"].close()
