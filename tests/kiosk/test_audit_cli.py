@@ -84,6 +84,9 @@ def test_an_untouched_log_verifies_against_its_signed_head(tmp_path, kiosk_data)
     code, out = _verify(tmp_path)
     assert code == 0, out
     assert "intact: 4 rows" in out and "signed head" in out
+    # The last export (its own row is the 4th) ends in the head of exactly its rows.
+    last = json.loads((tmp_path / "a2.jsonl").read_text().splitlines()[-1])
+    assert last["audit_head"]["count"] == last["rows"] == 4
 
 
 def test_cutting_the_last_rows_is_reported_as_truncation(tmp_path, kiosk_data):
