@@ -41,13 +41,19 @@ BACKUP_FILE = "kiosk.sqlite3.bak"
 log = logging.getLogger(__name__)
 
 
-def _copy(source: Path, target: Path) -> None:
-    """Copy database ``source`` to ``target`` with the online backup API, durably."""
+def _copy(source: Path | sqlite3.Connection, target: Path) -> None:
+    """Copy a database (a file, or an open connection's) to ``target`` with the online backup
+    API, durably."""
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        src = sqlite3.connect(source, timeout=30)
+        # A path is opened read-only: a missing source must fail, not become an empty file.
+        src = (
+            source
+            if isinstance(source, sqlite3.Connection)
+            else sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        )
         dst = sqlite3.connect(tmp)
         try:
             src.backup(dst)
@@ -56,7 +62,8 @@ def _copy(source: Path, target: Path) -> None:
             dst.execute("PRAGMA journal_mode=DELETE")
         finally:
             dst.close()
-            src.close()
+            if src is not source:
+                src.close()
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -71,7 +78,13 @@ def _copy(source: Path, target: Path) -> None:
 def backup(db: Database, data_dir: Path) -> Path:
     """Snapshot ``db`` into ``kiosk.sqlite3.bak``; raises StorageFull (the old backup stays)."""
     target = data_dir / BACKUP_FILE
-    _copy(db.path, target)
+    if not db.read("SELECT id FROM officer LIMIT 1") and usable_backup(data_dir):
+        # A database that lost its officers must not overwrite the backup that has them.
+        log.error("database has no officers; the backup %s is kept as it is", target)
+        return target
+    # The live connection, not the path: if the file was deleted under the running kiosk, the
+    # path would open a new empty database and the backup would lose everything.
+    _copy(db.conn, target)
     log.info("database backed up to %s", target)
     return target
 

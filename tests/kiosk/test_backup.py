@@ -121,3 +121,33 @@ def doc_key(folder: Path) -> str:
     import hashlib
 
     return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+
+
+def test_a_request_after_a_document_was_signed_backs_it_up(tmp_path):
+    from tests.kiosk.conftest import csrf_token
+
+    data = tmp_path / "kiosk"
+    signed_documents(data, 1)
+    app = create_app(Settings.from_values(data_dir=data, hardware="fake"))
+    try:
+        client = app.test_client()
+        token = csrf_token(client, "/")
+        signed_documents(data, 1)  # as the finish request of a second document would
+        assert _count(data / BACKUP_FILE, "SELECT count(*) FROM document") == 1
+        client.post("/lang/en", data={"csrf_token": token})
+        assert _count(data / BACKUP_FILE, "SELECT count(*) FROM document") == 2
+    finally:
+        app.extensions["kiosk"].close()
+
+
+def test_the_backup_never_comes_from_a_database_deleted_under_the_running_kiosk(tmp_path):
+    data = tmp_path / "kiosk"
+    signed_documents(data, 2)
+    db = Database(data / "kiosk.sqlite3")
+    db.read("SELECT 1")  # the kiosk has it open
+    for name in ("kiosk.sqlite3", "kiosk.sqlite3-wal", "kiosk.sqlite3-shm"):
+        (data / name).unlink(missing_ok=True)
+    backup(db, data)
+    db.close()
+    assert not (data / "kiosk.sqlite3").exists()  # no new empty file at the path
+    assert _count(data / BACKUP_FILE, "SELECT count(*) FROM upload_job") == 2
