@@ -138,3 +138,26 @@ def test_db_restore_without_a_backup_rebuilds_the_queue_from_the_signed_files(da
         assert app.test_client().get("/health").status_code == 200
     finally:
         app.extensions["kiosk"].close()
+
+
+def test_provisioning_and_first_boot_mark_the_data_directory(tmp_path):
+    from kiosk.devicekey import fingerprint, load_key
+    from kiosk.fleet.firstboot import firstboot_command
+
+    data = tmp_path / "kiosk"
+    signed_documents(data, 1)
+    marker = json.loads((data / "provisioned.json").read_text())
+    assert marker["tps"] == "6474010001005"
+    assert marker["device_key"] == fingerprint(load_key(data))
+    assert {o["id"] for o in marker["officers"]} >= {"kpps1", "teknisi"}
+    assert (data / "provisioned.json").stat().st_mode & 0o077 == 0  # PIN hashes: owner only
+    # A kiosk provisioned before the marker existed gets it at its next boot.
+    (data / "provisioned.json").unlink()
+    settings = Settings.from_values(
+        data_dir=data,
+        hardware="fake",
+        provision_file=tmp_path / "boot" / "tps-provision.json",
+        provisioning_keys=tmp_path / "keys",
+    )
+    assert firstboot_command(settings) == 0
+    assert json.loads((data / "provisioned.json").read_text())["tps"] == "6474010001005"
