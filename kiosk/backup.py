@@ -69,7 +69,9 @@ def _copy(source: Path | sqlite3.Connection, target: Path) -> None:
         os.replace(tmp, target)
         fsync_dir(target.parent)
     except (sqlite3.Error, OSError) as exc:
-        raise (storage_fault(exc) or DatabaseCorrupt(f"copy {source}: {exc}")) from exc
+        raise (
+            storage_fault(exc, target.parent) or DatabaseCorrupt(f"copy {source}: {exc}")
+        ) from exc
     finally:
         for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
             leftover.unlink(missing_ok=True)

@@ -348,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kiosk.cli_db import fault_sentence
         from kiosk.storage_faults import storage_fault
 
-        fault = storage_fault(exc)
+        fault = storage_fault(exc, Path(settings.data_dir))
         if fault is None:
             raise
         log.debug("storage fault", exc_info=exc)

@@ -15,7 +15,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template
 from flask_babel import Babel
 
-from kiosk.errors import DatabaseCorrupt, KioskError, guidance_for
+from kiosk.errors import DatabaseCorrupt, DatabaseMissing, KioskError, guidance_for
 from kiosk.integrity import document_folders
 from kiosk.settings import Settings
 
@@ -26,7 +26,9 @@ def guidance_app(settings: Settings, problem: KioskError) -> Flask:
     app = Flask("kiosk")  # the package's templates and static files
     app.config.update(BABEL_DEFAULT_LOCALE=settings.language)
     Babel(app)
-    fault = "database_corrupt" if isinstance(problem, DatabaseCorrupt) else "database_missing"
+    fault = {DatabaseCorrupt: "database_corrupt", DatabaseMissing: "database_missing"}.get(
+        type(problem), "storage_fault"
+    )
     app.extensions["kiosk_fault"] = problem
     documents = len(document_folders(settings.data_dir))
 

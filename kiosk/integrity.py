@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.db import Database
-from kiosk.errors import DatabaseCorrupt, DatabaseMissing, KioskError
+from kiosk.errors import DatabaseCorrupt, DatabaseMissing, DataDirNotWritable, KioskError
 from kiosk.storage import write_durably
 from kiosk.storage_faults import storage_fault
 
@@ -100,7 +100,7 @@ def assess(data_dir: Path, need_officers: bool = True) -> KioskError | None:
         with path.open("rb") as fh:
             header = fh.read(len(SQLITE_HEADER))
     except OSError as exc:
-        return storage_fault(exc) or DatabaseCorrupt(f"{path}: {exc}")
+        return storage_fault(exc, data_dir) or DataDirNotWritable(f"{path}: {exc}")
     if header != SQLITE_HEADER:
         return DatabaseCorrupt(f"{path}: not an SQLite file (header {header[:16]!r})")
     try:
@@ -122,7 +122,10 @@ def assess(data_dir: Path, need_officers: bool = True) -> KioskError | None:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        return storage_fault(exc) or DatabaseCorrupt(f"{path}: {exc}")
+        fault = storage_fault(exc, data_dir)
+        if fault is None:  # e.g. locked for longer than the timeout: not a storage fault
+            raise
+        return fault
     return None
 
 
@@ -138,7 +141,10 @@ def open_database(data_dir: Path, need_officers: bool = True) -> Database:
         db.migrate()
     except sqlite3.Error as exc:
         db.close()
-        raise (storage_fault(exc) or DatabaseCorrupt(f"{db.path}: {exc}")) from exc
+        fault = storage_fault(exc, data_dir)
+        if fault is None:
+            raise
+        raise fault from exc
     return db
 
 

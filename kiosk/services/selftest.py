@@ -204,7 +204,7 @@ def _database(ctx: SelftestContext) -> str:
     try:
         result = ctx.db.read("PRAGMA quick_check")[0][0]
     except sqlite3.Error as exc:
-        raise (storage_fault(exc) or DatabaseCorrupt(f"database: {exc}")) from exc
+        raise (storage_fault(exc, ctx.data_dir) or DatabaseCorrupt(f"database: {exc}")) from exc
     if result != "ok":
         raise DatabaseCorrupt(f"database quick_check: {result}")
     return f"{ctx.db.path.name}: ok"
@@ -262,7 +262,7 @@ def run(ctx: SelftestContext) -> Report:
                 ),
             )
     except sqlite3.Error as exc:  # a full disk: the report is still shown, only not kept
-        fault = storage_fault(exc)
+        fault = storage_fault(exc, ctx.data_dir)
         if fault is None:
             raise
         log.warning("self-test report not stored: %s", fault)

@@ -10,8 +10,9 @@ not kept (the officer types the PIN again).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -77,8 +78,13 @@ def _render(
     return html, status
 
 
+def _data_dir() -> Path | None:
+    kiosk = current_app.extensions.get("kiosk")
+    return Path(kiosk.settings.data_dir) if kiosk is not None else None
+
+
 def _storage_fault(exc: BaseException) -> tuple[str, int] | None:
-    fault = storage_fault(exc)
+    fault = storage_fault(exc, _data_dir())
     if fault is None:
         return None
     log.error("%s on %s %s: %s", type(fault).__name__, request.method, request.path, fault)
@@ -94,7 +100,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(KioskError)
     def kiosk_error(exc: KioskError) -> tuple[str, int]:
         log.error("%s on %s: %s", type(exc).__name__, request.path, exc)
-        kept = typed_form() if storage_fault(exc) is not None else None
+        kept = typed_form() if storage_fault(exc, _data_dir()) is not None else None
         return _render(guidance_for(exc), 503, kept)
 
     @app.errorhandler(CSRFError)

@@ -258,3 +258,15 @@ def test_serve_on_a_corrupt_database_shows_guidance_and_says_so(corrupt_data):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_commands_on_a_full_data_disk_say_so(tmp_path, mount_tmpfs):
+    data = mount_tmpfs(tmp_path / "kiosk", "4m")
+    signed_documents(data, 2)
+    _fill(data)
+    for args in (("queue", "retry"), ("db", "backup"), ("selftest", "--json")):
+        done = tps_kiosk(data, *args)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr, done.stderr
+        said = done.stderr + done.stdout
+        assert "Penyimpanan penuh" in said or "tidak dapat disimpan" in said, (args, said)
