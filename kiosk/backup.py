@@ -196,10 +196,10 @@ def keep_safe(app: Flask, db: Database, audit: AuditLog, data_dir: Path) -> None
                 len(done.refused),
             )
         backup(db, data_dir)
-    except (KioskError, sqlite3.Error, OSError) as exc:
-        if storage_fault(exc) is None:
-            raise
-        log.error("start-up reconciliation or backup failed: %s", exc)
+    except Exception:
+        # Never a start-up crash loop over this: the screen must come up; the technician
+        # sees the reason with tps-kiosk db check.
+        log.exception("start-up reconciliation or backup failed")
     last = _Last(_head(db), time.monotonic())
     lock = threading.Lock()
 

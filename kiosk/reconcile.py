@@ -54,6 +54,7 @@ def reconcile(db: Database, audit: AuditLog, data_dir: Path) -> Reconciled:
             " FROM document d LEFT JOIN upload_job j ON j.document_id = d.id"
         )
     }
+    seen: set[str] = set()
     for folder in folders:
         try:
             key = _sha256(folder / "manifest.json")
@@ -62,8 +63,9 @@ def reconcile(db: Database, audit: AuditLog, data_dir: Path) -> Reconciled:
             done.refused.append(folder)
             continue
         row = known.get(key)
-        if row is not None and row["job"] is not None:
-            continue
+        if (row is not None and row["job"] is not None) or key in seen:
+            continue  # in order, or a second copy of a folder already re-recorded
+        seen.add(key)
         if row is not None:
             with db.write() as conn:
                 enqueue(conn, row["id"], key, bool(row["training"]), row["created_wall"])

@@ -101,6 +101,8 @@ def test_reconcile_remakes_only_documents_signed_by_this_kiosk(tmp_path):
     signed["signature"] = base64.b64encode(other.sign(canonical(signed["manifest"]))).decode()
     signed["public_key"] = base64.b64encode(public_bytes(other)).decode()
     (forged / "manifest.json").write_text(json.dumps(signed))
+    # And a plain copy of the folder: the same signed document, one job.
+    shutil.copytree(doc.folder, doc.folder.with_name(doc.folder.name + "-copy"))
     db = Database(data / "kiosk.sqlite3")
     with db.write() as conn:  # a backup from before the document was signed
         conn.execute("DROP TRIGGER upload_job_kept")
