@@ -45,6 +45,9 @@ def guidance_app(settings: Settings, problem: KioskError) -> Flask:
             language=settings.language,
         ), 503
 
+    from kiosk.views import headers
+
+    headers.register(app)  # the same security headers as the kiosk's own pages
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     app.add_url_rule("/", "fault", page, methods=methods)
     app.add_url_rule("/<path:path>", "fault_path", page, methods=methods)

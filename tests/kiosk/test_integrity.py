@@ -161,3 +161,13 @@ def test_provisioning_and_first_boot_mark_the_data_directory(tmp_path):
     )
     assert firstboot_command(settings) == 0
     assert json.loads((data / "provisioned.json").read_text())["tps"] == "6474010001005"
+
+
+def test_the_guidance_screen_carries_the_security_headers(tmp_path):
+    data = tmp_path / "kiosk"
+    signed_documents(data, 1)
+    (data / "kiosk.sqlite3").unlink()
+    resp = create_app(_settings(data)).test_client().get("/")
+    assert resp.status_code == 503
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
