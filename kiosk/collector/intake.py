@@ -36,11 +36,14 @@ def receive(
     claimed_key: str = "",
     check: Callable[[OpenedBundle], None] | None = None,
     upload_uid: str = "",
+    sent_head: object = None,
 ) -> Outcome:
     """Check and store the bundle ``data``; raise BundleInvalid (after recording it) if it is
     refused. ``claimed_key`` is the key the sender said it has (recorded with a refusal when
     the bundle cannot even be opened); ``upload_uid`` marks a tus upload processed in the
-    same transaction."""
+    same transaction. ``sent_head`` is the signed audit head the kiosk sent with the upload
+    (newer than the manifest's: what happened at the TPS until it was sent); kept like the
+    manifest's, also when the document was here already."""
     try:
         opened = check_bundle(data, collector.policy, check)
     except BundleInvalid as exc:
@@ -53,13 +56,15 @@ def receive(
             if existing is not None:
                 if upload_uid:
                     store.mark_upload(conn, upload_uid, opened.key, "duplicate")
+                _keep_audit_head(conn, opened, sent_head)
                 outcome = Outcome(existing.receipt, new=False)
             else:
                 check_device(
                     conn, opened.tps_code, opened.public_key, collector.policy.trust_first_use
                 )
                 stored = store.store_document(conn, collector.documents_dir, opened, data, source)
-                _keep_audit_head(conn, opened)
+                _keep_audit_head(conn, opened, opened.manifest.get("audit_head"))
+                _keep_audit_head(conn, opened, sent_head)
                 if upload_uid:
                     store.mark_upload(conn, upload_uid, opened.key, "accepted")
                 outcome = Outcome(stored.receipt, new=True)
@@ -80,11 +85,10 @@ def receive(
     return outcome
 
 
-def _keep_audit_head(conn: sqlite3.Connection, opened: OpenedBundle) -> None:
-    """Keep the kiosk's signed audit head the manifest carries, so the collector holds each
-    kiosk's history head too. Only a head signed by the device's own key is kept; a bad one
-    never costs a C.Hasil document (logged, not refused)."""
-    raw = opened.manifest.get("audit_head")
+def _keep_audit_head(conn: sqlite3.Connection, opened: OpenedBundle, raw: object) -> None:
+    """Keep a signed audit head of the kiosk (the manifest's, or the one sent with the
+    upload), so the collector holds each kiosk's history head too. Only a head signed by the
+    device's own key is kept; a bad one never costs a C.Hasil document (logged, not refused)."""
     if raw is None:  # a kiosk before its first provisioning, or an older kiosk
         return
     try:

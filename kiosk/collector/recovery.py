@@ -89,7 +89,20 @@ def process_upload(collector: Collector, uid: str) -> Outcome:
             claimed_key=metadata.get("key", ""),
             check=matches_metadata,
             upload_uid=uid,
+            sent_head=_sent_head(metadata.get("audit_head")),
         )
+
+
+def _sent_head(raw: object) -> object:
+    """The audit head in the upload's metadata (JSON text), or None when absent or unreadable
+    (a bad head is logged by intake, never a reason to refuse the document)."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        log.warning("upload metadata: audit head is not JSON")
+        return None
 
 
 def _unprocessed(collector: Collector) -> Iterator[tuple[str, TusUploadParams]]:

@@ -166,7 +166,12 @@ class Worker:
                 path=bundle.path,
                 size=bundle.size,
                 sha256=bundle.sha256,
-                metadata=upload_metadata(bundle, (job.folder / "manifest.json").read_bytes()),
+                metadata=upload_metadata(
+                    bundle,
+                    (job.folder / "manifest.json").read_bytes(),
+                    # the log's head now, newer than the one signed into the manifest
+                    self.audit.head_json() if self.audit is not None else None,
+                ),
                 upload_url=job.upload_url,
                 offset=job.offset,
                 may_be_there=job.attempts > 1 or self.outbox.exported(),

@@ -107,6 +107,28 @@ def test_every_document_arrives_once_with_the_servers_matching_receipt(tmp_path,
     assert all((j.folder / "document.pdf").exists() for j in jobs)
 
 
+def test_the_upload_carries_the_audit_head_of_when_it_was_sent(tmp_path, collector):
+    """The collector learns the kiosk's history up to the upload, not only up to the signing."""
+    from kiosk.audit import Event
+    from kiosk.collector import store
+
+    data = kiosk_with_documents(tmp_path, collector, 1)
+    worker = in_process_worker(data, collector.files_url)
+    assert worker.audit is not None
+    for _ in range(3):  # what happened at the TPS after the document was signed
+        worker.audit.record(Event.SELFTEST, ok=True)
+    head = worker.audit.head()
+    assert head is not None
+    drain(worker)
+    assert [j.state for j in worker.outbox.jobs()] == ["sent"]
+    conn = store.connect(collector.data_dir / "collector.sqlite3")
+    try:
+        (latest,) = store.latest_audit_heads(conn)
+    finally:
+        conn.close()
+    assert (latest.count, latest.hash) == (head.count, head.hash)
+
+
 def test_every_chunk_is_a_heartbeat_for_the_watchdog(tmp_path, collector):
     data = kiosk_with_documents(tmp_path, collector, 1, page_px=700)  # about 500 KB
     worker = in_process_worker(data, collector.files_url, chunk=64 * 1024)
