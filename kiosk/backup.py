@@ -31,7 +31,7 @@ from kiosk.audit import AuditLog, Event
 from kiosk.clock import SystemClock
 from kiosk.db import Database
 from kiosk.errors import DatabaseCorrupt, KioskError
-from kiosk.integrity import DB_FILE, SQLITE_HEADER, assess, open_database, read_marker
+from kiosk.integrity import DB_FILE, assess, open_database, read_marker
 from kiosk.reconcile import Reconciled, reconcile
 from kiosk.storage import fsync_dir
 from kiosk.storage_faults import storage_fault
@@ -94,10 +94,9 @@ def backup(db: Database, data_dir: Path) -> Path:
 def usable_backup(data_dir: Path) -> bool:
     """The backup exists, is an SQLite file that passes quick_check and holds officers."""
     path = data_dir / BACKUP_FILE
+    if not path.exists():
+        return False
     try:
-        with path.open("rb") as fh:
-            if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-                return False
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             if conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":

@@ -22,14 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.db import Database
-from kiosk.errors import DatabaseCorrupt, DatabaseMissing, DataDirNotWritable, KioskError
+from kiosk.errors import DatabaseCorrupt, DatabaseMissing, KioskError
 from kiosk.storage import write_durably
 from kiosk.storage_faults import storage_fault
 
 DB_FILE = "kiosk.sqlite3"
 MARKER_FILE = "provisioned.json"
 PROFILE_FILE = "profile.toml"  # kiosk.services.provisioning.PROFILE_FILE (no import cycle)
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +95,10 @@ def assess(data_dir: Path, need_officers: bool = True) -> KioskError | None:
         return _missing(data_dir, "is missing") if in_use else None
     if size == 0:
         return _missing(data_dir, "is empty (0 bytes)") if in_use else None
-    try:
-        with path.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        return storage_fault(exc, data_dir) or DataDirNotWritable(f"{path}: {exc}")
-    if header != SQLITE_HEADER:
-        return DatabaseCorrupt(f"{path}: not an SQLite file (header {header[:16]!r})")
+    # Only SQLite itself opens the file: a plain open() and close() in a process that has the
+    # database open drops that process's POSIX locks on it, and another process could then
+    # reset the WAL under it ("How To Corrupt An SQLite Database File", 2.2). A damaged header
+    # shows as SQLITE_NOTADB below.
     try:
         conn = sqlite3.connect(path, timeout=30)
         try:

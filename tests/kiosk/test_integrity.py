@@ -171,3 +171,35 @@ def test_the_guidance_screen_carries_the_security_headers(tmp_path):
     assert resp.status_code == 503
     assert resp.headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+def test_checking_the_database_keeps_another_process_s_writes_visible(tmp_path):
+    """The self-test checks the database inside the running app; a worker started after it
+    must still write into the same database the screen reads (no plain open() of the file
+    dropping the app's locks)."""
+    from kiosk.integrity import assess
+    from kiosk.tps import SAMPLE_PROFILE
+
+    data = tmp_path / "kiosk"
+    app = create_app(
+        Settings.from_values(data_dir=data, hardware="fake", training=True),
+        provision_from=SAMPLE_PROFILE,
+    )
+    kiosk = app.extensions["kiosk"]
+    try:
+        with kiosk.db.write() as conn:  # the app has written since: its WAL holds frames
+            conn.execute("DELETE FROM uplink")
+        assert assess(data) is None
+        code = (
+            "import sys; from pathlib import Path; from kiosk.integrity import open_database\n"
+            "db = open_database(Path(sys.argv[1]))\n"
+            "with db.write() as c:\n"
+            "    c.execute(\"INSERT INTO uplink (id, online, checked_wall) VALUES (1, 1, 'w')\")\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(data)], cwd=ROOT, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert kiosk.outbox.uplink() == (True, "w")
+    finally:
+        kiosk.close()
