@@ -125,8 +125,13 @@ def test_card_removed_logs_out_the_officer_whose_card_was_on_the_reader(kiosk, t
     press(trainer, "fault", "card_removed")
     assert kiosk.card_watch.wait_for(present=False, timeout_s=5)
     assert wait_until(lambda: client.get("/antrian").status_code == 302)  # to the login
-    logouts = [r["details"] for r in kiosk.audit.rows() if r["kind"] == "logout"]
-    assert '"reason": "card_removed"' in logouts[0]
+
+    def logouts() -> list[str]:
+        return [r["details"] for r in kiosk.audit.rows() if r["kind"] == "logout"]
+
+    # The session ends before its audit row is written (two steps): wait for the row too.
+    assert wait_until(lambda: bool(logouts()))
+    assert '"reason": "card_removed"' in logouts()[0]
 
 
 def test_panel_shows_each_device_state(trainer):
