@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -23,20 +20,8 @@ from kiosk.db import Database
 from kiosk.devicekey import canonical, public_bytes
 from kiosk.reconcile import reconcile
 from kiosk.settings import Settings
+from tests.kiosk.commands import tps_kiosk
 from tests.upload.docs import signed_documents
-from tests.upload.processes import ROOT
-
-
-def tps_kiosk(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KIOSK_DATA_DIR": str(data), "KIOSK_HARDWARE": "fake"},
-        timeout=90,
-        check=False,
-    )
 
 
 def _count(path: Path, sql: str) -> int:

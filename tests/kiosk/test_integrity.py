@@ -5,7 +5,6 @@ kiosk, the self-test fails its database check, and every screen names the one ne
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 from kiosk import create_app
 from kiosk.db import Database
 from kiosk.settings import Settings
+from tests.kiosk.commands import tps_kiosk
 from tests.upload.docs import signed_documents
 from tests.upload.processes import ROOT
 
@@ -77,18 +77,6 @@ def test_a_damaged_database_is_not_started_as_a_new_kiosk(damaged):
         assert conn.execute("SELECT count(*) FROM officer").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM document").fetchone()[0] == 0
         conn.close()
-
-
-def tps_kiosk(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KIOSK_DATA_DIR": str(data), "KIOSK_HARDWARE": "fake"},
-        timeout=90,
-        check=False,
-    )
 
 
 def test_selftest_fails_its_database_check_on_a_damaged_database(damaged):

@@ -18,6 +18,7 @@ import pytest
 from kiosk import create_app
 from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
+from tests.kiosk.commands import tps_kiosk
 from tests.kiosk.conftest import csrf_token, login
 from tests.upload.docs import signed_documents
 from tests.upload.processes import ROOT
@@ -177,18 +178,6 @@ def corrupt_data(request, tmp_path) -> Path:
     signed_documents(data, 3)
     CORRUPTIONS[request.param](data / "kiosk.sqlite3")
     return data
-
-
-def tps_kiosk(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KIOSK_DATA_DIR": str(data), "KIOSK_HARDWARE": "fake"},
-        timeout=90,
-        check=False,
-    )
 
 
 BAHASA = re.compile(r"Basis data kiosk (rusak|hilang)")
