@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import sqlite3
 from dataclasses import dataclass
 
 from kiosk.audit import AuditLog, Event
 from kiosk.clock import Clock
 from kiosk.db import Database
+from kiosk.errors import StorageFull
 from kiosk.roles import Permission, Role, allowed
+from kiosk.storage_faults import storage_fault
+
+log = logging.getLogger(__name__)
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -218,8 +224,18 @@ class AuthService:
         officer = self.officer(s["officer_id"])
         if officer is None:
             return None
-        with self.db.write() as conn:
-            conn.execute("UPDATE login_session SET last_seen = ? WHERE id = ?", (now, session_id))
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    "UPDATE login_session SET last_seen = ? WHERE id = ?", (now, session_id)
+                )
+        except sqlite3.Error as exc:
+            # On a full disk the officer can still read every screen (the queue, the guidance):
+            # only what changes data needs room, and says so itself. Idle time then counts
+            # from the last touch that was stored.
+            if not isinstance(storage_fault(exc), StorageFull):
+                raise
+            log.warning("session %s not touched: %s", session_id[:8], exc)
         return ActiveSession(session_id, officer, s["card_uid"])
 
     def end(self, session_id: str, reason: str) -> None:
