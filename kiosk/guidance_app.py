@@ -43,6 +43,7 @@ def guidance_app(settings: Settings, problem: KioskError) -> Flask:
             fault=fault,
             documents=documents,
             language=settings.language,
+            training=bool(settings.training),  # SIMULASI on every screen, this one too
         ), 503
 
     from kiosk.views import headers

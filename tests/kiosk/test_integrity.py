@@ -79,6 +79,14 @@ def test_a_damaged_database_is_not_started_as_a_new_kiosk(damaged):
         conn.close()
 
 
+def test_the_database_guidance_says_simulasi_on_a_training_kiosk(damaged):
+    training = create_app(Settings.from_values(data_dir=damaged, hardware="fake", training=True))
+    html = training.test_client().get("/").get_data(as_text=True)
+    assert "Basis data kiosk hilang atau rusak" in html and "SIMULASI" in html
+    real = create_app(_settings(damaged)).test_client().get("/").get_data(as_text=True)
+    assert "SIMULASI" not in real
+
+
 def test_selftest_fails_its_database_check_on_a_damaged_database(damaged):
     done = tps_kiosk(damaged, "selftest", "--json")
     assert done.returncode == 1, done.stderr
