@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sqlite3
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -11,6 +13,9 @@ from werkzeug.wrappers import Response
 from kiosk.context import current_kiosk
 from kiosk.errors import guidance_for
 from kiosk.services import auth
+from kiosk.storage_faults import storage_fault
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("login", __name__, url_prefix="/login")
 
@@ -113,5 +118,12 @@ def submit_pin(officer_id: str) -> tuple[str, int] | Response:
 def logout() -> Response:
     sid = session.pop("sid", None)
     if sid:
-        current_kiosk().auth.end(sid, "logout")
+        try:
+            current_kiosk().auth.end(sid, "logout")
+        except sqlite3.Error as exc:
+            # Leaving must always work: on a full disk the session is over all the same (the
+            # cookie no longer names it; its row ends by idle time once there is room).
+            if storage_fault(exc) is None:
+                raise
+            log.warning("logout not recorded: %s", exc)
     return redirect(url_for("main.home"))

@@ -258,3 +258,10 @@ def test_commands_on_a_full_data_disk_say_so(tmp_path, mount_tmpfs):
         assert "Traceback" not in done.stderr, done.stderr
         said = done.stderr + done.stdout
         assert "Penyimpanan penuh" in said or "tidak dapat disimpan" in said, (args, said)
+
+
+def test_logging_out_on_a_full_disk_logs_out(full_kiosk):
+    _app, client, token = full_kiosk
+    resp = client.post("/login/logout", data={"csrf_token": token})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    assert client.get("/antrian").status_code == 302  # to the login: nobody is logged in
