@@ -267,6 +267,13 @@ CASES = [
 ROLE_NAMES = {None: "anonymous", "kpps1": "ketua", "kpps2": "anggota", "kpps3": "operator"}
 
 
+def _assert_no_5xx(fuzzer: Fuzzer, record_property) -> None:
+    record_property("fuzz_requests", fuzzer.sent)
+    assert not fuzzer.failures, f"{len(fuzzer.failures)} of {fuzzer.sent}:\n" + "\n".join(
+        fuzzer.failures[:60]
+    )
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(
     ("training", "officer_id"),
@@ -281,10 +288,7 @@ def test_no_route_answers_5xx_to_malformed_input(tmp_path, training, officer_id,
         fuzzer.run()
     finally:
         app.extensions["kiosk"].close()
-    record_property("fuzz_requests", fuzzer.sent)
-    assert not fuzzer.failures, f"{len(fuzzer.failures)} of {fuzzer.sent}:\n" + "\n".join(
-        fuzzer.failures[:60]
-    )
+    _assert_no_5xx(fuzzer, record_property)
     assert not fuzzer.csrf_refused, fuzzer.csrf_refused[:5]
 
 
@@ -295,7 +299,4 @@ def test_no_route_answers_5xx_on_a_kiosk_not_yet_provisioned(tmp_path, record_pr
         fuzzer.run()
     finally:
         app.extensions["kiosk"].close()
-    record_property("fuzz_requests", fuzzer.sent)
-    assert not fuzzer.failures, f"{len(fuzzer.failures)} of {fuzzer.sent}:\n" + "\n".join(
-        fuzzer.failures[:60]
-    )
+    _assert_no_5xx(fuzzer, record_property)
