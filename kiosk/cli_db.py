@@ -6,10 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flask import Flask
-from flask_babel import Babel, force_locale
-
 from kiosk.errors import KioskError, guidance_for
+from kiosk.i18n import in_language
 from kiosk.settings import Settings
 
 EXIT_PROBLEM = 1
@@ -17,9 +15,7 @@ EXIT_PROBLEM = 1
 
 def fault_sentence(error: KioskError, language: str) -> str:
     """What happened and what to do next, in the kiosk's language (Bahasa Indonesia first)."""
-    app = Flask("kiosk")
-    Babel(app)
-    with app.app_context(), force_locale(language):
+    with in_language(language):
         g = guidance_for(error)
         return f"{g.title}. {g.text}"
 

@@ -4,7 +4,7 @@ for PPS and a report out.
 Every problem of every row is reported ("baris N (kode ...): kolom: pesan") and that row gets no
 file; the good rows still get theirs. A row is good only if the kiosk itself would accept its
 profile (``kiosk.profile.parse_profile``). Profile problems come out as LazyStrings: call within
-a Flask-Babel context to have them in Bahasa Indonesia (``kiosk.fleet.messages``).
+a Flask-Babel context to have them in Bahasa Indonesia (``kiosk.i18n``).
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from kiosk.fleet import card
 from kiosk.fleet.batch import report_lines, run_batch
 from kiosk.fleet.envelope import EnvelopeError, open_envelope, profile_of, read_fields
 from kiosk.fleet.keys import ProvisioningKeyError, generate, load_private, load_trusted
-from kiosk.fleet.messages import in_language
 from kiosk.fleet.sheet import SheetError
+from kiosk.i18n import in_language
 from kiosk.profile import ProfileError
 from kiosk.roles import Role
 from kiosk.settings import DECLARED

@@ -33,8 +33,8 @@ from kiosk.devicekey import ensure_key, fingerprint
 from kiosk.errors import KioskError
 from kiosk.fleet.envelope import EnvelopeError, Opened, open_envelope, profile_of
 from kiosk.fleet.keys import ProvisioningKeyError, load_trusted
-from kiosk.fleet.messages import in_language
 from kiosk.fleet.timezone import install_localtime
+from kiosk.i18n import in_language
 from kiosk.integrity import assess, ensure_marker
 from kiosk.profile import ProfileError, without_pins
 from kiosk.services.provisioning import PROFILE_FILE, installed_profile, provision

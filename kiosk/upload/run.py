@@ -8,10 +8,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from kiosk.audit import AuditLog
-from kiosk.clock import OffsetClock, SystemClock, saved_offset
+from kiosk.core import Core, open_core
 from kiosk.db import Database
-from kiosk.integrity import open_database
 from kiosk.sdnotify import notify
 from kiosk.services.provisioning import installed_profile
 from kiosk.settings import Settings
@@ -58,13 +56,14 @@ def make_uploader(settings: Settings, db: Database) -> Uploader:
     return uploader
 
 
-def make_worker(settings: Settings, db: Database, clock: OffsetClock) -> Worker:
+def make_worker(core: Core) -> Worker:
+    settings = core.settings
     return Worker(
-        Outbox(db, clock, Path(settings.data_dir)),
-        make_uploader(settings, db),
+        Outbox(core.db, core.clock, core.data_dir),
+        make_uploader(settings, core.db),
         Backoff(base_s=settings.upload_backoff_base_s, cap_s=settings.upload_backoff_cap_s),
         probe_every_s=settings.upload_probe_s,
-        audit=AuditLog(db, clock),
+        audit=core.audit,
     )
 
 
@@ -75,15 +74,14 @@ def worker_command(settings: Settings) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = single_worker(data_dir)
     try:  # refuses a missing or damaged database: the technician runs tps-kiosk db restore
-        db = open_database(data_dir)
+        core = open_core(settings)
     except BaseException:
         lock.close()
         raise
-    clock = OffsetClock(SystemClock(), saved_offset(db))
-    worker = make_worker(settings, db, clock)
+    worker = make_worker(core)
 
     def beat() -> None:
-        clock.offset_s = saved_offset(db)  # the Ketua may correct the clock during the day
+        core.refresh_clock()  # the Ketua may correct the clock during the day
         notify("WATCHDOG=1")
 
     worker.heartbeat = beat
@@ -102,6 +100,6 @@ def worker_command(settings: Settings) -> int:
     try:
         worker.run(stop)
     finally:
-        db.close()
+        core.close()
         lock.close()
     return 0

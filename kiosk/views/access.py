@@ -6,12 +6,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from kiosk.context import current_kiosk
 from kiosk.errors import Action, Guidance
 from kiosk.roles import PERMISSIONS, Permission
+from kiosk.services import Services
 from kiosk.services.auth import ActiveSession
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,6 +22,12 @@ _DENIED = Guidance(
     _l("This is for another officer's role. Ask that officer to log in, then try again."),
     Action.CONTINUE,
 )
+
+
+def services() -> Services:
+    """The kiosk's features for this request (built once by create_app)."""
+    built: Services = current_app.extensions["services"]
+    return built
 
 
 def current_session() -> ActiveSession | None:

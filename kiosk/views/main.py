@@ -8,9 +8,9 @@ from flask import Blueprint, abort, g, jsonify, redirect, render_template, reque
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
-from kiosk.app import LANGUAGES
 from kiosk.context import current_kiosk
 from kiosk.errors import guidance_by_name
+from kiosk.i18n import LANGUAGES
 from kiosk.services import selftest
 from kiosk.services.next_step import next_step
 from kiosk.views.access import current_session

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 
 from kiosk import create_app
+from kiosk.audit import AuditLog
 from kiosk.clock import OffsetClock, SystemClock
+from kiosk.core import Core
 from kiosk.db import Database
 from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
@@ -59,7 +61,15 @@ def uploads_seen(collector) -> int:
 def worker_process_view(settings):
     """The worker as ``tps-kiosk worker`` makes it: its own Database object on the file."""
     db = Database(settings.data_dir / "kiosk.sqlite3")
-    return make_worker(settings, db, OffsetClock(SystemClock())), db
+    return make_worker(
+        Core(
+            settings,
+            settings.data_dir,
+            db,
+            clock := OffsetClock(SystemClock()),
+            AuditLog(db, clock),
+        )
+    ), db
 
 
 def test_network_down_stops_the_worker_and_the_queue_screen_says_so(kiosk_app, collector_factory):

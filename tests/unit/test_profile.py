@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.fleet.messages import in_language
+from kiosk.i18n import in_language
 from kiosk.profile import ProfileError, parse_profile, read_profile, without_pins
 from kiosk.roles import Role
 from kiosk.tps import SAMPLE_PROFILE

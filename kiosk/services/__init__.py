@@ -1,0 +1,19 @@
+"""The kiosk's features, as the views and commands reach them.
+
+``Services`` is built once per process by ``kiosk.wiring`` and is always complete: a kiosk
+without a TPS profile still has every service, and those that need the profile refuse with
+``KioskCode.NOT_PROVISIONED`` (kiosk.refusals). It exposes no database, settings or devices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the container names its parts; it never imports the features at run time
+    from kiosk.services.auth import AuthService
+
+
+@dataclass(frozen=True)
+class Services:
+    auth: AuthService

@@ -1,0 +1,134 @@
+"""How the web app's process is put together, in one place.
+
+``build_runtime`` takes the shared core (kiosk.core) and adds the devices, the background
+threads (card watch, reminder bell, queue lights) and the ``Services`` the views reach features
+through. The runtime itself stays out of views: ``create_app`` keeps it in
+``app.extensions["kiosk"]`` for start-up, shutdown and tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drivers.gpio import Led, LedState
+from kiosk.audit import AuditLog
+from kiosk.checklist.bell import ReminderBell
+from kiosk.checklist.model import load as load_checklist
+from kiosk.checklist.service import ChecklistService
+from kiosk.clock import OffsetClock
+from kiosk.core import Core
+from kiosk.db import Database
+from kiosk.devices import Devices, open_devices
+from kiosk.profile import Profile
+from kiosk.services import Services
+from kiosk.services.auth import AuthService, Policy
+from kiosk.services.card_watch import CardWatch
+from kiosk.services.provisioning import installed_profile, provision
+from kiosk.settings import Settings
+from kiosk.tps import TpsIdentity
+from kiosk.upload.lights import QueueLights
+from kiosk.upload.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """One running kiosk: its core, devices, background threads and services."""
+
+    core: Core
+    devices: Devices
+    profile: Profile | None
+    services: Services
+    auth: AuthService
+    outbox: Outbox
+    card_watch: CardWatch | None = None
+    checklist: ChecklistService | None = None
+    bell: ReminderBell | None = None
+    lights: QueueLights | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    # Shortcuts for start-up code and tests.
+    @property
+    def settings(self) -> Settings:
+        return self.core.settings
+
+    @property
+    def db(self) -> Database:
+        return self.core.db
+
+    @property
+    def clock(self) -> OffsetClock:
+        return self.core.clock
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.core.audit
+
+    @property
+    def training(self) -> bool:
+        return bool(self.core.settings.training)
+
+    @property
+    def tps(self) -> TpsIdentity | None:
+        return self.profile.identity if self.profile else None
+
+    def close(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.card_watch is not None:
+            self.card_watch.stop()
+        if self.bell is not None:
+            self.bell.stop()
+        if self.lights is not None:
+            self.lights.stop()
+        self.devices.close()
+
+
+def build_runtime(
+    core: Core, devices: Devices | None = None, provision_from: Path | None = None
+) -> Runtime:
+    """Devices opened, profile installed (``provision_from``: the demo's sample TPS when none
+    is installed yet), services built, background threads started."""
+    settings, db, audit, clock = core.settings, core.db, core.audit, core.clock
+    if provision_from is not None and installed_profile(core.data_dir) is None:
+        provision(db, audit, core.data_dir, provision_from.read_text(encoding="utf-8"), by="demo")
+    profile = installed_profile(core.data_dir)
+    if devices is None:
+        devices = open_devices(settings.device_config())
+    if devices.panel is not None:
+        devices.panel.set_led(Led.READY, LedState.ON)  # the app is up
+    policy = Policy(
+        max_attempts=settings.pin_attempts,
+        lockout_base_s=settings.lockout_s,
+        idle_s=settings.idle_timeout_min * 60,
+        max_s=settings.session_max_hours * 3600,
+    )
+    auth = AuthService(
+        db,
+        audit,
+        clock,
+        policy,
+        bool(settings.training),
+        profile.allow_pin_only if profile else False,
+    )
+    outbox = Outbox(db, clock, core.data_dir)
+    services = Services(auth=auth)
+    runtime = Runtime(core, devices, profile, services, auth, outbox)
+    if devices.panel is not None:
+        runtime.lights = QueueLights(outbox, devices.panel)
+        runtime.lights.start()
+    if profile is not None:
+        runtime.checklist = checklist = ChecklistService(
+            db, audit, clock, load_checklist(profile.election), profile
+        )
+        if devices.panel is not None:
+            runtime.bell = ReminderBell(checklist, devices.panel)
+            runtime.bell.start()
+    if devices.card_reader is not None:
+        runtime.card_watch = CardWatch(devices.card_reader, auth.card_removed)
+        runtime.card_watch.start()
+    return runtime
