@@ -14,6 +14,9 @@ from pathlib import Path
 
 from drivers.gpio import Led, LedState
 from kiosk.audit import AuditLog
+from kiosk.chasil.documents import DocumentService
+from kiosk.chasil.progress import Counting
+from kiosk.chasil.service import ChasilService
 from kiosk.checklist.bell import ReminderBell
 from kiosk.checklist.model import load as load_checklist
 from kiosk.checklist.service import ChecklistService
@@ -116,7 +119,20 @@ def build_runtime(
         profile.allow_pin_only if profile else False,
     )
     outbox = Outbox(db, clock, core.data_dir)
-    services = Services(auth=auth)
+    # Rule 9 needs the ballots counted at opening, which the checklist records: asked late,
+    # through the runtime, so kiosk.chasil never imports kiosk.checklist.
+    def received_at_opening(ballot: str) -> int | None:
+        checklist = runtime.checklist
+        return checklist.received_at_opening(ballot) if checklist is not None else None
+
+    chasil = ChasilService(db, audit, clock, profile, received_at_opening)
+    documents = DocumentService(db, audit, clock, core.data_dir, profile, bool(settings.training))
+    services = Services(
+        auth=auth,
+        chasil=chasil,
+        documents=documents,
+        counting=Counting(profile, chasil, documents),
+    )
     runtime = Runtime(core, devices, profile, services, auth, outbox)
     if devices.panel is not None:
         runtime.lights = QueueLights(outbox, devices.panel)

@@ -29,6 +29,7 @@ from kiosk.db import Database
 from kiosk.devicekey import canonical, fingerprint, public_bytes, verify
 from kiosk.fleet.timezone import tps_time
 from kiosk.profile import Profile
+from kiosk.refusals import KioskCode, Refused
 from kiosk.services.auth import ActiveSession
 from kiosk.storage import write_durably
 from kiosk.upload.outbox import enqueue
@@ -117,22 +118,29 @@ def verify_manifest(path: Path, expected_public_key: bytes | None = None) -> dic
     return manifest
 
 
-class DocumentStore:
+class DocumentService:
     def __init__(
         self,
         db: Database,
         audit: AuditLog,
         clock: Clock,
         data_dir: Path,
-        profile: Profile,
+        profile: Profile | None,
         training: bool,
     ) -> None:
         self.db = db
         self.audit = audit
         self.clock = clock
         self.root = data_dir / "documents"
-        self.profile = profile
+        self._profile = profile
         self.training = training
+
+    @property
+    def profile(self) -> Profile:
+        """The TPS profile; ``Refused(NOT_PROVISIONED)`` on a kiosk that has none yet."""
+        if self._profile is None:
+            raise Refused(KioskCode.NOT_PROVISIONED)
+        return self._profile
 
     # Pages -------------------------------------------------------------------------------------
     def pages(self, ballot: str) -> list[dict[str, Any]]:
@@ -444,6 +452,10 @@ class DocumentStore:
             bool(r["training"]),
         )
 
+    def signed_ballots(self) -> set[str]:
+        """Ballot types with at least one signed document."""
+        return {r["ballot"] for r in self.db.read("SELECT DISTINCT ballot FROM document")}
+
     def documents(self, ballot: str | None = None) -> list[Document]:
         sql = (
             "SELECT id FROM document"
@@ -451,3 +463,6 @@ class DocumentStore:
             + " ORDER BY id DESC"
         )
         return [self.document(r["id"]) for r in self.db.read(sql, (ballot,) if ballot else ())]
+
+
+DocumentStore = DocumentService  # transitional name (bench, tests)

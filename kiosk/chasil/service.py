@@ -12,6 +12,7 @@ from kiosk.chasil.checks import Finding, Sheet, blocking, check_sheet, check_tps
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.profile import Ballot, Profile
+from kiosk.refusals import KioskCode, Refused
 from kiosk.services.auth import ActiveSession
 
 
@@ -81,14 +82,21 @@ class ChasilService:
         db: Database,
         audit: AuditLog,
         clock: Clock,
-        profile: Profile,
+        profile: Profile | None,
         opening_counts: Callable[[str], int | None] | None = None,
     ) -> None:
         self.db = db
         self.audit = audit
         self.clock = clock
-        self.profile = profile
+        self._profile = profile
         self.opening_counts = opening_counts
+
+    @property
+    def profile(self) -> Profile:
+        """The TPS profile; ``Refused(NOT_PROVISIONED)`` on a kiosk that has none yet."""
+        if self._profile is None:
+            raise Refused(KioskCode.NOT_PROVISIONED)
+        return self._profile
 
     def sheet(self, ballot_type: str, boxes: dict[str, int | None]) -> Sheet:
         ballot = ballot_of(self.profile, ballot_type)
@@ -160,6 +168,10 @@ class ChasilService:
             findings=[f.rule for f in findings],
         )
         return findings
+
+    def confirmed_ballots(self) -> set[str]:
+        """Ballot types whose numbers the Ketua has confirmed."""
+        return {r["ballot"] for r in self.db.read("SELECT ballot FROM chasil_confirmed")}
 
     def confirmed(self, ballot_type: str) -> dict[str, Any] | None:
         rows = self.db.read("SELECT * FROM chasil_confirmed WHERE ballot = ?", (ballot_type,))

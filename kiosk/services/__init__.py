@@ -11,9 +11,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the container names its parts; it never imports the features at run time
+    from kiosk.chasil.documents import DocumentService
+    from kiosk.chasil.progress import Counting
+    from kiosk.chasil.service import ChasilService
     from kiosk.services.auth import AuthService
 
 
 @dataclass(frozen=True)
 class Services:
     auth: AuthService
+    chasil: ChasilService
+    documents: DocumentService
+    counting: Counting
