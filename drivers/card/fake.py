@@ -1,4 +1,5 @@
-"""The fake card reader for demo and training: a trainer "taps" an enrolled card on screen.
+"""The fake card reader for demo and training: a trainer "taps" an enrolled card on screen
+(``insert``, the ``SimulatedCardReader`` verbs).
 
 It fakes the reader, not the rules: the kiosk's card watch waits on it exactly as on pcscd, and
 sees the same Card values (upper-case hex UID and ATR) and the same errors.
@@ -38,10 +39,6 @@ class FakeCardReader:
         with self._cond:
             self._card = card
             self._cond.notify_all()
-
-    def tap(self, uid: str) -> None:
-        """A trainer taps an enrolled card: it lies on the reader until ``remove()``."""
-        self.insert(uid)
 
     def remove(self) -> None:
         with self._cond:

@@ -1,14 +1,15 @@
 """Status panel protocol: three LEDs, a buzzer and one physical button on GPIO.
 
 Adapters: ``gpiozero_adapter.GpiozeroPanel`` (real pins through gpiozero) and the fake, which is
-the same adapter on gpiozero's MockFactory pins (``gpiozero_adapter.mock_panel``).
+the same adapter on gpiozero's MockFactory pins (``gpiozero_adapter.mock_panel``), which also
+takes the trainer's verb of ``SimulatedPanel``.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class Led(enum.Enum):
@@ -49,4 +50,13 @@ class StatusPanel(Protocol):
 
     def close(self) -> None:
         """Release the pins."""
+        ...
+
+
+@runtime_checkable
+class SimulatedPanel(Protocol):
+    """The trainer's verb on the fake panel (demo and training only)."""
+
+    def press_button(self, hold_s: float = 0.05) -> None:
+        """Press the button for ``hold_s`` seconds, then release it."""
         ...

@@ -3,7 +3,11 @@
 Receipt adapters: ``escpos_adapter.EscposPrinter`` (USB, serial or TCP 9100 through python-escpos)
 and ``fake.FakeReceiptPrinter`` (the same ESC/POS bytes through python-escpos's Dummy, plus a PNG
 of what would come out). A4 adapters: ``cups_adapter.CupsPrinter`` (pycups) and
-``fake.FakeDocumentPrinter`` (keeps the PDF that would have been printed).
+``fake.FakeDocumentPrinter`` (keeps the PDF that would have been printed). The fakes also take
+the trainer's verbs (``SimulatedPrinter``).
+
+``error_for`` is the one map from a printer state to the error a print meets in it, shared by
+the adapters, the fakes and the kiosk's self-test.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from PIL import Image
+
+from drivers.errors import PaperOut, PrinterCoverOpen, PrinterError, PrinterOffline
 
 
 class PrinterState(enum.Enum):
@@ -34,6 +40,28 @@ class PrinterStatus:
     @property
     def ready(self) -> bool:
         return self.state in (PrinterState.READY, PrinterState.PAPER_LOW, PrinterState.UNKNOWN)
+
+
+# The states in which nothing can be printed, and the error a print meets in each. BUSY is not
+# here: a busy printer takes the job after the one it is on.
+_ERRORS: dict[PrinterState, type[PrinterError]] = {
+    PrinterState.PAPER_OUT: PaperOut,
+    PrinterState.COVER_OPEN: PrinterCoverOpen,
+    PrinterState.OFFLINE: PrinterOffline,
+}
+
+
+def error_for(state: PrinterState) -> type[PrinterError] | None:
+    """The error a print meets in ``state``; None when the printer takes the job."""
+    return _ERRORS.get(state)
+
+
+def refuse(status: PrinterStatus, where: str) -> None:
+    """Raise the error for ``status`` if nothing can be printed in it (``where`` names the
+    printer in the error's detail)."""
+    error = error_for(status.state)
+    if error is not None:
+        raise error(f"{where}: {status.detail}")
 
 
 class ReceiptPrinter(Protocol):
@@ -62,4 +90,20 @@ class DocumentPrinter(Protocol):
 
         Raises PrinterOffline, PaperOut, PrinterCoverOpen or PrintFailed.
         """
+        ...
+
+
+@runtime_checkable
+class SimulatedPrinter(Protocol):
+    """The trainer's verbs on a fake printer (demo and training only)."""
+
+    def status(self) -> PrinterStatus: ...
+
+    def set_state(self, state: PrinterState) -> None:
+        """Paper out, cover open or offline (the matching error on every print) until set back
+        to READY."""
+        ...
+
+    def clear_jobs(self) -> int:
+        """Delete every printout kept; return how many files went."""
         ...

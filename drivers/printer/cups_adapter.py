@@ -12,14 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from drivers.errors import (
-    PaperOut,
-    PrinterCoverOpen,
-    PrinterError,
-    PrinterOffline,
-    PrintFailed,
-)
-from drivers.printer import PrinterState, PrinterStatus
+from drivers.errors import PrinterError, PrinterOffline, PrintFailed
+from drivers.printer import PrinterState, PrinterStatus, refuse
 
 log = logging.getLogger(__name__)
 
@@ -91,14 +85,7 @@ def state_from_attributes(attrs: dict[str, Any]) -> PrinterStatus:
 
 
 def _refuse(status: PrinterStatus, queue: str) -> None:
-    """Raise the error that matches a status in which nothing can be printed."""
-    detail = f"CUPS queue {queue!r}: {status.detail}"
-    if status.state is PrinterState.PAPER_OUT:
-        raise PaperOut(detail)
-    if status.state is PrinterState.COVER_OPEN:
-        raise PrinterCoverOpen(detail)
-    if status.state is PrinterState.OFFLINE:
-        raise PrinterOffline(detail)
+    refuse(status, f"CUPS queue {queue!r}")
 
 
 class CupsPrinter:
@@ -225,3 +212,9 @@ class CupsPrinter:
             conn.cancelJob(job)
         except cups_errors() as exc:
             log.warning("cancelling CUPS job %d: %s", job, exc)
+
+
+def queue_status(queue: str) -> PrinterStatus:
+    """The state of the CUPS queue ``queue`` ("" = the default destination); OFFLINE when
+    cupsd or the queue is not there. For raw queues that cannot carry a printer's answers."""
+    return CupsPrinter(queue).status()

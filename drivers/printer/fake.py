@@ -20,8 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from drivers.errors import PaperOut, PrinterCoverOpen, PrinterError, PrinterOffline
-from drivers.printer import PrinterState, PrinterStatus
+from drivers.printer import PrinterState, PrinterStatus, error_for
 
 # Importing the adapter does not import python-escpos; only calling it does.
 from drivers.printer.escpos_adapter import (
@@ -33,12 +32,6 @@ from drivers.printer.escpos_adapter import (
 )
 
 log = logging.getLogger(__name__)
-
-_FAULTS: dict[PrinterState, type[PrinterError]] = {
-    PrinterState.PAPER_OUT: PaperOut,
-    PrinterState.COVER_OPEN: PrinterCoverOpen,
-    PrinterState.OFFLINE: PrinterOffline,
-}
 
 
 @dataclass(frozen=True)
@@ -101,7 +94,7 @@ class _FakeBase:
             return gone
 
     def _check(self) -> None:
-        fault = _FAULTS.get(self._state)
+        fault = error_for(self._state)
         if fault is not None:
             raise fault(f"simulasi: {self._state.value}")
 

@@ -1,7 +1,8 @@
 """Scanner protocol.
 
 Adapters: ``sane_adapter.SaneScanner`` (any SANE device through python-sane) and
-``fake.FakeScanner`` (renders sample C.Hasil pages with Pillow, for demo and training).
+``fake.FakeScanner`` (renders sample C.Hasil pages with Pillow, for demo and training; it takes
+the trainer's verbs of ``SimulatedScanner``).
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from PIL import Image
+
+from drivers.errors import ScannerError
 
 
 class Source(enum.Enum):
@@ -53,4 +56,22 @@ class Scanner(Protocol):
 
     def cancel(self) -> None:
         """Ask a running scan to stop; the scan then raises ScanCancelled."""
+        ...
+
+
+@runtime_checkable
+class SimulatedScanner(Protocol):
+    """The trainer's verbs on a fake scanner (demo and training only)."""
+
+    def fail_next(self, error: ScannerError, after_pages: int = 0) -> None:
+        """Make the next scan raise ``error`` after delivering ``after_pages`` pages."""
+        ...
+
+    def clear_fault(self) -> None:
+        """Forget a fault set with ``fail_next`` that no scan has met yet."""
+        ...
+
+    @property
+    def pending_fault(self) -> ScannerError | None:
+        """The fault the next scan will meet, if any."""
         ...

@@ -242,8 +242,8 @@ def fake() -> FakeCardReader:
     return FakeCardReader()
 
 
-def test_fake_tap_puts_the_card_until_removed(fake: FakeCardReader) -> None:
-    fake.tap("04 a1 b2 c3 d4 e5 f6")
+def test_fake_insert_puts_the_card_until_removed(fake: FakeCardReader) -> None:
+    fake.insert("04 a1 b2 c3 d4 e5 f6")
     assert fake.wait_for_card(0) == Card(UID, DEFAULT_ATR)
     assert fake.wait_for_removal(0) is False
     fake.remove()

@@ -18,7 +18,8 @@ from PIL import Image, ImageChops, ImageDraw
 
 from drivers.errors import PaperOut, PrinterCoverOpen, PrinterOffline
 from drivers.printer import PrinterState
-from drivers.printer.escpos_adapter import encode_image, parse_status, printed_dots
+from drivers.printer.escpos_adapter import encode_image, printed_dots
+from drivers.printer.escpos_link import parse_status
 from drivers.printer.fake import FakeReceiptPrinter
 from tests.contract.escpos_raster import decode_raster
 from tests.stacks import printers as stack
