@@ -1,8 +1,8 @@
 """The boundary between the queue and a server: what an uploader does and how it fails.
 
 The default adapter speaks tus 1.0 to a collector (``kiosk.upload.tus``). When KPU provides a
-Sirekap endpoint, a Sirekap adapter implements the same three calls and is chosen with the
-``upload_adapter`` setting; the queue, the worker and the screens do not change.
+Sirekap endpoint, a Sirekap adapter implements the same three calls (``kiosk.upload.run``'s
+``make_uploader`` chooses it); the queue, the worker and the screens do not change.
 """
 
 from __future__ import annotations
@@ -10,49 +10,50 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from kiosk.upload.outbox import Receipt
+from kiosk.upload.refusals import UploadProblem
 
 
 class UploadError(Exception):
     """An attempt that did not end with a receipt. ``code`` is what the screen explains;
     ``retry`` says whether the worker tries again by itself."""
 
-    code = "error"
+    code: ClassVar[UploadProblem] = UploadProblem.UNKNOWN
     retry = True
 
 
 class NetworkDown(UploadError):
     """No route, refused, reset or timed out: the network (or the server) is not there."""
 
-    code = "network"
+    code = UploadProblem.NETWORK
 
 
 class ServerBusy(UploadError):
     """The server answered but cannot take it now (5xx, 429)."""
 
-    code = "server_busy"
+    code = UploadProblem.SERVER_BUSY
 
 
 class TransferError(UploadError):
     """The bytes did not arrive as sent (checksum mismatch, offset conflict): send again."""
 
-    code = "transfer"
+    code = UploadProblem.TRANSFER
 
 
 class NoReceipt(UploadError):
     """All bytes are there (the server acknowledged offset = length) but it has not confirmed
     the document yet. The worker asks again later, with backoff; it never sends it again."""
 
-    code = "no_receipt"
+    code = UploadProblem.NO_RECEIPT
 
 
 class ReceiptMismatch(UploadError):
     """The server's hash of what it stored for this key is not ours. The server keeps the
     first copy of a key, so sending again cannot help: a person must look."""
 
-    code = "receipt_mismatch"
+    code = UploadProblem.RECEIPT_MISMATCH
     retry = False
 
 
@@ -60,7 +61,7 @@ class Rejected(UploadError):
     """The server refused the document itself (signature, TPS, training data...). Trying
     again cannot help; a person must look."""
 
-    code = "rejected"
+    code = UploadProblem.REJECTED
     retry = False
 
     def __init__(self, reason: str, detail: str = "") -> None:
@@ -73,14 +74,14 @@ class TrainingBlocked(UploadError):
     training documents (``GET /health`` without ``accept_training``): a production collector.
     Nothing was sent; trying again cannot help."""
 
-    code = "training_blocked"
+    code = UploadProblem.TRAINING_BLOCKED
     retry = False
 
 
 class NotConfigured(UploadError):
     """No server address is set on this kiosk (USB export is the way)."""
 
-    code = "not_configured"
+    code = UploadProblem.NOT_CONFIGURED
 
 
 class Stopped(BaseException):

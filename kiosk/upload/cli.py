@@ -8,32 +8,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flask import Flask
-from flask_babel import Babel, force_locale
-
-from kiosk.audit import AuditLog, Event
-from kiosk.clock import OffsetClock, SystemClock, saved_offset
+from kiosk.core import open_core
 from kiosk.devicekey import ensure_key, fingerprint, key_path, public_b64
-from kiosk.integrity import open_database
+from kiosk.i18n import in_language
+from kiosk.refusals import Refused
 from kiosk.services.provisioning import installed_profile
 from kiosk.settings import Settings
-from kiosk.upload.explain import job_message
-from kiosk.upload.outbox import Outbox
-from kiosk.upload.usb_export import ExportFailed, export_bundles
+from kiosk.upload.queue import QueueService, queue_service
 
-
-def _babel_app() -> Flask:
-    """A bare app only so the words come out in the kiosk's language."""
-    app = Flask("kiosk")
-    Babel(app)
-    return app
-
-
-def _outbox(settings: Settings) -> tuple[Outbox, AuditLog]:
-    data_dir = Path(settings.data_dir)
-    db = open_database(data_dir)  # refuses a missing or damaged database (tps-kiosk db restore)
-    clock = OffsetClock(SystemClock(), saved_offset(db))
-    return Outbox(db, clock, data_dir), AuditLog(db, clock)
+BY = "teknisi-cli"  # who the audit log names for these commands
 
 
 def key_command(settings: Settings) -> int:
@@ -50,39 +33,39 @@ def key_command(settings: Settings) -> int:
 
 
 def queue_command(settings: Settings, command: str, folder: Path | None) -> int:
-    outbox, audit = _outbox(settings)
+    # Refuses a missing or damaged database (the technician runs tps-kiosk db restore).
+    core = open_core(settings)
+    try:
+        queue = queue_service(core, installed_profile(core.data_dir))
+        with in_language(settings.language):
+            return _queue(queue, command, folder)
+    finally:
+        core.close()
+
+
+def _queue(queue: QueueService, command: str, folder: Path | None) -> int:
     if command == "list":
-        with _babel_app().app_context(), force_locale(settings.language):
-            for job in outbox.jobs():
-                when = outbox.next_attempt_at(job).strftime("%H:%M")
-                print(
-                    f"{job.document_id:4d} {job.ballot:10s} {job.state:8s} {job.attempts:3d}x "
-                    f"{job.progress:4.0%} {job.error_code or '-':16s} {job.receipt_id or '-'}  "
-                    f"{job_message(job, when)}"
-                )
+        for job, message in queue.jobs():
+            print(
+                f"{job.document_id:4d} {job.ballot:10s} {job.state:8s} {job.attempts:3d}x "
+                f"{job.progress:4.0%} {job.error_code or '-':16s} {job.receipt_id or '-'}  "
+                f"{message}"
+            )
         return 0
     if command == "retry":
-        n = outbox.retry_now()
-        audit.record(Event.UPLOAD_RETRY, officer="teknisi-cli", jobs=n)
+        n = queue.retry_now(BY)
         print(f"{n} document(s) due now")
         return 0
     assert folder is not None
-    profile = installed_profile(Path(settings.data_dir))
-    if profile is None:
-        print("tps-kiosk queue export: this kiosk is not provisioned", file=sys.stderr)
-        return 1
     try:
-        done = export_bundles(
-            outbox,
-            ensure_key(Path(settings.data_dir)),
-            profile.identity.code,
-            folder,
-            outbox.clock,
-            "teknisi-cli",
+        done = queue.export(folder, BY)
+    except Refused as exc:
+        detail = exc.params.get("detail")
+        print(
+            f"tps-kiosk queue export: {exc.code.value}: {exc.message()}"
+            + (f" ({detail})" if detail else ""),
+            file=sys.stderr,
         )
-    except ExportFailed as exc:
-        print(f"tps-kiosk queue export: {exc}", file=sys.stderr)
         return 1
-    audit.record(Event.USB_EXPORT, officer="teknisi-cli", folder=str(done.folder), n=done.bundles)
     print(f"{done.bundles} document(s) written to {done.folder}")
     return 0

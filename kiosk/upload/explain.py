@@ -1,7 +1,8 @@
 """A job's state in words, with what happens next: for the queue screen and ``queue list``.
 
-Needs a Flask app context with Babel (the web app, or the bare one the CLI makes), so the words
-come out in the kiosk's language.
+Needs the kiosk's catalogue (a web request, or ``kiosk.i18n.in_language`` on the command line),
+so the words come out in the kiosk's language. Why a job waits is ``UploadProblem``, worded by
+``kiosk.upload.refusals``' one table.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from kiosk.upload.outbox import FAILED, SENDING, SENT, Job
+from kiosk.upload.refusals import UPLOAD_WORDING, UploadProblem
 
 # Receipt requests without an answer before the words ask for the technician: with the default
 # backoff (5 s doubling, 10 min cap) that is about ten minutes after delivery.
@@ -25,9 +27,7 @@ def job_message(job: Job, when: str) -> str:
         return str(_("Received by the server."))
     if job.state == SENDING:
         return str(_("Sending now…"))
-    if job.state == FAILED:
-        return _needs_a_person(job.error_code)
-    if job.delivered:
+    if job.state != FAILED and job.delivered:
         if job.receipt_polls >= POLLS_BEFORE_HELP:
             return str(
                 _(
@@ -44,36 +44,17 @@ def job_message(job: Job, when: str) -> str:
                 time=when,
             )
         )
-    waiting: dict[str, str] = {
-        "": _("Waiting to be sent."),
-        "network": _("No network — will try again at %(time)s.", time=when),
-        "server_busy": _("The server is busy — will try again at %(time)s.", time=when),
-        "transfer": _("The connection broke — will continue at %(time)s.", time=when),
-        "no_receipt": _("Sent; waiting for the server's receipt (%(time)s).", time=when),
-        "disk_full": _("The kiosk's storage is full — call the technician. The document is safe."),
-        "internal": _("A fault in the kiosk — will try again at %(time)s.", time=when),
-        "not_configured": _(
-            "No server address is set on this kiosk. Use USB export, or call the technician."
-        ),
-    }
-    return str(waiting.get(job.error_code, waiting["network"]))
+    return str(UPLOAD_WORDING[shown_problem(job)]) % {"time": when, "code": job.error_code}
 
 
-def _needs_a_person(code: str) -> str:
-    messages: dict[str, str] = {
-        "rejected": _(
-            "The server refused this document. Call the technician; it stays on the kiosk."
-        ),
-        "receipt_mismatch": _(
-            "The server's receipt does not match this document. Call the technician; "
-            "it stays on the kiosk."
-        ),
-        "document_changed": _(
-            "The document's files changed after signing. Call the technician; delete nothing."
-        ),
-        "document_unreadable": _(
-            "The document's files cannot be read. Call the technician; delete nothing."
-        ),
-        "training_blocked": _("Training documents are never sent to a real server."),
-    }
-    return str(messages.get(code, messages["rejected"]))
+def shown_problem(job: Job) -> UploadProblem:
+    """The problem the words explain for a job that is not sent: a failed job's own (one the
+    worker retries by itself cannot leave a job failed: then the stored value is not
+    understood); a pending job's last one, except a person's problem after "Coba sekarang",
+    which made it due again."""
+    problem = job.problem
+    if job.state == FAILED:
+        return problem if problem.needs_person else UploadProblem.UNKNOWN
+    if problem.needs_person and problem is not UploadProblem.UNKNOWN:
+        return UploadProblem.NONE
+    return problem

@@ -26,6 +26,7 @@ from typing import Any
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.upload.bundle import BuiltBundle, build_bundle
+from kiosk.upload.refusals import UploadProblem
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
@@ -61,6 +62,11 @@ class Job:
     def delivered(self) -> bool:
         """The server has every byte: only a receipt is missing; never send it again."""
         return bool(self.delivered_wall)
+
+    @property
+    def problem(self) -> UploadProblem:
+        """The last attempt's outcome (``error_code``); an unknown stored value is UNKNOWN."""
+        return UploadProblem.stored(self.error_code)
 
     @property
     def progress(self) -> float:
@@ -112,6 +118,9 @@ class QueueCounts:
     failed: int
     sent: int
 
+
+# What the worker's probe of the network can end early (kiosk.upload.worker).
+_WAITING_FOR_NETWORK = (UploadProblem.NETWORK.value, UploadProblem.SERVER_BUSY.value)
 
 _SELECT = "SELECT j.*, d.ballot, d.folder FROM upload_job j JOIN document d ON d.id = j.document_id"
 
@@ -188,8 +197,8 @@ class Outbox:
         """Does a pending job wait only for the network or a busy server (what the worker's
         probe can end early)? Not a delivered job waiting for its receipt."""
         rows = self.db.read(
-            "SELECT 1 FROM upload_job WHERE state = 'pending'"
-            " AND error_code IN ('network', 'server_busy') LIMIT 1"
+            "SELECT 1 FROM upload_job WHERE state = 'pending' AND error_code IN (?, ?) LIMIT 1",
+            _WAITING_FOR_NETWORK,
         )
         return bool(rows)
 
@@ -243,9 +252,9 @@ class Outbox:
         """A delivered job's receipt is not there yet: ask again in ``delay_s``."""
         self._update(
             job_id,
-            "state = 'pending', error_code = 'no_receipt', error_detail = ?,"
+            "state = 'pending', error_code = ?, error_detail = ?,"
             " receipt_polls = receipt_polls + 1, next_attempt = ?",
-            (detail[:500], self._now() + delay_s),
+            (UploadProblem.NO_RECEIPT.value, detail[:500], self._now() + delay_s),
         )
 
     def stopped(self, job_id: int) -> None:
@@ -269,19 +278,19 @@ class Outbox:
             (receipt.id, receipt.sha256, receipt.source, self.clock.now().isoformat()),
         )
 
-    def retry_later(self, job_id: int, code: str, detail: str, delay_s: float) -> None:
+    def retry_later(self, job_id: int, problem: UploadProblem, detail: str, delay_s: float) -> None:
         self._update(
             job_id,
             "state = 'pending', error_code = ?, error_detail = ?, next_attempt = ?",
-            (code, detail[:500], self._now() + delay_s),
+            (problem.value, detail[:500], self._now() + delay_s),
         )
 
-    def fail(self, job_id: int, code: str, detail: str) -> None:
+    def fail(self, job_id: int, problem: UploadProblem, detail: str) -> None:
         """Stop trying until a person presses "Coba sekarang" (the server refused it)."""
         self._update(
             job_id,
             "state = 'failed', error_code = ?, error_detail = ?",
-            (code, detail[:500]),
+            (problem.value, detail[:500]),
         )
 
     # People and the network --------------------------------------------------------------------
@@ -302,8 +311,8 @@ class Outbox:
         with self.db.write() as conn:
             cur = conn.execute(
                 "UPDATE upload_job SET next_attempt = ? WHERE state = 'pending'"
-                " AND error_code IN ('network', 'server_busy') AND next_attempt > ?",
-                (self._now(), self._now()),
+                " AND error_code IN (?, ?) AND next_attempt > ?",
+                (self._now(), *_WAITING_FOR_NETWORK, self._now()),
             )
             return cur.rowcount
 
@@ -336,3 +345,13 @@ class Outbox:
     def last_export(self) -> dict[str, Any] | None:
         rows = self.db.read("SELECT * FROM usb_export ORDER BY id DESC LIMIT 1")
         return dict(rows[0]) if rows else None
+
+    # Reset latihan --------------------------------------------------------------------------------
+    @staticmethod
+    def clear_training_day(conn: sqlite3.Connection) -> dict[str, int]:
+        """Delete the queue's rows inside the reset's transaction. The ``upload_job_kept``
+        trigger still refuses to delete an unsent job made outside training."""
+        return {
+            table: conn.execute(f"DELETE FROM {table}").rowcount
+            for table in ("upload_job", "uplink", "usb_export")
+        }

@@ -20,17 +20,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.clock import Clock
 from kiosk.errors import DataDirNotWritable, StorageFull
+from kiosk.refusals import Refused
 from kiosk.storage import write_durably
 from kiosk.upload.bundle import bundle_bytes, sign_index
 from kiosk.upload.outbox import Outbox
-
-
-class ExportFailed(Exception):
-    """``code``: no_drive, drive_full, drive_readonly, verify_failed, nothing."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
+from kiosk.upload.refusals import ExportCode
 
 
 @dataclass(frozen=True)
@@ -56,10 +50,11 @@ def export_bundles(
     clock: Clock,
     officer_id: str,
 ) -> ExportDone:
-    """Write and verify an export of every document onto ``target`` (a mounted drive)."""
+    """Write and verify an export of every document onto ``target`` (a mounted drive).
+    Refuses with ``Refused(ExportCode.X, detail=...)`` (``detail``: for the technician)."""
     jobs = outbox.jobs()
     if not jobs:
-        raise ExportFailed("nothing", "no signed document yet")
+        raise Refused(ExportCode.NOTHING, detail="no signed document yet")
     now = clock.now()
     folder = target / f"tps-kiosk-{tps_code}-{now:%Y%m%d-%H%M%S}"
     entries: list[dict[str, str]] = []
@@ -68,7 +63,9 @@ def export_bundles(
             data = bundle_bytes(job.folder)  # from the document files; the data dir is not written
             sha = hashlib.sha256(data).hexdigest()
             if job.bundle_sha256 and sha != job.bundle_sha256:
-                raise ExportFailed("verify_failed", f"document {job.document_id} changed on disk")
+                raise Refused(
+                    ExportCode.VERIFY_FAILED, detail=f"document {job.document_id} changed on disk"
+                )
             name = f"{job.key}.zip"
             write_durably(folder / name, data)
             entries.append({"file": name, "key": job.key, "sha256": sha, "ballot": job.ballot})
@@ -77,14 +74,16 @@ def export_bundles(
         for entry in entries:  # read back what the drive kept
             kept = hashlib.sha256((folder / entry["file"]).read_bytes()).hexdigest()
             if kept != entry["sha256"]:
-                raise ExportFailed("verify_failed", f"{entry['file']} reads back differently")
+                raise Refused(
+                    ExportCode.VERIFY_FAILED, detail=f"{entry['file']} reads back differently"
+                )
     except StorageFull as exc:
-        raise ExportFailed("drive_full", str(exc)) from exc
+        raise Refused(ExportCode.DRIVE_FULL, detail=str(exc)) from exc
     except DataDirNotWritable as exc:
-        raise ExportFailed("drive_readonly", str(exc)) from exc
+        raise Refused(ExportCode.DRIVE_READONLY, detail=str(exc)) from exc
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENODEV, errno.EIO):
-            raise ExportFailed("no_drive", str(exc)) from exc
+            raise Refused(ExportCode.NO_DRIVE, detail=str(exc)) from exc
         raise
     outbox.record_export(folder, len(entries), officer_id)
     return ExportDone(folder, len(entries))

@@ -44,6 +44,7 @@ from kiosk.upload.adapter import (
 )
 from kiosk.upload.bundle import upload_metadata
 from kiosk.upload.outbox import DocumentChanged, Job, Outbox
+from kiosk.upload.refusals import UploadProblem
 
 log = logging.getLogger(__name__)
 
@@ -185,16 +186,16 @@ class Worker:
             self.outbox.stopped(job.id)
             log.info("document %d: stopped mid-attempt; it goes on at the next start", job.id)
         except StorageFull as exc:
-            self._retry(job, "disk_full", str(exc))
+            self._retry(job, UploadProblem.DISK_FULL, str(exc))
         except DocumentChanged as exc:
-            self._fail(job, "document_changed", str(exc))
+            self._fail(job, UploadProblem.DOCUMENT_CHANGED, str(exc))
         except OSError as exc:  # the document files cannot be read
-            self._fail(job, "document_unreadable", str(exc))
+            self._fail(job, UploadProblem.DOCUMENT_UNREADABLE, str(exc))
         except UploadError as exc:
             self._failed_attempt(job, exc)
         except Exception as exc:  # a bug or a surprise from a library: log it, keep the job
             log.exception("document %d: unexpected failure", job.document_id)
-            self._retry(job, "internal", repr(exc))
+            self._retry(job, UploadProblem.INTERNAL, repr(exc))
         else:
             self.outbox.sent(job.id, receipt)
             self._set_online(True)
@@ -234,7 +235,7 @@ class Worker:
         return write
 
     def _failed_attempt(self, job: Job, exc: UploadError) -> None:
-        log.warning("document %d not sent: %s (%s)", job.document_id, exc.code, exc)
+        log.warning("document %d not sent: %s (%s)", job.document_id, exc.code.value, exc)
         if isinstance(exc, NetworkDown):
             self._set_online(False, str(exc))
         elif not isinstance(exc, NoReceipt):
@@ -249,12 +250,16 @@ class Worker:
         else:
             self._retry(job, exc.code, str(exc))
 
-    def _fail(self, job: Job, code: str, detail: str) -> None:
-        self.outbox.fail(job.id, code, detail)
+    def _fail(self, job: Job, problem: UploadProblem, detail: str) -> None:
+        self.outbox.fail(job.id, problem, detail)
         if self.audit is not None:
             self.audit.record(
-                Event.UPLOAD_FAILED, document=job.document_id, ballot=job.ballot, error=code
+                Event.UPLOAD_FAILED,
+                document=job.document_id,
+                ballot=job.ballot,
+                error=problem.value,
             )
 
-    def _retry(self, job: Job, code: str, detail: str) -> None:
-        self.outbox.retry_later(job.id, code, detail, self.backoff.delay(job.attempts, self.rng))
+    def _retry(self, job: Job, problem: UploadProblem, detail: str) -> None:
+        delay = self.backoff.delay(job.attempts, self.rng)
+        self.outbox.retry_later(job.id, problem, detail, delay)

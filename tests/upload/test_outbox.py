@@ -17,6 +17,7 @@ from kiosk.clock import ManualClock, OffsetClock
 from kiosk.db import MIGRATIONS, Database
 from kiosk.upload.bundle import open_bundle
 from kiosk.upload.outbox import DocumentChanged, Outbox, Receipt
+from kiosk.upload.refusals import UploadProblem
 from kiosk.upload.worker import Backoff
 from tests.upload.docs import signed_documents
 
@@ -137,11 +138,11 @@ def test_scheduling_retry_now_and_the_network_coming_back(outbox):
     a, b, c = outbox.jobs()
     assert outbox.next_due().id == a.id
     outbox.start(a)
-    outbox.retry_later(a.id, "network", "refused", 600)
+    outbox.retry_later(a.id, UploadProblem.NETWORK, "refused", 600)
     outbox.start(b)
-    outbox.retry_later(b.id, "server_busy", "HTTP 503", 600)
+    outbox.retry_later(b.id, UploadProblem.SERVER_BUSY, "HTTP 503", 600)
     outbox.start(c)
-    outbox.fail(c.id, "rejected", "signature")
+    outbox.fail(c.id, UploadProblem.REJECTED, "signature")
     assert outbox.next_due() is None
     assert outbox.counts().failed == 1
     later = outbox.next_attempt_at(outbox.job(a.id)) - outbox.clock.now()
@@ -167,7 +168,7 @@ def test_a_worker_that_died_while_sending_leaves_the_job_resumable(outbox):
 
 def test_shown_times_follow_the_ketua_clock_correction(outbox):
     job = outbox.start(outbox.jobs()[0])
-    outbox.retry_later(job.id, "network", "", 60)
+    outbox.retry_later(job.id, UploadProblem.NETWORK, "", 60)
     before = outbox.next_attempt_at(outbox.job(job.id))
     outbox.clock.offset_s = 3600.0  # the Ketua moved the clock an hour on
     assert outbox.next_attempt_at(outbox.job(job.id)) - before == dt.timedelta(hours=1)

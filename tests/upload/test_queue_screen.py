@@ -10,6 +10,7 @@ from drivers.gpio import Led, LedState
 from kiosk.settings import Settings
 from kiosk.upload.lights import QueueLights
 from kiosk.upload.outbox import Receipt
+from kiosk.upload.refusals import UploadProblem
 from tests.kiosk.conftest import csrf_token, login
 from tests.upload.docs import signed_documents
 
@@ -51,9 +52,9 @@ def test_the_screen_says_in_words_what_waits_and_until_when(client, outbox):
     assert "3 dokumen belum diterima server." in html
     a, b, c = outbox.jobs()
     outbox.start(a)
-    outbox.retry_later(a.id, "network", "refused", 300)
+    outbox.retry_later(a.id, UploadProblem.NETWORK, "refused", 300)
     outbox.start(b)
-    outbox.fail(b.id, "rejected", "device_unregistered")
+    outbox.fail(b.id, UploadProblem.REJECTED, "device_unregistered")
     outbox.sent(c.id, Receipt("7", "ab" * 32, "usb"))
     when = outbox.next_attempt_at(outbox.job(a.id)).strftime("%H:%M")
     html = page(client)
@@ -68,7 +69,7 @@ def test_try_now_makes_every_unsent_document_due_and_is_audited(client, app, out
     login(client, "kpps3")
     a = outbox.jobs()[0]
     outbox.start(a)
-    outbox.fail(a.id, "rejected", "x")
+    outbox.fail(a.id, UploadProblem.REJECTED, "x")
     resp = client.post("/antrian/coba", data={"csrf_token": csrf_token(client, "/antrian")})
     assert resp.status_code == 302
     assert outbox.job(a.id).state == "pending"
@@ -127,7 +128,7 @@ def test_the_leds_mirror_the_queue(app, outbox):
     outbox.set_uplink(True)
     outbox.start(a)
     assert lights.tick()[Led.NETWORK] is LedState.BLINK  # sending
-    outbox.fail(a.id, "rejected", "x")
+    outbox.fail(a.id, UploadProblem.REJECTED, "x")
     assert lights.tick() == {Led.NETWORK: LedState.ON, Led.QUEUE: LedState.ON}
     for job in (a, b, c):
         outbox.sent(job.id, Receipt(str(job.id), "cd" * 32))

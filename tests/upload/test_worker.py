@@ -255,12 +255,14 @@ def test_usb_export_to_a_full_drive_says_so_and_keeps_everything(tmp_path, mount
     db = Database(data / "kiosk.sqlite3")
     outbox = Outbox(db, OffsetClock(SystemClock()), data)
     drive = mount_tmpfs(tmp_path / "media" / "USB1", "300k")
-    from kiosk.upload.usb_export import ExportFailed, usb_drives
+    from kiosk.refusals import Refused
+    from kiosk.upload.refusals import ExportCode
+    from kiosk.upload.usb_export import usb_drives
 
     assert usb_drives(tmp_path / "media") == [drive]
-    with pytest.raises(ExportFailed) as failed:
+    with pytest.raises(Refused) as failed:
         export_bundles(outbox, ensure_key(data), TPS, drive, outbox.clock, "kpps1")
-    assert failed.value.code == "drive_full"
+    assert failed.value.code is ExportCode.DRIVE_FULL
     assert outbox.counts().unsent == 2
     assert outbox.last_export() is None
     db.close()
