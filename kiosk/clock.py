@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from kiosk.db import Database
 
 
@@ -77,6 +79,46 @@ class OffsetClock:
 
 def saved_offset(db: Database) -> float:
     """The clock correction the Ketua confirmed (0 if none): every process of the kiosk (web
-    app, upload worker) reads it from the database, so all agree on the time."""
+    app, upload worker) reads it from the database, so all agree on the time.
+
+    The read of ``ClockCorrection``'s table, usable before any service exists (kiosk.core)."""
     rows = db.read("SELECT offset_s FROM clock_offset WHERE id = 1")
     return float(rows[0]["offset_s"]) if rows else 0.0
+
+
+class ClockCorrection:
+    """The owner of table ``clock_offset``: the one correction the Ketua set, kept in the
+    database for every process and applied to this process's ``OffsetClock`` at once.
+
+    It stores; the checklist's clock step decides when and audits (kiosk.checklist.service).
+    """
+
+    owns: ClassVar[tuple[str, ...]] = ("clock_offset",)
+
+    def __init__(self, db: Database, clock: OffsetClock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def saved(self) -> float:
+        """The saved correction in seconds (0 if none)."""
+        return saved_offset(self._db)
+
+    def save(self, wanted: dt.datetime, officer_id: str) -> float:
+        """Make the kiosk's clock read ``wanted`` now; return the offset in seconds."""
+        offset = (wanted - self._clock.base.now()).total_seconds()
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT INTO clock_offset (id, offset_s, set_by, set_wall) VALUES"
+                " (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET offset_s ="
+                " excluded.offset_s, set_by = excluded.set_by, set_wall ="
+                " excluded.set_wall",
+                (offset, officer_id, wanted.isoformat()),
+            )
+        self._clock.offset_s = offset
+        return offset
+
+    def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
+        """Forget the correction, in the table and in this process's clock."""
+        deleted = conn.execute("DELETE FROM clock_offset").rowcount
+        self._clock.offset_s = 0.0
+        return {"clock_offset": deleted}

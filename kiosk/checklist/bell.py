@@ -21,10 +21,11 @@ class ReminderBell:
         self._rung: set[tuple[dt.date, dt.time]] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="reminder-bell", daemon=True)
+        checklist.when_day_cleared(self.forget_rung)
 
     def tick(self) -> int:
         """Ring once for each reminder that came due since the last tick; return how many."""
-        today = self.checklist.clock.now().date()
+        today = self.checklist.now().date()
         rung = 0
         for reminder in self.checklist.due_reminders():
             key = (today, reminder.at)

@@ -51,7 +51,9 @@ class Phase:
     id: str
     title: str
     steps: tuple[Step, ...]
-    counting: bool = False  # the counting phase: the 12-hour limit runs from its first step
+    # The counting phase: the 12-hour limit runs from its first step, and its sign-off waits
+    # until counting is finished (every ballot's C.Hasil confirmed and signed).
+    counting: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,37 +3,48 @@
 Progress is derived from the records in SQLite, never kept in memory, so a kiosk restarted in
 the middle of a phase shows exactly where it was. Every record and sign-off is audited with the
 officer, wall and monotonic time and the clock offset in force.
+
+``ChecklistService`` owns table ``checklist_record``. It asks the owners of everything else:
+``Counting`` (kiosk.chasil.progress, passed in by wiring) whether counting is finished, the
+clock's ``ClockCorrection`` to keep a correction, the incidents' owner for the report's lines.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
+from drivers.errors import ScannerNotFound
+from drivers.scanner import ColorMode, Scanner, ScanRequest
 from kiosk.audit import AuditLog, Event
 from kiosk.checklist.model import Checklist, Phase, Reminder, Step
-from kiosk.clock import OffsetClock
+from kiosk.checklist.refusals import ChecklistCode
+from kiosk.checklist.reports import day_report
+from kiosk.clock import ClockCorrection, OffsetClock
 from kiosk.db import Database
 from kiosk.profile import Profile
-from kiosk.roles import Role
+from kiosk.refusals import KioskCode, Refused
+from kiosk.roles import Permission, Role
 from kiosk.services.auth import ActiveSession
+from kiosk.services.printing import ReportPrinter
+from kiosk.storage import write_durably
 
 REMINDER_SHOWN_MIN = 30  # a reminder stays on screen this long after its time
 CLOCK_JUMP_S = 120  # the clock going back more than this since the last record is implausible
 
 
-COUNTING_PHASE = "penghitungan"  # its sign-off needs every ballot's C.Hasil confirmed and signed
+class CountingProgress(Protocol):
+    """The one owner of "counting is finished" (kiosk.chasil.progress.Counting)."""
 
-
-class StepRefused(Exception):
-    """A step cannot be recorded now; ``code`` says why (the view words it)."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
+    def unfinished(self) -> list[str]:
+        """Ballot types (profile order) still lacking confirmed numbers or a signed document."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -67,30 +78,90 @@ class PhaseState:
     steps: tuple[StepState, ...]
 
 
+@dataclass(frozen=True)
+class ScanStep:
+    """How a ``scan`` step scans: the scanner (None: not configured), its resolution (the
+    ``scanner_dpi`` setting) and the folder the page is kept in as ``<step id>.png``."""
+
+    scanner: Scanner | None
+    dpi: int
+    folder: Path
+
+
 class ChecklistService:
+    """The day's checklist of this TPS. Without a TPS profile (``checklist``/``profile`` None)
+    every use refuses with ``KioskCode.NOT_PROVISIONED``."""
+
+    owns: ClassVar[tuple[str, ...]] = ("checklist_record",)
+
     def __init__(
         self,
         db: Database,
         audit: AuditLog,
         clock: OffsetClock,
-        checklist: Checklist,
-        profile: Profile,
+        correction: ClockCorrection,
+        checklist: Checklist | None,
+        profile: Profile | None,
+        counting: CountingProgress,
+        scan: ScanStep,
+        printer: ReportPrinter,
+        incident_lines: Callable[[], list[str]],
+        training: bool,
     ) -> None:
         self.db = db
         self.audit = audit
         self.clock = clock
-        self.checklist = checklist
-        self.profile = profile
+        self._correction = correction
+        self._checklist = checklist
+        self._profile = profile
+        self._counting = counting
+        self._scan = scan
+        self._printer = printer
+        self._incident_lines = incident_lines
+        self._training = training
+        self._day_cleared: list[Callable[[], None]] = []
+
+    @property
+    def provisioned(self) -> bool:
+        return self._checklist is not None and self._profile is not None
+
+    @property
+    def checklist(self) -> Checklist:
+        if self._checklist is None:
+            raise Refused(KioskCode.NOT_PROVISIONED)
+        return self._checklist
+
+    @property
+    def profile(self) -> Profile:
+        if self._profile is None:
+            raise Refused(KioskCode.NOT_PROVISIONED)
+        return self._profile
+
+    def now(self) -> dt.datetime:
+        """The kiosk's time (with the Ketua's correction)."""
+        return self.clock.now()
+
+    def ballot_types(self) -> list[str]:
+        return [b.type for b in self.profile.ballots]
+
+    def find_step(self, step_id: str) -> Step | None:
+        """The step of the day's checklist with this id; None if there is none."""
+        for phase in self.checklist.phases:
+            for step in phase.steps:
+                if step.id == step_id:
+                    return step
+        return None
 
     def records(self) -> dict[str, dict[str, Any]]:
         return {r["step"]: dict(r) for r in self.db.read("SELECT * FROM checklist_record")}
 
     def phases(self) -> list[PhaseState]:
+        checklist = self.checklist
         records = self.records()
         now = self.clock.now().time()
         out: list[PhaseState] = []
         previous_done = True
-        for phase in self.checklist.phases:
+        for phase in checklist.phases:
             steps = []
             for step in phase.steps:
                 if step.id in records:
@@ -124,65 +195,67 @@ class ChecklistService:
             last and dt.datetime.fromisoformat(last) - now > dt.timedelta(seconds=CLOCK_JUMP_S)
         )
 
-    def _validate(self, step: Step, value: Any, reason: str, by: ActiveSession) -> Any:
+    def _validate(self, step: Step, value: Any, by: ActiveSession) -> Any:
         if step.kind == "signoff" and by.officer.role is not Role.KETUA:
-            raise StepRefused("ketua_only")
+            raise Refused(ChecklistCode.KETUA_ONLY)
         if step.kind in {"tick", "signoff"}:
             return True
         if step.kind == "number":
             if step.per_ballot:
-                types = [b.type for b in self.profile.ballots]
+                types = self.ballot_types()
                 if not isinstance(value, dict) or sorted(value) != sorted(types):
-                    raise StepRefused("numbers_missing")
+                    raise Refused(ChecklistCode.NUMBERS_MISSING)
                 return {t: _whole(value[t]) for t in types}
             return _whole(value)
         if step.kind == "text":
             if not isinstance(value, str) or not value.strip():
-                raise StepRefused("text_missing")
+                raise Refused(ChecklistCode.TEXT_MISSING)
             return value.strip()
         if step.kind == "clock":
             return self._clock_step(value, by)
         if step.kind == "scan":
-            if not isinstance(value, dict) or "sha256" not in value:
-                raise StepRefused("scan_missing")
-            return value
-        raise AssertionError(step.kind)
+            return self._scan_page(step.id)
+        raise AssertionError(step.kind)  # model.KINDS lists every kind handled above
+
+    def _scan_page(self, step_id: str) -> dict[str, str]:
+        """One gray page from the scanner, kept durably as ``<step id>.png`` with its hash."""
+        if self._scan.scanner is None:
+            raise ScannerNotFound("no scanner configured")
+        request = ScanRequest(dpi=self._scan.dpi, mode=ColorMode.GRAY)
+        page = next(iter(self._scan.scanner.scan(request)), None)
+        if page is None:  # the feeder was empty: nothing to keep
+            raise Refused(ChecklistCode.SCAN_MISSING)
+        buf = io.BytesIO()
+        page.save(buf, format="PNG")
+        path = self._scan.folder / f"{step_id}.png"
+        return {"file": str(path), "sha256": write_durably(path, buf.getvalue())}
 
     def _clock_step(self, value: Any, by: ActiveSession) -> Any:
         """``{"confirm": true}`` or ``{"set": "HH:MM"}`` (today's date kept). Ketua only."""
         if by.officer.role is not Role.KETUA:
-            raise StepRefused("ketua_only")
+            raise Refused(ChecklistCode.KETUA_ONLY)
+        election_date = self.profile.election_date
         if isinstance(value, dict) and isinstance(value.get("set"), str):
             try:
                 hh, mm = (int(x) for x in value["set"].split(":"))
                 wanted = self.clock.now().replace(hour=hh, minute=mm, second=0, microsecond=0)
             except ValueError as exc:
-                raise StepRefused("bad_time") from exc
-            if self.clock.now().date() < self.profile.election_date:
+                raise Refused(ChecklistCode.BAD_TIME) from exc
+            if self.clock.now().date() < election_date:
                 wanted = wanted.replace(
-                    year=self.profile.election_date.year,
-                    month=self.profile.election_date.month,
-                    day=self.profile.election_date.day,
+                    year=election_date.year, month=election_date.month, day=election_date.day
                 )
             self.set_clock(wanted, by)
             return {"set": wanted.isoformat(timespec="minutes")}
         if isinstance(value, dict) and value.get("confirm") is True:
             if self.clock_implausible():
-                raise StepRefused("clock_implausible")
+                raise Refused(ChecklistCode.CLOCK_IMPLAUSIBLE)
             return {"confirm": self.clock.now().isoformat(timespec="minutes")}
-        raise StepRefused("bad_time")
+        raise Refused(ChecklistCode.BAD_TIME)
 
     def set_clock(self, wanted: dt.datetime, by: ActiveSession) -> None:
-        offset = (wanted - self.clock.base.now()).total_seconds()
-        with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO clock_offset (id, offset_s, set_by, set_wall) VALUES"
-                " (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET offset_s ="
-                " excluded.offset_s, set_by = excluded.set_by, set_wall ="
-                " excluded.set_wall",
-                (offset, by.officer.id, wanted.isoformat()),
-            )
-        self.clock.offset_s = offset
+        """Have the clock's owner keep the correction that makes the kiosk read ``wanted``."""
+        offset = self._correction.save(wanted, by.officer.id)
         self.audit.record_for(
             Event.CLOCK_SET,
             by,
@@ -191,7 +264,15 @@ class ChecklistService:
         )
 
     def record(self, step_id: str, value: Any, by: ActiveSession, reason: str = "") -> None:
+        """Record step ``step_id`` by ``by``, or raise ``Refused(ChecklistCode.…)``.
+
+        ``value`` as the step's kind needs it: ignored for tick, signoff and scan (the page is
+        scanned here, once every rule allowed the step); a whole number or one per ballot type;
+        a note; ``{"confirm": True}`` or ``{"set": "HH:MM"}`` for the clock."""
         phase, step = self.checklist.step(step_id)
+        # The sign-off is the Ketua's before anything else is said about it.
+        if step.kind == "signoff" and not by.may(Permission.CHECKLIST_SIGNOFF, self._training):
+            raise Refused(ChecklistCode.KETUA_ONLY)
         state = next(
             s
             for p in self.phases()
@@ -200,29 +281,29 @@ class ChecklistService:
             if s.step.id == step_id
         )
         if state.status == "done":
-            raise StepRefused("already_done")
+            raise Refused(ChecklistCode.ALREADY_DONE)
         if state.status == "locked":
-            raise StepRefused("phase_locked")
+            raise Refused(ChecklistCode.PHASE_LOCKED)
         if step.kind == "signoff":
             records = self.records()
             missing = [s.title for s in phase.steps if s.id != step.id and s.id not in records]
             if missing:
-                raise StepRefused("steps_missing", steps="; ".join(missing))
-            if phase.id == COUNTING_PHASE:
-                unfinished = self._ballots_without_document()
+                raise Refused(ChecklistCode.STEPS_MISSING, steps="; ".join(missing))
+            if phase.counting:  # its sign-off waits for every ballot's signed C.Hasil
+                unfinished = self._counting.unfinished()
                 if unfinished:
-                    raise StepRefused("chasil_missing", ballots=", ".join(unfinished))
+                    raise Refused(ChecklistCode.CHASIL_MISSING, ballots=", ".join(unfinished))
         if state.status == "waiting":
-            assert step.not_before is not None
-            raise StepRefused("too_early", time=step.not_before.strftime("%H:%M"))
+            assert step.not_before is not None  # "waiting" means a not_before still ahead
+            raise Refused(ChecklistCode.TOO_EARLY, time=step.not_before.strftime("%H:%M"))
         now = self.clock.now()
         late_min = 0
         if step.late_after is not None:
             late_after = dt.datetime.combine(now.date(), step.late_after, now.tzinfo)
             late_min = int((now - late_after).total_seconds() // 60)
             if late_min >= 1 and not reason.strip():
-                raise StepRefused("reason_needed", minutes=late_min)
-        stored = self._validate(step, value, reason, by)
+                raise Refused(ChecklistCode.REASON_NEEDED, n=late_min)
+        stored = self._validate(step, value, by)
         now = self.clock.now()  # again: a clock step has just corrected it
         with self.db.write() as conn:
             conn.execute(
@@ -251,22 +332,12 @@ class ChecklistService:
             clock_offset=self.clock.offset_s,
         )
 
-    def counted_ballots(self) -> tuple[set[str], set[str]]:
-        """(ballot types with confirmed C.Hasil numbers, ballot types with a signed document)."""
-        confirmed = {r["ballot"] for r in self.db.read("SELECT ballot FROM chasil_confirmed")}
-        signed = {r["ballot"] for r in self.db.read("SELECT DISTINCT ballot FROM document")}
-        return confirmed, signed
-
-    def _ballots_without_document(self) -> list[str]:
-        """Ballot types whose C.Hasil is not yet confirmed and signed: counting is not over."""
-        confirmed, signed = self.counted_ballots()
-        return [
-            b.type for b in self.profile.ballots if b.type not in confirmed or b.type not in signed
-        ]
-
     def received_at_opening(self, ballot: str) -> int | None:
-        """The ballots counted at opening for ``ballot`` (C.Hasil rule 9), once recorded."""
-        for phase in self.checklist.phases:
+        """The ballots counted at opening for ``ballot`` (C.Hasil rule 9), once recorded; None
+        before, and on a kiosk without a profile (nothing was counted)."""
+        if self._checklist is None:
+            return None
+        for phase in self._checklist.phases:
             for step in phase.steps:
                 if step.feeds == "ballots_received":
                     rows = self.db.read(
@@ -289,7 +360,8 @@ class ChecklistService:
 
     def counting_deadline(self) -> dt.datetime | None:
         """Counting must end by midnight of the day it began, extended by at most the limit."""
-        for phase in self.checklist.phases:
+        checklist = self.checklist
+        for phase in checklist.phases:
             if phase.counting:
                 rows = self.db.read(
                     "SELECT min(wall) AS w FROM checklist_record WHERE phase = ?", (phase.id,)
@@ -299,15 +371,33 @@ class ChecklistService:
                     midnight = dt.datetime.combine(
                         began.date() + dt.timedelta(days=1), dt.time(0), began.tzinfo
                     )
-                    return midnight + dt.timedelta(hours=self.checklist.counting_limit_hours)
+                    return midnight + dt.timedelta(hours=checklist.counting_limit_hours)
         return None
+
+    def print_report(self, which: str, target: str, by: ActiveSession) -> None:
+        """Print the opening or closing report, or the incidents list (``which``: one of
+        kiosk.checklist.reports.REPORTS) on ``target`` ("receipt" or "a4")."""
+        title, lines = day_report(
+            which, self.phases(), self.profile.identity, self._incident_lines()
+        )
+        self._printer.print(title, lines, target)
+
+    def when_day_cleared(self, forget: Callable[[], None]) -> None:
+        """Call ``forget`` when the training day is cleared (the bell forgets what it rang)."""
+        self._day_cleared.append(forget)
+
+    def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
+        deleted = conn.execute("DELETE FROM checklist_record").rowcount
+        for forget in self._day_cleared:
+            forget()
+        return {"checklist_record": deleted}
 
 
 def _whole(value: Any) -> int:
     if isinstance(value, bool):
-        raise StepRefused("not_a_number")
+        raise Refused(ChecklistCode.NOT_A_NUMBER)
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or value < 0:
-        raise StepRefused("not_a_number")
+        raise Refused(ChecklistCode.NOT_A_NUMBER)
     return value

@@ -11,10 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from kiosk.checklist.service import COUNTING_PHASE, ChecklistService
-from kiosk.profile import Profile
+if TYPE_CHECKING:  # the checklist is passed in by wiring: kiosk.services never imports it
+    from kiosk.checklist.service import PhaseState
+
+
+class DayProgress(Protocol):
+    """Where the day's checklist stands (kiosk.checklist.service.ChecklistService)."""
+
+    @property
+    def provisioned(self) -> bool: ...
+
+    def clock_implausible(self) -> bool: ...
+
+    def current(self) -> PhaseState | None: ...
+
+
+class CountingWork(Protocol):
+    """The one owner of "counting is finished" (kiosk.chasil.progress.Counting)."""
+
+    def next_work(self) -> tuple[str, Literal["numbers", "document"]] | None: ...
 
 
 @dataclass(frozen=True)
@@ -29,13 +46,13 @@ class NextStep:
 
 
 def next_step(
-    profile: Profile | None,
+    checklist: DayProgress,
+    counting: CountingWork,
     selftest_report: dict[str, Any] | None,
     logged_in: bool,
-    checklist: ChecklistService | None,
     unsent: int,
 ) -> NextStep:
-    if profile is None or checklist is None:
+    if not checklist.provisioned:
         return NextStep("provision", None, {})
     if selftest_report is not None and not selftest_report.get("ready"):
         return NextStep("device", "selftest.show", {})  # a fault comes before everything
@@ -46,10 +63,8 @@ def next_step(
     if checklist.clock_implausible():
         return NextStep("clock", "checklist.index", {})
     phase = checklist.current()
-    if phase is not None and phase.phase.id == COUNTING_PHASE:
-        counting = _counting_work(profile, checklist)
-        if counting is not None:
-            return counting
+    if phase is not None and phase.phase.counting and (work := _counting_work(counting)):
+        return work
     if phase is not None:
         open_steps = [s for s in phase.steps if s.status == "open"]
         if open_steps:
@@ -65,14 +80,13 @@ def next_step(
     return NextStep("done", None, {})
 
 
-def _counting_work(profile: Profile, checklist: ChecklistService) -> NextStep | None:
+def _counting_work(counting: CountingWork) -> NextStep | None:
     """During counting, ballot by ballot in legal order: its numbers confirmed, then its
     signed document (scan and copies), then the next ballot."""
-    confirmed, signed = checklist.counted_ballots()
-    for ballot in profile.ballots:
-        if ballot.type not in confirmed:
-            return NextStep("chasil", "chasil.index", {}, ballot.type)
-        if ballot.type not in signed:
-            values = {"ballot_type": ballot.type}
-            return NextStep("scan", "documents.scan_page", values, ballot.type)
-    return None
+    work = counting.next_work()
+    if work is None:
+        return None
+    ballot, what = work
+    if what == "numbers":
+        return NextStep("chasil", "chasil.index", {}, ballot)
+    return NextStep("scan", "documents.scan_page", {"ballot_type": ballot}, ballot)

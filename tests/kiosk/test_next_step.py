@@ -55,7 +55,7 @@ def test_the_ladder_from_a_fresh_kiosk_to_the_counting(app):
     html = client.get("/").get_data(as_text=True)
     assert 'id="next-button" href="/checklist/"' in html
     # Every step up to the counting phase done: the C.Hasil of each ballot, in order.
-    service = app.extensions["kiosk"].checklist
+    service = app.extensions["kiosk"].services.checklist
     for phase in service.phases():
         if phase.phase.id == "penghitungan":
             break
@@ -100,7 +100,7 @@ def test_unprovisioned_kiosk_says_call_the_technician(tmp_path):
 def test_counting_is_signed_off_only_when_every_ballot_has_its_signed_document(app):
     client = app.test_client()
     login(client, "kpps1")
-    service = app.extensions["kiosk"].checklist
+    service = app.extensions["kiosk"].services.checklist
     for phase in service.phases():
         for state in phase.steps:
             if state.step.id == "penghitungan_ditandatangani":
