@@ -12,20 +12,17 @@ clock's ``ClockCorrection`` to keep a correction, the incidents' owner for the r
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from drivers.errors import ScannerNotFound
-from drivers.scanner import ColorMode, Scanner, ScanRequest
 from kiosk.audit import AuditLog, Event
 from kiosk.checklist.model import Checklist, Phase, Reminder, Step
 from kiosk.checklist.refusals import ChecklistCode
 from kiosk.checklist.reports import day_report
+from kiosk.checklist.scan_step import ScanStep
 from kiosk.clock import ClockCorrection, OffsetClock
 from kiosk.db import Database
 from kiosk.profile import Profile
@@ -33,7 +30,6 @@ from kiosk.refusals import KioskCode, Refused
 from kiosk.roles import Permission, Role
 from kiosk.services.auth import ActiveSession
 from kiosk.services.printing import ReportPrinter
-from kiosk.storage import write_durably
 
 REMINDER_SHOWN_MIN = 30  # a reminder stays on screen this long after its time
 CLOCK_JUMP_S = 120  # the clock going back more than this since the last record is implausible
@@ -76,16 +72,6 @@ class PhaseState:
     phase: Phase
     status: str  # done | open | locked
     steps: tuple[StepState, ...]
-
-
-@dataclass(frozen=True)
-class ScanStep:
-    """How a ``scan`` step scans: the scanner (None: not configured), its resolution (the
-    ``scanner_dpi`` setting) and the folder the page is kept in as ``<step id>.png``."""
-
-    scanner: Scanner | None
-    dpi: int
-    folder: Path
 
 
 class ChecklistService:
@@ -214,21 +200,8 @@ class ChecklistService:
         if step.kind == "clock":
             return self._clock_step(value, by)
         if step.kind == "scan":
-            return self._scan_page(step.id)
+            return self._scan.scan(step.id)
         raise AssertionError(step.kind)  # model.KINDS lists every kind handled above
-
-    def _scan_page(self, step_id: str) -> dict[str, str]:
-        """One gray page from the scanner, kept durably as ``<step id>.png`` with its hash."""
-        if self._scan.scanner is None:
-            raise ScannerNotFound("no scanner configured")
-        request = ScanRequest(dpi=self._scan.dpi, mode=ColorMode.GRAY)
-        page = next(iter(self._scan.scanner.scan(request)), None)
-        if page is None:  # the feeder was empty: nothing to keep
-            raise Refused(ChecklistCode.SCAN_MISSING)
-        buf = io.BytesIO()
-        page.save(buf, format="PNG")
-        path = self._scan.folder / f"{step_id}.png"
-        return {"file": str(path), "sha256": write_durably(path, buf.getvalue())}
 
     def _clock_step(self, value: Any, by: ActiveSession) -> Any:
         """``{"confirm": true}`` or ``{"set": "HH:MM"}`` (today's date kept). Ketua only."""

@@ -15,7 +15,8 @@ from PIL import Image
 from kiosk import create_app
 from kiosk.checklist.model import parse
 from kiosk.checklist.refusals import CHECKLIST_WORDING, ChecklistCode
-from kiosk.checklist.service import ChecklistService, ScanStep
+from kiosk.checklist.scan_step import ScanStep
+from kiosk.checklist.service import ChecklistService
 from kiosk.clock import ManualClock
 from kiosk.i18n import in_language
 from kiosk.refusals import KioskCode, Refused
