@@ -1,4 +1,5 @@
-"""Render short reports (readiness, later opening/closing reports) for both printers.
+"""Render short reports (readiness, the day's opening and closing reports, C.Kejadian
+Khusus) for both printers.
 
 A receipt is one Pillow image exactly ``width_px`` dots wide, so the fake printer's PNG is what the
 thermal printer prints. An A4 report is a text PDF made with fpdf2 (text stays searchable and
