@@ -94,9 +94,9 @@ class ChecklistService:
         incident_lines: Callable[[], list[str]],
         training: bool,
     ) -> None:
-        self.db = db
-        self.audit = audit
-        self.clock = clock
+        self._db = db
+        self._audit = audit
+        self._clock = clock
         self._correction = correction
         self._checklist = checklist
         self._profile = profile
@@ -125,7 +125,7 @@ class ChecklistService:
 
     def now(self) -> dt.datetime:
         """The kiosk's time (with the Ketua's correction)."""
-        return self.clock.now()
+        return self._clock.now()
 
     def ballot_types(self) -> list[str]:
         return [b.type for b in self.profile.ballots]
@@ -139,12 +139,12 @@ class ChecklistService:
         return None
 
     def records(self) -> dict[str, dict[str, Any]]:
-        return {r["step"]: dict(r) for r in self.db.read("SELECT * FROM checklist_record")}
+        return {r["step"]: dict(r) for r in self._db.read("SELECT * FROM checklist_record")}
 
     def phases(self) -> list[PhaseState]:
         checklist = self.checklist
         records = self.records()
-        now = self.clock.now().time()
+        now = self._clock.now().time()
         out: list[PhaseState] = []
         previous_done = True
         for phase in checklist.phases:
@@ -173,10 +173,10 @@ class ChecklistService:
 
     def clock_implausible(self) -> bool:
         """Before the election date, or earlier than something already recorded."""
-        now = self.clock.now()
+        now = self._clock.now()
         if now.date() < self.profile.election_date:
             return True
-        last = self.db.read("SELECT max(wall) AS w FROM checklist_record")[0]["w"]
+        last = self._db.read("SELECT max(wall) AS w FROM checklist_record")[0]["w"]
         return bool(
             last and dt.datetime.fromisoformat(last) - now > dt.timedelta(seconds=CLOCK_JUMP_S)
         )
@@ -211,10 +211,10 @@ class ChecklistService:
         if isinstance(value, dict) and isinstance(value.get("set"), str):
             try:
                 hh, mm = (int(x) for x in value["set"].split(":"))
-                wanted = self.clock.now().replace(hour=hh, minute=mm, second=0, microsecond=0)
+                wanted = self._clock.now().replace(hour=hh, minute=mm, second=0, microsecond=0)
             except ValueError as exc:
                 raise Refused(ChecklistCode.BAD_TIME) from exc
-            if self.clock.now().date() < election_date:
+            if self._clock.now().date() < election_date:
                 wanted = wanted.replace(
                     year=election_date.year, month=election_date.month, day=election_date.day
                 )
@@ -223,13 +223,13 @@ class ChecklistService:
         if isinstance(value, dict) and value.get("confirm") is True:
             if self.clock_implausible():
                 raise Refused(ChecklistCode.CLOCK_IMPLAUSIBLE)
-            return {"confirm": self.clock.now().isoformat(timespec="minutes")}
+            return {"confirm": self._clock.now().isoformat(timespec="minutes")}
         raise Refused(ChecklistCode.BAD_TIME)
 
     def set_clock(self, wanted: dt.datetime, by: ActiveSession) -> None:
         """Have the clock's owner keep the correction that makes the kiosk read ``wanted``."""
         offset = self._correction.save(wanted, by.officer.id)
-        self.audit.record_for(
+        self._audit.record_for(
             Event.CLOCK_SET,
             by,
             offset_s=round(offset, 1),
@@ -269,7 +269,7 @@ class ChecklistService:
         if state.status == "waiting":
             assert step.not_before is not None  # "waiting" means a not_before still ahead
             raise Refused(ChecklistCode.TOO_EARLY, time=step.not_before.strftime("%H:%M"))
-        now = self.clock.now()
+        now = self._clock.now()
         late_min = 0
         if step.late_after is not None:
             late_after = dt.datetime.combine(now.date(), step.late_after, now.tzinfo)
@@ -277,8 +277,8 @@ class ChecklistService:
             if late_min >= 1 and not reason.strip():
                 raise Refused(ChecklistCode.REASON_NEEDED, n=late_min)
         stored = self._validate(step, value, by)
-        now = self.clock.now()  # again: a clock step has just corrected it
-        with self.db.write() as conn:
+        now = self._clock.now()  # again: a clock step has just corrected it
+        with self._db.write() as conn:
             conn.execute(
                 "INSERT INTO checklist_record (phase, step, value, reason, officer_id, wall, mono,"
                 " clock_offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -289,11 +289,11 @@ class ChecklistService:
                     reason.strip(),
                     by.officer.id,
                     now.isoformat(),
-                    self.clock.monotonic(),
-                    self.clock.offset_s,
+                    self._clock.monotonic(),
+                    self._clock.offset_s,
                 ),
             )
-        self.audit.record_for(
+        self._audit.record_for(
             Event.CHECKLIST_STEP,
             by,
             phase=phase.id,
@@ -302,7 +302,7 @@ class ChecklistService:
             reason=reason.strip(),
             late_minutes=max(0, late_min),
             beyond_allowed=late_min > step.max_late_minutes if step.late_after else False,
-            clock_offset=self.clock.offset_s,
+            clock_offset=self._clock.offset_s,
         )
 
     def received_at_opening(self, ballot: str) -> int | None:
@@ -313,7 +313,7 @@ class ChecklistService:
         for phase in self._checklist.phases:
             for step in phase.steps:
                 if step.feeds == "ballots_received":
-                    rows = self.db.read(
+                    rows = self._db.read(
                         "SELECT value FROM checklist_record WHERE step = ?", (step.id,)
                     )
                     if rows:
@@ -323,7 +323,7 @@ class ChecklistService:
         return None
 
     def due_reminders(self) -> list[Reminder]:
-        now = self.clock.now()
+        now = self._clock.now()
         out = []
         for r in self.checklist.reminders:
             at = dt.datetime.combine(now.date(), r.at, now.tzinfo)
@@ -336,7 +336,7 @@ class ChecklistService:
         checklist = self.checklist
         for phase in checklist.phases:
             if phase.counting:
-                rows = self.db.read(
+                rows = self._db.read(
                     "SELECT min(wall) AS w FROM checklist_record WHERE phase = ?", (phase.id,)
                 )
                 if rows and rows[0]["w"]:
