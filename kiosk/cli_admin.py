@@ -9,16 +9,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flask import Flask
-from flask_babel import Babel, force_locale
-
-from kiosk.audit import AuditLog, Event
+from kiosk.audit import Event
 from kiosk.cli_db import fault_sentence
-from kiosk.clock import SystemClock
-from kiosk.db import Database
+from kiosk.core import Core, open_core
 from kiosk.devicekey import ensure_key, fingerprint, key_path, load_key
 from kiosk.errors import DatabaseMissing
-from kiosk.integrity import open_database
+from kiosk.i18n import in_language
 from kiosk.profile import ProfileError, read_profile
 from kiosk.services.provisioning import provision
 from kiosk.settings import Settings
@@ -26,33 +22,22 @@ from kiosk.settings import Settings
 EXIT_REFUSED = 1
 
 
-def _open(settings: Settings, need_officers: bool = True) -> tuple[Database, AuditLog]:
-    data_dir = Path(settings.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    # Refuses a missing or damaged database (the technician runs tps-kiosk db restore).
-    db = open_database(data_dir, need_officers)
-    return db, AuditLog(db, SystemClock())
-
-
-def _babel_app(settings: Settings) -> Flask:
-    """A bare app only so messages come out in the kiosk's language."""
-    app = Flask("kiosk")
-    Babel(app)
-    return app
-
-
 def provision_command(settings: Settings, file: Path) -> int:
-    db, audit = _open(settings, need_officers=False)
-    with _babel_app(settings).app_context(), force_locale(settings.language):
-        try:
-            # Missing, a folder, too big, UTF-16, binary: refused in Bahasa like a bad field.
-            text = read_profile(file)
-            done = provision(db, audit, Path(settings.data_dir), text, by="teknisi-cli")
-        except ProfileError as exc:
-            print(f"{file}: profil ditolak, profil lama tetap dipakai:", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
-            return EXIT_REFUSED
+    # A kiosk is provisioned before it has officers; a damaged database is still refused.
+    core = open_core(settings, need_officers=False)
+    try:
+        with in_language(settings.language):
+            try:
+                # Missing, a folder, too big, UTF-16, binary: refused in Bahasa like a bad field.
+                text = read_profile(file)
+                done = provision(core.db, core.audit, core.data_dir, text, by="teknisi-cli")
+            except ProfileError as exc:
+                print(f"{file}: profil ditolak, profil lama tetap dipakai:", file=sys.stderr)
+                for problem in exc.problems:
+                    print(f"  {problem}", file=sys.stderr)
+                return EXIT_REFUSED
+    finally:
+        core.close()
     tps = done.profile.identity
     print(
         f"TPS {tps.code} ({tps.village}, {tps.district}) terpasang; "
@@ -63,8 +48,8 @@ def provision_command(settings: Settings, file: Path) -> int:
 
 
 def audit_command(settings: Settings, command: str, file: Path | None) -> int:
-    try:
-        db, audit = _open(settings)
+    try:  # refuses a missing or damaged database (the technician runs tps-kiosk db restore)
+        core = open_core(settings)
     except DatabaseMissing as exc:
         if command != "verify":
             raise
@@ -75,6 +60,14 @@ def audit_command(settings: Settings, command: str, file: Path | None) -> int:
             file=sys.stderr,
         )
         return EXIT_REFUSED
+    try:
+        return _audit(core, command, file)
+    finally:
+        core.close()
+
+
+def _audit(core: Core, command: str, file: Path | None) -> int:
+    db, audit = core.db, core.audit
     if command == "verify":
         broken = audit.verify()
         count = len(db.read("SELECT seq FROM audit_log"))
@@ -90,7 +83,7 @@ def audit_command(settings: Settings, command: str, file: Path | None) -> int:
         print(f"audit log BROKEN at row {broken.seq}: {broken.reason}", file=sys.stderr)
         return EXIT_REFUSED
     assert file is not None
-    data_dir = Path(settings.data_dir)
+    data_dir = core.data_dir
     key = load_key(data_dir) if key_path(data_dir).exists() else ensure_key(data_dir)
     audit.record(Event.AUDIT_EXPORTED, officer="teknisi-cli", file=file.name)
     rows = audit.export(file, key)

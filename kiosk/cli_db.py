@@ -30,11 +30,11 @@ def _say(message: str) -> None:
 
 
 def db_command(settings: Settings, command: str) -> int:
-    from kiosk.audit import AuditLog
     from kiosk.backup import BACKUP_FILE, backup, restore
-    from kiosk.clock import SystemClock
-    from kiosk.integrity import assess, open_database
+    from kiosk.core import open_core
+    from kiosk.integrity import assess
     from kiosk.reconcile import reconcile
+    from kiosk.upload.queue import queue_service
 
     data_dir = Path(settings.data_dir)
     if command == "restore":
@@ -67,15 +67,16 @@ def db_command(settings: Settings, command: str) -> int:
     if problem is not None:
         _say(f"{fault_sentence(problem, settings.language)} ({problem})")
         return EXIT_PROBLEM
-    db = open_database(data_dir)
+    core = open_core(settings)  # recovered documents are audited on the kiosk's clock
     try:
         if command == "backup":
-            _out(f"Cadangan ditulis: {backup(db, data_dir)}")
+            _out(f"Cadangan ditulis: {backup(core.db, data_dir)}")
             return 0
-        r = reconcile(db, AuditLog(db, SystemClock()), data_dir)
-        jobs = len(db.read("SELECT id FROM upload_job"))
+        r = reconcile(core.db, core.audit, data_dir)
+        counts = queue_service(core, None).counts()  # the queue owns upload_job
+        jobs = counts.unsent + counts.sent
     finally:
-        db.close()
+        core.close()
     _out(
         f"Basis data utuh: {jobs} pekerjaan kirim; {len(r.recovered) + len(r.requeued)} "
         f"dokumen bertanda tangan diantrekan lagi, {len(r.refused)} folder ditolak."

@@ -5,9 +5,10 @@ technician put on the card's FAT partition (``provision_file``), once.
   goes through ``tps-kiosk provision``, never through the card.
 - A file is there: its signature must check out against a key in ``provisioning_keys`` and the
   kiosk must accept its profile; then ``kiosk.services.provisioning.provision`` installs it (PINs
-  hashed, device key made, audit event by "firstboot"), ``provisioned-from.json`` records the
-  file's SHA-256 and signer, and the FAT copy, which holds the PINs in clear, is deleted (a
-  failure to delete is only logged). A refused file installs nothing and exits 1.
+  hashed, device key made, audit event by "firstboot" on the kiosk's clock, kiosk.core),
+  ``provisioned-from.json`` records the file's SHA-256 and signer, and the FAT copy, which holds
+  the PINs in clear, is deleted (a failure to delete is only logged). A refused file installs
+  nothing and exits 1.
 - No file: the device key is made if missing; the home screen says "not provisioned".
 - Whenever a profile is installed, ``<data_dir>/localtime`` holds its province's time zone
   (``/etc/localtime`` on the image links there; see kiosk/fleet/timezone.py).
@@ -26,16 +27,14 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from kiosk.audit import AuditLog
-from kiosk.clock import SystemClock
-from kiosk.db import Database
+from kiosk.core import open_core
 from kiosk.devicekey import ensure_key, fingerprint
 from kiosk.errors import KioskError
 from kiosk.fleet.envelope import EnvelopeError, Opened, open_envelope, profile_of
 from kiosk.fleet.keys import ProvisioningKeyError, load_trusted
 from kiosk.fleet.timezone import install_localtime
 from kiosk.i18n import in_language
-from kiosk.integrity import assess, ensure_marker
+from kiosk.integrity import ensure_marker
 from kiosk.profile import ProfileError, without_pins
 from kiosk.services.provisioning import PROFILE_FILE, installed_profile, provision
 from kiosk.settings import Settings
@@ -50,35 +49,37 @@ log = logging.getLogger(__name__)
 def firstboot_command(settings: Settings) -> int:
     data_dir = Path(settings.data_dir)
     with in_language(settings.language):
-        code = run_firstboot(
-            data_dir, Path(settings.provision_file), Path(settings.provisioning_keys)
-        )
+        code = run_firstboot(settings)
     profile = installed_profile(data_dir)
     if profile is not None:
         try:
             install_localtime(data_dir, profile.identity.code)
         except KioskError as exc:  # data partition full: the clock stays UTC, Ketua sees it
             log.warning("could not write the time zone: %s", exc)
-        _mark_provisioned(data_dir)
+        _mark_provisioned(settings)
     return code
 
 
-def _mark_provisioned(data_dir: Path) -> None:
+def _mark_provisioned(settings: Settings) -> None:
     """A kiosk provisioned before ``provisioned.json`` existed gets it now, from a sound
     database (kiosk.integrity); a missing or damaged one is left for tps-kiosk db restore."""
-    if assess(data_dir) is not None:
-        return
-    db = Database(data_dir / "kiosk.sqlite3")
     try:
-        ensure_marker(data_dir, db)
+        core = open_core(settings)
+    except KioskError:  # missing, damaged or full: the technician's tps-kiosk db restore
+        return
+    try:
+        ensure_marker(core.data_dir, core.db)
     except sqlite3.Error as exc:
         log.warning("could not read the officers for the provisioning marker: %s", exc)
     finally:
-        db.close()
+        core.close()
 
 
-def run_firstboot(data_dir: Path, source: Path, keys: Path) -> int:
-    """Exit code: 0 done or nothing to do, 1 the provisioning file was refused."""
+def run_firstboot(settings: Settings) -> int:
+    """Install ``settings.provision_file`` (checked against ``provisioning_keys``) into
+    ``data_dir``. Exit code: 0 done or nothing to do, 1 the provisioning file was refused."""
+    data_dir = Path(settings.data_dir)
+    source, keys = Path(settings.provision_file), Path(settings.provisioning_keys)
     installed = (data_dir / PROFILE_FILE).exists()
     try:
         data: bytes | None = source.read_bytes()
@@ -115,18 +116,18 @@ def run_firstboot(data_dir: Path, source: Path, keys: Path) -> int:
             "; ".join(str(p) for p in exc.problems),
         )
         return EXIT_REFUSED
-    data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(data_dir / "kiosk.sqlite3")
+    try:  # no officers yet; a damaged database is refused (tps-kiosk db restore)
+        core = open_core(settings, need_officers=False)
+    except KioskError as exc:  # data partition full or not writable, database damaged
+        log.error("cannot install the profile from %s: %s", source, exc)
+        return EXIT_REFUSED
     try:
-        db.migrate()
-        done = provision(
-            db, AuditLog(db, SystemClock()), data_dir, opened.profile_text, "firstboot"
-        )
+        done = provision(core.db, core.audit, data_dir, opened.profile_text, "firstboot")
     except KioskError as exc:  # data partition full or not writable
         log.error("cannot install the profile from %s: %s", source, exc)
         return EXIT_REFUSED
     finally:
-        db.close()
+        core.close()
     log.info(
         "TPS %s (%s) installed from %s, signed by %s; device key %s",
         opened.tps,

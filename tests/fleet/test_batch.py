@@ -11,8 +11,8 @@ import pytest
 
 from kiosk.fleet.envelope import FORMAT, open_envelope, profile_of
 from kiosk.fleet.keys import load_trusted
-from kiosk.fleet.messages import in_language
 from kiosk.fleet.sheet import REQUIRED
+from kiosk.i18n import in_language
 from kiosk.profile import without_pins
 from tests.fleet.helpers import TEMPLATE, TEMPLATE_NAME, batch, code, row, write_csv
 

@@ -9,9 +9,9 @@ import pytest
 
 from kiosk.fleet.envelope import EnvelopeError, open_envelope, read_fields, seal
 from kiosk.fleet.keys import load_trusted
-from kiosk.fleet.messages import in_language
 from kiosk.fleet.profiles import Template, new_pin, render, roster
 from kiosk.fleet.sheet import Row
+from kiosk.i18n import in_language
 from kiosk.profile import ProfileError, parse_profile
 from tests.fleet.helpers import TEMPLATE, row
 
