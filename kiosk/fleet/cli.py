@@ -20,17 +20,21 @@ from kiosk.devicekey import fingerprint
 from kiosk.fleet import card
 from kiosk.fleet.batch import report_lines, run_batch
 from kiosk.fleet.envelope import EnvelopeError, open_envelope, profile_of, read_fields
-from kiosk.fleet.keys import ProvisioningKeyError, generate, load_private, load_trusted
+from kiosk.fleet.keys import (
+    IMAGE_KEYS_DIR,
+    ProvisioningKeyError,
+    generate,
+    load_private,
+    load_trusted,
+)
 from kiosk.fleet.sheet import SheetError
 from kiosk.i18n import in_language
 from kiosk.profile import ProfileError
 from kiosk.roles import Role
-from kiosk.settings import DECLARED
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
-# Where the image keeps the trusted keys: the kiosk's own setting's default.
-DEFAULT_KEYS = Path(next(s.default for s in DECLARED if s.name == "provisioning_keys"))
+DEFAULT_KEYS = IMAGE_KEYS_DIR
 LANGUAGE = "id"
 
 

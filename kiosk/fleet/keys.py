@@ -19,6 +19,9 @@ from kiosk.devicekey import fingerprint
 from kiosk.storage import write_durably
 
 PUB_SUFFIX = ".pub"
+# Where the image keeps the trusted keys: the kiosk's setting ``provisioning_keys`` defaults to
+# the same folder (a test keeps the two equal; the fleet tool does not load kiosk settings).
+IMAGE_KEYS_DIR = Path("/etc/tps-kiosk/provisioning-keys")
 
 log = logging.getLogger(__name__)
 

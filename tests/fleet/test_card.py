@@ -132,3 +132,11 @@ def test_missing_mtools_is_named_with_its_package(fleet, tmp_path, monkeypatch, 
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # sfdisk is still found in /usr/sbin
     exit_code, _, err = fleet("write", signed[0], image)
     assert exit_code == 1 and "tidak ada: pasang dulu (sudo apt install mtools)" in err
+
+
+def test_verify_looks_where_the_kiosk_keeps_its_trusted_keys():
+    """The fleet tool does not load the kiosk's settings; its default folder is the same."""
+    from kiosk.fleet.cli import DEFAULT_KEYS
+    from kiosk.settings import Settings
+
+    assert DEFAULT_KEYS == Settings().provisioning_keys
