@@ -139,4 +139,4 @@ def test_verify_looks_where_the_kiosk_keeps_its_trusted_keys():
     from kiosk.fleet.cli import DEFAULT_KEYS
     from kiosk.settings import Settings
 
-    assert DEFAULT_KEYS == Settings().provisioning_keys
+    assert Settings().provisioning_keys == DEFAULT_KEYS
