@@ -1,28 +1,27 @@
 """The trainer's device faults: put a fake device (or the simulated network) into a fault state
 so that KPPS meet the kiosk's guidance screen when they next print, scan or tap their card.
 
-Only the fakes have trainer verbs (``set_state``, ``fail_next``, ``remove``); a kiosk with any
-real device refuses every fault (``FaultUnavailable``), as does a kiosk outside training mode.
-The faults themselves never raise here: each error is raised by the device when the KPPS use
-it, and ``kiosk.views.errors`` turns it into guidance with one next action.
+Only the fakes take trainer verbs (the ``Simulated…`` protocols of drivers: ``set_state``,
+``fail_next``, ``remove``); a device that is real or configured "none" refuses its faults
+(``TrainingCode.FAULT_UNAVAILABLE``). The faults themselves never raise here: each error is
+raised by the device when the KPPS use it, and ``kiosk.views.errors`` turns it into guidance
+with one next action.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from drivers.card.fake import FakeCardReader
+from drivers.card import SimulatedCardReader
 from drivers.errors import CardRemoved, ScannerJammed
-from drivers.printer import PrinterState
-from drivers.printer.fake import FakeDocumentPrinter, FakeReceiptPrinter
-from drivers.scanner.fake import FakeScanner
-from kiosk.audit import Actor, AuditLog, Event
-from kiosk.clock import Clock
-from kiosk.db import Database
+from drivers.printer import PrinterState, SimulatedPrinter
+from drivers.scanner import SimulatedScanner
 from kiosk.devices import Devices
-from kiosk.training import NotTraining
-from kiosk.training.network import network_down, set_network_down
+from kiosk.refusals import Refused
+from kiosk.training.network import NetworkSwitch
+from kiosk.training.refusals import TrainingCode
 
 
 class Fault(enum.Enum):
@@ -38,10 +37,6 @@ class Fault(enum.Enum):
     CARD_READY = "card_ready"
     NETWORK_DOWN = "network_down"
     NETWORK_UP = "network_up"
-
-
-class FaultUnavailable(Exception):
-    """The device this fault needs is not a fake on this kiosk (real, or configured "none")."""
 
 
 _PRINTER_STATES = {
@@ -66,88 +61,81 @@ class FaultState:
     network_down: bool
 
 
-def _fake_receipt(devices: Devices) -> FakeReceiptPrinter:
-    printer = devices.receipt_printer
-    if not isinstance(printer, FakeReceiptPrinter):
-        raise FaultUnavailable("receipt_printer")
+def _printers(devices: Devices) -> list[SimulatedPrinter]:
+    found: list[SimulatedPrinter] = []
+    for printer in (devices.receipt_printer, devices.document_printer):
+        if isinstance(printer, SimulatedPrinter):
+            found.append(printer)
+    return found
+
+
+def _printer(devices: Devices, fault: Fault) -> SimulatedPrinter:
+    name = "receipt_printer" if fault in _RECEIPT else "document_printer"
+    printer = getattr(devices, name)
+    if not isinstance(printer, SimulatedPrinter):
+        raise Refused(TrainingCode.FAULT_UNAVAILABLE, device=name)
     return printer
 
 
-def _fake_a4(devices: Devices) -> FakeDocumentPrinter:
-    printer = devices.document_printer
-    if not isinstance(printer, FakeDocumentPrinter):
-        raise FaultUnavailable("document_printer")
-    return printer
-
-
-def _fake_scanner(devices: Devices) -> FakeScanner:
-    if not isinstance(devices.scanner, FakeScanner):
-        raise FaultUnavailable("scanner")
+def _scanner(devices: Devices) -> SimulatedScanner:
+    if not isinstance(devices.scanner, SimulatedScanner):
+        raise Refused(TrainingCode.FAULT_UNAVAILABLE, device="scanner")
     return devices.scanner
 
 
-def _fake_card_reader(devices: Devices) -> FakeCardReader:
-    if not isinstance(devices.card_reader, FakeCardReader):
-        raise FaultUnavailable("card_reader")
+def _card_reader(devices: Devices) -> SimulatedCardReader:
+    if not isinstance(devices.card_reader, SimulatedCardReader):
+        raise Refused(TrainingCode.FAULT_UNAVAILABLE, device="card_reader")
     return devices.card_reader
 
 
 def apply_fault(
-    fault: Fault,
-    devices: Devices,
-    db: Database,
-    clock: Clock,
-    audit: AuditLog,
-    by: Actor,
-    training: bool,
+    fault: Fault, devices: Devices, switch: NetworkSwitch, by: str, at: dt.datetime
 ) -> None:
-    """Set (or clear) one simulated fault and audit it as done by the trainer ``by``."""
-    if not training or not devices.all_fake:
-        raise NotTraining(fault.value)
+    """Set (or clear) one simulated fault, as the trainer ``by`` did at ``at``."""
     if fault in _PRINTER_STATES:
-        printer = _fake_receipt(devices) if fault in _RECEIPT else _fake_a4(devices)
-        printer.set_state(_PRINTER_STATES[fault])
+        _printer(devices, fault).set_state(_PRINTER_STATES[fault])
     elif fault is Fault.SCANNER_JAM:
-        _fake_scanner(devices).fail_next(ScannerJammed("simulasi: paper jammed in the feeder"))
+        _scanner(devices).fail_next(ScannerJammed("simulasi: paper jammed in the feeder"))
     elif fault is Fault.SCANNER_READY:
-        _fake_scanner(devices).clear_fault()
+        _scanner(devices).clear_fault()
     elif fault is Fault.CARD_REMOVED:
-        reader = _fake_card_reader(devices)
+        reader = _card_reader(devices)
         # A card on the reader now is pulled out (its officer is logged out, as in real life);
         # the next card tapped is pulled out while it is being read.
         reader.remove()
         reader.fail_next(CardRemoved("simulasi: card pulled out while being read"))
     elif fault is Fault.CARD_READY:
-        _fake_card_reader(devices).clear_fault()
+        _card_reader(devices).clear_fault()
     else:
-        set_network_down(db, clock, fault is Fault.NETWORK_DOWN, by.officer.id)
-    audit.record_for(Event.TRAINING_FAULT, by, fault=fault.value)
+        switch.set_down(fault is Fault.NETWORK_DOWN, by, at)
 
 
-def clear_device_faults(devices: Devices) -> None:
-    """Every fake device back to ready, no fault pending (for "Reset latihan")."""
-    for printer in (devices.receipt_printer, devices.document_printer):
-        if isinstance(printer, FakeReceiptPrinter | FakeDocumentPrinter):
-            printer.set_state(PrinterState.READY)
-    if isinstance(devices.scanner, FakeScanner):
+def clear_device_faults(devices: Devices) -> int:
+    """Every fake device back to ready, no fault pending, no printout kept (for "Reset
+    latihan"); returns how many printout files were deleted."""
+    printouts = 0
+    for printer in _printers(devices):
+        printouts += printer.clear_jobs()
+        printer.set_state(PrinterState.READY)
+    if isinstance(devices.scanner, SimulatedScanner):
         devices.scanner.clear_fault()
-    if isinstance(devices.card_reader, FakeCardReader):
+    if isinstance(devices.card_reader, SimulatedCardReader):
         devices.card_reader.clear_fault()
+    return printouts
 
 
-def fault_state(devices: Devices, db: Database) -> FaultState:
+def fault_state(devices: Devices, switch: NetworkSwitch) -> FaultState:
     def printer_state(printer: object) -> str:
-        if isinstance(printer, FakeReceiptPrinter | FakeDocumentPrinter):
-            return printer.status().state.value
-        return ""
+        return printer.status().state.value if isinstance(printer, SimulatedPrinter) else ""
 
     scanner, reader = devices.scanner, devices.card_reader
     return FaultState(
         receipt_printer=printer_state(devices.receipt_printer),
         document_printer=printer_state(devices.document_printer),
-        scanner_jam=isinstance(scanner, FakeScanner)
+        scanner_jam=isinstance(scanner, SimulatedScanner)
         and isinstance(scanner.pending_fault, ScannerJammed),
-        card_removed=isinstance(reader, FakeCardReader)
+        card_removed=isinstance(reader, SimulatedCardReader)
         and isinstance(reader.pending_fault, CardRemoved),
-        network_down=network_down(db),
+        network_down=switch.down(),
     )

@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kiosk.audit import Event
 from kiosk.chasil.checks import Finding, check_sheet, check_tps
 from kiosk.chasil.service import ChasilService
 from kiosk.profile import Ballot, Profile
+from kiosk.refusals import Refused
 from kiosk.services.auth import ActiveSession
-from kiosk.training import NotTraining
+from kiosk.training.refusals import TrainingCode
 
 
 class Scenario(enum.Enum):
@@ -60,15 +60,16 @@ INVALID_ONE_IN = 40
 TRUE_VOTE, MISWRITTEN_VOTE = 84, 884  # scenario c (Sirekap's 2024 OCR misread)
 
 
-class ScenarioUnavailable(Exception):
-    """This TPS profile cannot show the scenario's mistake (see the module docstring)."""
-
-
 @dataclass(frozen=True)
 class Loaded:
     scenario: Scenario
     ballots: tuple[str, ...]  # the ballot types entered, widest first
     rules: frozenset[int]  # what the kiosk reports on them
+
+
+def _unavailable(reason: str) -> Refused:
+    """This TPS profile cannot show the scenario's mistake (see the module docstring)."""
+    return Refused(TrainingCode.SCENARIO_UNAVAILABLE, reason=reason)
 
 
 def _split(total: int, boxes: Sequence[str]) -> dict[str, int]:
@@ -118,7 +119,7 @@ def consistent_sheet(
     fixed = dict(fixed_votes or {})
     free = [b for b in vote_boxes(ballot) if b not in fixed]
     if not free or sum(fixed.values()) > valid:
-        raise ScenarioUnavailable(f"{ballot.type}: too few votes for this scenario")
+        raise _unavailable(f"{ballot.type}: too few votes for this scenario")
     votes = fixed | _split(valid - sum(fixed.values()), free)
     boxes |= {box: votes[box] for box in vote_boxes(ballot)}  # in sheet order
     boxes |= {"S": valid, "T": invalid, "U": used}
@@ -138,7 +139,7 @@ class _Received:
 def _party_and_candidate(profile: Profile, received: _Received) -> dict[str, dict[str, int]]:
     party_ballots = [b for b in profile.ballots if b.parties and b.parties[0].candidates]
     if not party_ballots:
-        raise ScenarioUnavailable("the profile has no party ballot")
+        raise _unavailable("the profile has no party ballot")
     ballot = party_ballots[0]
     boxes = consistent_sheet(profile, ballot, received(ballot.type))
     # Ballots marked for party 0 and its first candidate count once, for the candidate; here
@@ -152,7 +153,7 @@ def _party_and_candidate(profile: Profile, received: _Received) -> dict[str, dic
 
 def _dptb_wrong_ballots(profile: Profile, received: _Received) -> dict[str, dict[str, int]]:
     if len(profile.ballots) < 2:
-        raise ScenarioUnavailable("the profile has one ballot type only")
+        raise _unavailable("the profile has one ballot type only")
     widest, narrower = profile.ballots[0], profile.ballots[1]
     more = (DPTB[0] + DPTB_NOT_ENTITLED[0], DPTB[1] + DPTB_NOT_ENTITLED[1])
     return {
@@ -165,7 +166,7 @@ def _written_884(profile: Profile, received: _Received) -> dict[str, dict[str, i
     ballot = profile.ballots[0]
     boxes = vote_boxes(ballot)
     if len(boxes) < 2:
-        raise ScenarioUnavailable(f"{ballot.type} has fewer than two vote boxes")
+        raise _unavailable(f"{ballot.type} has fewer than two vote boxes")
     slip = boxes[-1]
     sheet = consistent_sheet(profile, ballot, received(ballot.type), fixed_votes={slip: TRUE_VOTE})
     sheet[slip] = MISWRITTEN_VOTE  # S stays the right total, copied from the plano
@@ -201,26 +202,18 @@ def findings_of(service: ChasilService, sheets: dict[str, dict[str, int]]) -> li
     return found + check_tps(as_sheets)
 
 
-def clear_numbers(service: ChasilService) -> None:
-    """Remove the day's C.Hasil entries and confirmations (training only: the caller checks)."""
-    with service.db.write() as conn:
-        conn.execute("DELETE FROM chasil_entry")
-        conn.execute("DELETE FROM chasil_confirmed")
-
-
-def load(scenario: Scenario, service: ChasilService, by: ActiveSession, training: bool) -> Loaded:
+def load(
+    scenario: Scenario, service: ChasilService, by: ActiveSession, clear: Callable[[], None]
+) -> Loaded:
     """Replace the day's C.Hasil numbers with the scenario's sheets, entered as first entries
-    by the trainer ``by`` (through ``save_entry``, as an officer's entry is recorded)."""
-    if not training:
-        raise NotTraining(scenario.value)
+    by the trainer ``by`` (through ``save_entry``, as an officer's entry is recorded).
+    ``clear`` removes the day's entries and confirmations first (their owner does it).
+    ``Refused(SCENARIO_UNAVAILABLE)`` when this profile cannot show the mistake."""
     sheets = build(scenario, service)
     rules = frozenset(f.rule for f in findings_of(service, sheets))
     if not EXPECTED_RULES[scenario] <= rules:
-        raise ScenarioUnavailable(f"{scenario.value} would show rules {sorted(rules)}")
-    clear_numbers(service)
+        raise _unavailable(f"{scenario.value} would show rules {sorted(rules)}")
+    clear()
     for ballot_type, boxes in sheets.items():
         service.save_entry(ballot_type, 1, _entry(boxes), by)
-    service.audit.record_for(
-        Event.TRAINING_SCENARIO, by, scenario=scenario.value, ballots=list(sheets)
-    )
     return Loaded(scenario, tuple(sheets), rules)

@@ -15,15 +15,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from kiosk.chasil.service import ChasilService
-from kiosk.context import current_kiosk
+from kiosk.refusals import Refused
 from kiosk.roles import Permission
 from kiosk.services.auth import ActiveSession
-from kiosk.training import NotTraining
-from kiosk.training.faults import Fault, FaultUnavailable, apply_fault, fault_state
-from kiosk.training.reset import RealDocumentsKept, reset_training_day
-from kiosk.training.scenarios import EXPECTED_RULES, Scenario, ScenarioUnavailable, load
-from kiosk.views.access import current_session, require
+from kiosk.training.faults import Fault
+from kiosk.training.refusals import TrainingCode
+from kiosk.training.scenarios import Scenario
+from kiosk.views.access import current_session, require, services
 
 bp = Blueprint("trainer", __name__, url_prefix="/pelatih")
 
@@ -48,14 +46,18 @@ FAULT_DONE = {
 
 
 def training_kiosk(view: F) -> F:
-    """404 unless the kiosk runs in training mode with every device fake."""
+    """404 unless the kiosk runs in training mode with every device fake and a TPS profile."""
 
     @wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        kiosk = current_kiosk()
-        if not kiosk.training or not kiosk.devices.all_fake or kiosk.profile is None:
+        if not services().training.available:
             abort(404)
-        return view(*args, **kwargs)
+        try:
+            return view(*args, **kwargs)
+        except Refused as exc:
+            if exc.code is TrainingCode.NOT_TRAINING:
+                abort(404)
+            raise
 
     return checked  # type: ignore[return-value]
 
@@ -66,22 +68,13 @@ def _me() -> ActiveSession:
     return login
 
 
-def _chasil() -> ChasilService:
-    kiosk = current_kiosk()
-    assert kiosk.profile is not None
-    counts = kiosk.checklist.received_at_opening if kiosk.checklist else None
-    return ChasilService(kiosk.db, kiosk.audit, kiosk.clock, kiosk.profile, counts)
-
-
 @bp.get("/")
 @require(Permission.TRAINING_PANEL)
 @training_kiosk
 def panel() -> str:
-    kiosk = current_kiosk()
+    training = services().training
     return render_template(
-        "trainer.html",
-        state=fault_state(kiosk.devices, kiosk.db),
-        scenarios=[(s.value, sorted(EXPECTED_RULES[s])) for s in Scenario],
+        "trainer.html", state=training.fault_state(), scenarios=training.scenarios()
     )
 
 
@@ -89,20 +82,17 @@ def panel() -> str:
 @require(Permission.TRAINING_PANEL)
 @training_kiosk
 def fault() -> Response:
-    kiosk = current_kiosk()
     try:
         chosen = Fault(request.form.get("fault", ""))
     except ValueError:
         flash(_("Choose a fault on the panel."))
         return redirect(url_for("trainer.panel"))
     try:
-        apply_fault(
-            chosen, kiosk.devices, kiosk.db, kiosk.clock, kiosk.audit, _me(), kiosk.training
-        )
-    except FaultUnavailable:
-        flash(_("This device is not simulated on this kiosk."))
-    except NotTraining:
-        abort(404)
+        services().training.apply_fault(chosen, _me())
+    except Refused as exc:
+        if exc.code is not TrainingCode.FAULT_UNAVAILABLE:
+            raise
+        flash(exc.message())
     else:
         flash(str(FAULT_DONE[chosen]))
     return redirect(url_for("trainer.panel"))
@@ -118,12 +108,12 @@ def scenario() -> Response:
         flash(_("Choose a scenario on the panel."))
         return redirect(url_for("trainer.panel"))
     try:
-        loaded = load(chosen, _chasil(), _me(), current_kiosk().training)
-    except ScenarioUnavailable:
-        flash(_("This scenario does not fit this TPS profile."))
+        loaded = services().training.load_scenario(chosen, _me())
+    except Refused as exc:
+        if exc.code is not TrainingCode.SCENARIO_UNAVAILABLE:
+            raise
+        flash(exc.message())
         return redirect(url_for("trainer.panel"))
-    except NotTraining:
-        abort(404)
     rules = ", ".join(str(r) for r in sorted(loaded.rules))
     flash(
         _(
@@ -148,12 +138,12 @@ def reset_page() -> str:
 @training_kiosk
 def reset() -> Response:
     try:
-        done = reset_training_day(current_kiosk(), _me())
-    except RealDocumentsKept:
-        flash(_("Reset refused: this kiosk holds documents made outside training."))
+        done = services().training.reset(_me())
+    except Refused as exc:
+        if exc.code is not TrainingCode.REAL_DOCUMENTS_KEPT:
+            raise
+        flash(exc.message())
         return redirect(url_for("trainer.panel"))
-    except NotTraining:
-        abort(404)
     flash(
         _(
             "The training day was reset. %(n)d officer(s) were logged out; the next group "

@@ -12,15 +12,10 @@ import pytest
 from kiosk.chasil.checks import check_sheet
 from kiosk.chasil.service import ChasilService
 from kiosk.profile import Ballot, parse_profile
+from kiosk.refusals import Refused
 from kiosk.tps import SAMPLE_PROFILE
-from kiosk.training import NotTraining
-from kiosk.training.scenarios import (
-    EXPECTED_RULES,
-    Scenario,
-    ScenarioUnavailable,
-    consistent_sheet,
-    load,
-)
+from kiosk.training.refusals import TrainingCode
+from kiosk.training.scenarios import EXPECTED_RULES, Scenario, consistent_sheet, load
 from tests.chasil.test_chasil_http import GOOD, form
 from tests.kiosk.conftest import csrf_token
 from tests.training.conftest import logged_in, press
@@ -95,22 +90,29 @@ def test_the_sheets_without_the_mistake_are_clean():
         assert findings == [], (ballot.type, findings)
 
 
-def test_a_profile_that_cannot_show_the_mistake_refuses_the_scenario(kiosk):
+def test_a_profile_that_cannot_show_the_mistake_refuses_the_scenario(kiosk, monkeypatch):
     pilkada = dataclasses.replace(
         PROFILE, ballots=(Ballot("GUBERNUR", candidates=("Paslon 01", "Paslon 02")),)
     )
     service = ChasilService(kiosk.db, kiosk.audit, kiosk.clock, pilkada)
     who = kiosk.auth.login("pelatih", "777777", None)
+    cleared = []
     for scenario in (Scenario.PARTY_AND_CANDIDATE, Scenario.DPTB_WRONG_BALLOTS):
-        with pytest.raises(ScenarioUnavailable):
-            load(scenario, service, who, training=True)
-    assert load(Scenario.WRITTEN_884, service, who, training=True).rules == {5, 13}
-    with pytest.raises(NotTraining):
-        load(Scenario.WRITTEN_884, service, who, training=False)
+        with pytest.raises(Refused) as refused:
+            load(scenario, service, who, lambda: cleared.append(True))
+        assert refused.value.code is TrainingCode.SCENARIO_UNAVAILABLE
+    assert cleared == []  # refused before the day's numbers are touched
+    assert load(Scenario.WRITTEN_884, service, who, lambda: None).rules == {5, 13}
+    training = kiosk.services.training
+    monkeypatch.setattr(training, "training", False)
+    with pytest.raises(Refused) as refused:
+        training.load_scenario(Scenario.WRITTEN_884, who)
+    assert refused.value.code is TrainingCode.NOT_TRAINING
 
 
-def test_an_unsuitable_profile_is_told_on_the_panel(kiosk, trainer):
-    kiosk.profile = dataclasses.replace(kiosk.profile, ballots=kiosk.profile.ballots[:1])
+def test_an_unsuitable_profile_is_told_on_the_panel(kiosk, trainer, monkeypatch):
+    one_ballot = dataclasses.replace(kiosk.profile, ballots=kiosk.profile.ballots[:1])
+    monkeypatch.setattr(kiosk.services.chasil, "_profile", one_ballot)
     press(trainer, "scenario", "dptb_wrong_ballots")
     html = trainer.get("/pelatih/").get_data(as_text=True)
     assert "Skenario ini tidak cocok dengan profil TPS ini." in html

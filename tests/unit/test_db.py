@@ -31,11 +31,11 @@ def test_failed_write_rolls_back(tmp_path):
     database.migrate()
     with pytest.raises(ZeroDivisionError), database.write() as conn:
         conn.execute(
-            "INSERT INTO device_event (created_wall, created_mono, device, kind)"
-            " VALUES ('t', 0, 'scanner', 'lost')"
+            "INSERT INTO selftest_report (created_wall, created_mono, ok, report_json)"
+            " VALUES ('t', 0, 1, '{}')"
         )
         raise ZeroDivisionError
-    assert database.read("SELECT count(*) FROM device_event")[0][0] == 0
+    assert database.read("SELECT count(*) FROM selftest_report")[0][0] == 0
 
 
 def test_writers_from_many_threads_never_lose_a_row(tmp_path):
@@ -46,8 +46,8 @@ def test_writers_from_many_threads_never_lose_a_row(tmp_path):
         for i in range(25):
             with database.write() as conn:
                 conn.execute(
-                    "INSERT INTO device_event (created_wall, created_mono, device, kind)"
-                    " VALUES (?, ?, 'panel', 'x')",
+                    "INSERT INTO selftest_report (created_wall, created_mono, ok, report_json)"
+                    " VALUES (?, ?, 1, '{}')",
                     (f"{n}-{i}", i),
                 )
         database.close()
@@ -57,4 +57,4 @@ def test_writers_from_many_threads_never_lose_a_row(tmp_path):
         t.start()
     for t in threads:
         t.join()
-    assert database.read("SELECT count(*) FROM device_event")[0][0] == 200
+    assert database.read("SELECT count(*) FROM selftest_report")[0][0] == 200
