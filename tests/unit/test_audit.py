@@ -317,3 +317,16 @@ def test_export_carries_the_signed_head_of_its_rows(anchored, tmp_path):
     head = audit_head.SignedHead.from_json(last["audit_head"])
     assert head.count == 6 and head.valid(public_bytes(key))
     assert verify_export(out, public_bytes(key))
+
+
+def test_rows_of_events_no_longer_in_the_catalogue_still_read_and_verify(log):
+    """settings_changed, device_lost and device_back were never recorded by the kiosk and left
+    the catalogue; a log that holds one (an older kiosk's) stays intact."""
+    import enum
+
+    old = enum.Enum("OldEvent", {"DEVICE_LOST": "device_lost"})
+    assert "device_lost" not in {e.value for e in Event}
+    log.record(old.DEVICE_LOST, device="scanner")  # type: ignore[arg-type]
+    log.record(Event.LOGOUT, officer="kpps1", role="anggota")
+    assert [r["kind"] for r in log.rows(2)] == ["logout", "device_lost"]
+    assert log.verify() is None

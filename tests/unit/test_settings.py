@@ -83,3 +83,43 @@ def test_every_setting_has_help_and_an_env_name():
     for d in s.DECLARED:
         assert d.help.endswith("."), d.name
         assert d.env == "KIOSK_" + d.name.upper()
+
+
+def test_settings_are_typed_attributes_declared_once():
+    loaded = s.Settings.from_values(port=9000)
+    assert loaded.port == 9000 and loaded.pin_attempts == 5  # given, and the default
+    assert [d.name for d in s.DECLARED] == [
+        name for name, v in vars(s.Settings).items() if isinstance(v, s.Setting)
+    ]
+    assert s.Settings.port is s.DECLARED[[d.name for d in s.DECLARED].index("port")]
+    with pytest.raises(AttributeError):
+        loaded.upload_adapter  # noqa: B018  (removed: nothing read it)
+    with pytest.raises(s.SettingsError, match="unknown setting 'scaner_dpi'"):
+        s.Settings.from_values(scaner_dpi=200)
+
+
+def test_mypy_catches_a_misspelled_or_mistyped_setting(tmp_path):
+    from mypy import api
+
+    code = tmp_path / "uses_settings.py"
+    code.write_text(
+        "from kiosk.settings import Settings\n"
+        "settings = Settings()\n"
+        "dpi: int = settings.scanner_dpi\n"
+        "typo = settings.scaner_dpi\n"
+        "port: str = settings.port\n"
+    )
+    out, _, status = api.run(
+        [
+            "--strict",
+            "--follow-imports=silent",
+            "--cache-dir",
+            str(tmp_path / "mypy_cache"),
+            str(code),
+        ]
+    )
+    assert status == 1
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert len(errors) == 2, out
+    assert '"Settings" has no attribute "scaner_dpi"' in errors[0]
+    assert 'expression has type "int", variable has type "str"' in errors[1]
