@@ -1,24 +1,19 @@
-"""The trainer's "network down" switch, and the uploader wrapper that obeys it.
+"""The trainer's "network down" switch.
 
 The switch is a row in the kiosk database (``training_network``, schema 7, owned by
 ``NetworkSwitch``) because the upload worker is another process (``tps-kiosk worker``): the web
-app sets it, the worker reads it on every call. ``make_uploader`` wraps the real uploader in
-``TrainingNetwork`` only when the kiosk runs in training mode, so a production worker never
-consults the switch.
+app sets it, the worker reads it on every call. The worker's ``make_uploader``
+(kiosk.upload.run) wraps the real uploader in ``TrainingNetwork``, which asks the switch, only
+when the kiosk runs in training mode, so a production worker never consults it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
 from typing import ClassVar
 
 from kiosk.db import Database
-from kiosk.upload.adapter import NetworkDown, Uploader, UploadItem
-from kiosk.upload.outbox import Receipt
-
-SIMULATED = "simulasi: the trainer switched the network off"
 
 
 class NetworkSwitch:
@@ -46,30 +41,3 @@ class NetworkSwitch:
     def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
         """The network is up again for the next group."""
         return {"training_network": conn.execute("DELETE FROM training_network").rowcount}
-
-
-class TrainingNetwork:
-    """An Uploader that behaves as if the network were gone while the switch is on: the probe
-    finds nothing and every server call raises NetworkDown, exactly what a pulled cable gives
-    the worker. With the switch off it passes every call through."""
-
-    def __init__(self, inner: Uploader, db: Database) -> None:
-        self.inner = inner
-        self.switch = NetworkSwitch(db)
-
-    def _check(self) -> None:
-        if self.switch.down():
-            raise NetworkDown(SIMULATED)
-
-    def probe(self) -> bool:
-        if self.switch.down():
-            return False
-        return self.inner.probe()
-
-    def receipt(self, key: str) -> Receipt | None:
-        self._check()
-        return self.inner.receipt(key)
-
-    def send(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> Receipt:
-        self._check()
-        return self.inner.send(item, on_progress)

@@ -26,13 +26,15 @@ import enum
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kiosk.chasil.checks import Finding, check_sheet, check_tps
-from kiosk.chasil.service import ChasilService
 from kiosk.profile import Ballot, Profile
 from kiosk.refusals import Refused
-from kiosk.services.auth import ActiveSession
 from kiosk.training.refusals import TrainingCode
+
+if TYPE_CHECKING:  # handed in by the training service: kiosk.training never imports kiosk.chasil
+    from kiosk.chasil.service import ChasilService
+    from kiosk.services.auth import ActiveSession
 
 
 class Scenario(enum.Enum):
@@ -190,18 +192,6 @@ def _entry(boxes: Mapping[str, int]) -> dict[str, int | None]:
     return {box: value for box, value in boxes.items()}
 
 
-def findings_of(service: ChasilService, sheets: dict[str, dict[str, int]]) -> list[Finding]:
-    """What the kiosk will report on these sheets once they are the only entries of the day."""
-    profile = service.profile
-    as_sheets = [service.sheet(t, _entry(b)) for t, b in sheets.items()]
-    found: list[Finding] = []
-    for sheet in as_sheets:
-        found += check_sheet(
-            sheet, service.received_at_opening(sheet.ballot), profile.reserve_percent
-        )
-    return found + check_tps(as_sheets)
-
-
 def load(
     scenario: Scenario, service: ChasilService, by: ActiveSession, clear: Callable[[], None]
 ) -> Loaded:
@@ -210,7 +200,7 @@ def load(
     ``clear`` removes the day's entries and confirmations first (their owner does it).
     ``Refused(SCENARIO_UNAVAILABLE)`` when this profile cannot show the mistake."""
     sheets = build(scenario, service)
-    rules = frozenset(f.rule for f in findings_of(service, sheets))
+    rules = frozenset(f.rule for f in service.findings_of(sheets))
     if not EXPECTED_RULES[scenario] <= rules:
         raise _unavailable(f"{scenario.value} would show rules {sorted(rules)}")
     clear()

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from kiosk.audit import AuditLog, Event
-from kiosk.chasil.service import ChasilService
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.devices import Devices
@@ -27,7 +26,8 @@ from kiosk.training.refusals import TrainingCode
 from kiosk.training.reset import END_REASON, ResetDone, clear_tables, remove_day_folders
 from kiosk.training.scenarios import EXPECTED_RULES, Loaded, Scenario, load
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # handed in by wiring: kiosk.training never imports kiosk.chasil
+    from kiosk.chasil.service import ChasilService
     from kiosk.services import DayOwner
 
 log = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -13,8 +14,8 @@ from kiosk.db import Database
 from kiosk.sdnotify import notify
 from kiosk.services.provisioning import installed_profile
 from kiosk.settings import Settings
-from kiosk.training.network import TrainingNetwork
-from kiosk.upload.adapter import NotConfigured, Uploader, UploadItem
+from kiosk.training.network import NetworkSwitch
+from kiosk.upload.adapter import NetworkDown, NotConfigured, Uploader, UploadItem
 from kiosk.upload.outbox import Outbox, Receipt
 from kiosk.upload.tus import TusUploader, abandon_wait
 from kiosk.upload.worker import Backoff, Worker, single_worker
@@ -36,6 +37,36 @@ class NoServer:
         raise NotConfigured("no upload_endpoint is set")
 
 
+class TrainingNetwork:
+    """An Uploader that behaves as if the network were gone while the trainer's switch is on
+    (``down()``, kiosk.training.network): the probe finds nothing and every server call raises
+    NetworkDown, exactly what a pulled cable gives the worker. With the switch off it passes
+    every call through."""
+
+    SIMULATED = "simulasi: the trainer switched the network off"
+
+    def __init__(self, inner: Uploader, down: Callable[[], bool]) -> None:
+        self.inner = inner
+        self.down = down
+
+    def _check(self) -> None:
+        if self.down():
+            raise NetworkDown(self.SIMULATED)
+
+    def probe(self) -> bool:
+        if self.down():
+            return False
+        return self.inner.probe()
+
+    def receipt(self, key: str) -> Receipt | None:
+        self._check()
+        return self.inner.receipt(key)
+
+    def send(self, item: UploadItem, on_progress: Callable[[str, int], None]) -> Receipt:
+        self._check()
+        return self.inner.send(item, on_progress)
+
+
 def make_uploader(settings: Settings, db: Database) -> Uploader:
     """The adapter for this kiosk: the collector URL and credential come from the installed
     TPS profile (``upload_endpoint`` may override the URL). In training mode it obeys the
@@ -52,7 +83,7 @@ def make_uploader(settings: Settings, db: Database) -> Uploader:
             receipt_mode=settings.upload_receipt,
         )
     if settings.training:
-        uploader = TrainingNetwork(uploader, db)
+        uploader = TrainingNetwork(uploader, NetworkSwitch(db).down)
     return uploader
 
 

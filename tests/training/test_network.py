@@ -14,8 +14,7 @@ from kiosk.core import Core
 from kiosk.db import Database
 from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
-from kiosk.training.network import TrainingNetwork
-from kiosk.upload.run import make_uploader, make_worker
+from kiosk.upload.run import TrainingNetwork, make_uploader, make_worker
 from kiosk.upload.tus import TusUploader
 from tests.training.conftest import logged_in, press
 from tests.upload.docs import signed_documents
