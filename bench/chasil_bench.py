@@ -26,7 +26,8 @@ from drivers.scanner import ScanRequest
 from drivers.scanner.fake import FakeScanner
 from kiosk.audit import AuditLog
 from kiosk.chasil.copies import CopyLabel, copy_pdf, copy_receipt_image, thermal_pages
-from kiosk.chasil.documents import Document, DocumentStore
+from kiosk.chasil.pages import ScannedPages
+from kiosk.chasil.signing import Document
 from kiosk.clock import SystemClock
 from kiosk.db import Database
 from kiosk.profile import parse_profile
@@ -48,7 +49,7 @@ def main() -> None:
     db = Database(work / "k.sqlite3")
     db.migrate()
     profile = parse_profile(SAMPLE_PROFILE.read_text())
-    store = DocumentStore(db, AuditLog(db, SystemClock()), SystemClock(), work, profile, False)
+    store = ScannedPages(db, AuditLog(db, SystemClock()), SystemClock(), work / "documents", 300)
     who = ActiveSession("bench", OfficerInfo("kpps1", "Bench", Role.KETUA, None), None)
 
     count = iter(range(10**6))
@@ -64,7 +65,7 @@ def main() -> None:
             os.fsync(fh.fileno())
 
     def kiosk_keep() -> None:
-        store._keep("PPWP", page, who, None, "")
+        store.keep("PPWP", page, who, None, "")
 
     t_bare, t_keep = timed(bare), timed(kiosk_keep)
     print(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from drivers.gpio import Led, LedState
 from kiosk.audit import AuditLog
+from kiosk.chasil.copies import CopyService
 from kiosk.chasil.documents import DocumentService
 from kiosk.chasil.progress import Counting
 from kiosk.chasil.service import ChasilService
@@ -23,6 +24,7 @@ from kiosk.checklist.service import ChecklistService
 from kiosk.clock import OffsetClock
 from kiosk.core import Core
 from kiosk.db import Database
+from kiosk.devicekey import ensure_key
 from kiosk.devices import Devices, open_devices
 from kiosk.profile import Profile
 from kiosk.services import Services
@@ -125,12 +127,33 @@ def build_runtime(
         checklist = runtime.checklist
         return checklist.received_at_opening(ballot) if checklist is not None else None
 
-    chasil = ChasilService(db, audit, clock, profile, received_at_opening)
-    documents = DocumentService(db, audit, clock, core.data_dir, profile, bool(settings.training))
+    chasil = ChasilService(db, audit, clock, profile, received_at_opening, auth.officer)
+    documents = DocumentService(
+        db,
+        audit,
+        clock,
+        core.data_dir,
+        profile,
+        bool(settings.training),
+        numbers=chasil,
+        scanner=devices.scanner,
+        signing_key=lambda: ensure_key(core.data_dir),
+        dpi=settings.scanner_dpi,
+    )
+    copies = CopyService(
+        db,
+        audit,
+        clock,
+        profile,
+        documents,
+        devices.document_printer,
+        devices.receipt_printer,
+    )
     services = Services(
         auth=auth,
         chasil=chasil,
         documents=documents,
+        copies=copies,
         counting=Counting(profile, chasil, documents),
     )
     runtime = Runtime(core, devices, profile, services, auth, outbox)

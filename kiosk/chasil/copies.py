@@ -14,10 +14,12 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from PIL import Image
 
 from drivers.errors import PrinterError, PrinterOffline
+from drivers.printer import DocumentPrinter, ReceiptPrinter
 from kiosk.audit import AuditLog, Event
 from kiosk.chasil.copy_render import (
     CopyLabel,
@@ -26,15 +28,18 @@ from kiosk.chasil.copy_render import (
     thermal_copy_pages,
     thermal_pages,
 )
-from kiosk.chasil.documents import Document
+from kiosk.chasil.documents import Document, DocumentService
+from kiosk.chasil.refusals import CopyCode
 from kiosk.clock import Clock
 from kiosk.db import Database
-from kiosk.devices import Devices
 from kiosk.fleet.timezone import format_tps_time
 from kiosk.profile import Profile
-from kiosk.services.auth import ActiveSession
+from kiosk.refusals import KioskCode, Refused
 from kiosk.services.report_render import new_pdf, pdf_text, watermark
 from kiosk.storage import write_durably
+
+if TYPE_CHECKING:
+    from kiosk.services.auth import ActiveSession
 
 FIXED_RECIPIENTS = ("Pengawas TPS", "PPS", "PPK (melalui PPS)", "Pengumuman publik")
 PRINTERS = ("a4", "receipt")
@@ -59,15 +64,37 @@ __all__ = [
 
 
 class CopyService:
+    """Recipients, print jobs and the distribution receipt of the signed documents
+    (``documents``: their owner, asked for a document's scanned pages; the printers are None
+    when the kiosk has none)."""
+
+    owns: ClassVar[tuple[str, ...]] = ("recipient", "print_job")
+
     def __init__(
-        self, db: Database, audit: AuditLog, clock: Clock, devices: Devices, profile: Profile
+        self,
+        db: Database,
+        audit: AuditLog,
+        clock: Clock,
+        profile: Profile | None,
+        documents: DocumentService,
+        document_printer: DocumentPrinter | None,
+        receipt_printer: ReceiptPrinter | None,
     ) -> None:
         self.db = db
         self.audit = audit
         self.clock = clock
-        self.devices = devices
-        self.profile = profile
+        self._profile = profile
+        self.documents = documents
+        self.document_printer = document_printer
+        self.receipt_printer = receipt_printer
         self._thermal: tuple[int, list[Image.Image]] | None = None  # pages decoded for a run
+
+    @property
+    def profile(self) -> Profile:
+        """The TPS profile; ``Refused(NOT_PROVISIONED)`` on a kiosk that has none yet."""
+        if self._profile is None:
+            raise Refused(KioskCode.NOT_PROVISIONED)
+        return self._profile
 
     def _time(self, when: object, fmt: str = "%d-%m-%Y %H:%M") -> str:
         """A time as printed at this TPS, with its zone (WIB, WITA or WIT)."""
@@ -97,11 +124,12 @@ class CopyService:
                 )
 
     def set_present_list(self, present: set[int]) -> None:
-        """Tick exactly the recipients in ``present`` (ids); KeyError for an unknown id."""
+        """Tick exactly the recipients in ``present`` (ids); ``Refused(UNKNOWN_RECIPIENT)``
+        (nothing changed) for an id that is no recipient."""
         known = {int(str(r["id"])) for r in self.recipients()}
         unknown = present - known
         if unknown:
-            raise KeyError(sorted(unknown)[0])
+            raise Refused(CopyCode.UNKNOWN_RECIPIENT, recipient=sorted(unknown)[0])
         with self.db.write() as conn:
             for rid in known:
                 conn.execute(
@@ -110,12 +138,18 @@ class CopyService:
 
     # Jobs --------------------------------------------------------------------------------------
     def jobs(self, doc: Document) -> list[dict[str, object]]:
-        return [
+        """``doc``'s print jobs in copy order; a printed one carries ``printed_at``, its time
+        at this TPS ("13:05 WITA")."""
+        jobs = [
             dict(r)
             for r in self.db.read(
                 "SELECT * FROM print_job WHERE document_id = ? ORDER BY copy_no, id", (doc.id,)
             )
         ]
+        for job in jobs:
+            if job["state"] == "printed":
+                job["printed_at"] = self._time(job["printed_wall"], "%H:%M")
+        return jobs
 
     def _plan(self, doc: Document) -> None:
         """One original copy per ticked recipient: add the missing ones (recipients ticked
@@ -161,14 +195,13 @@ class CopyService:
         ).fetchall()
         return [int(r[0]) for r in rows]
 
-    def print_copies(
-        self, doc: Document, pages: Sequence[Path], printer: str, by: ActiveSession
-    ) -> int:
+    def print_copies(self, doc: Document, printer: str, by: ActiveSession) -> int:
         """Print on ``printer`` every copy of ``doc`` not yet printed on either printer; return
         how many were printed now. A printer error marks that copy failed and propagates; the
         next call, on this printer or the other, resumes from it."""
         if printer not in PRINTERS:
             raise ValueError(printer)
+        pages = self.documents.pages_of(doc)
         with _RUN_LOCK:
             self._plan(doc)
             pending = self.db.read(
@@ -181,23 +214,21 @@ class CopyService:
         return len(pending)
 
     def reprint(
-        self,
-        doc: Document,
-        pages: Sequence[Path],
-        job_id: int,
-        by: ActiveSession,
-        printer: str | None = None,
+        self, doc: Document, job_id: int, by: ActiveSession, printer: str | None = None
     ) -> None:
         """Print a printed copy again, marked CETAK ULANG, on ``printer`` (default: the one
-        that printed it). KeyError when ``doc`` has no such printed copy."""
-        if not 0 < job_id <= SQLITE_MAX_ID:
-            raise KeyError(job_id)
-        original = self.db.read(
-            "SELECT * FROM print_job WHERE id = ? AND document_id = ? AND state = 'printed'",
-            (job_id, doc.id),
+        that printed it). ``Refused(UNKNOWN_COPY)`` when ``doc`` has no such printed copy."""
+        original = (
+            self.db.read(
+                "SELECT * FROM print_job WHERE id = ? AND document_id = ? AND state = 'printed'",
+                (job_id, doc.id),
+            )
+            if 0 < job_id <= SQLITE_MAX_ID
+            else []
         )
         if not original:
-            raise KeyError(job_id)
+            raise Refused(CopyCode.UNKNOWN_COPY, copy=job_id)
+        pages = self.documents.pages_of(doc)
         o = original[0]
         target = printer or str(o["printer"])
         if target not in PRINTERS:
@@ -237,17 +268,17 @@ class CopyService:
         )
         try:
             if printer_name == "a4":
-                if self.devices.document_printer is None:
+                if self.document_printer is None:
                     raise PrinterOffline("no A4 printer configured")
                 path = doc.folder / "copies" / f"salinan-{job['id']:04d}.pdf"
                 write_durably(path, copy_pdf(self.profile, doc, label))
-                self.devices.document_printer.print_pdf(
+                self.document_printer.print_pdf(
                     path, f"salinan {doc.ballot} {label.copy_no}/{label.copies}"
                 )
             else:
-                if self.devices.receipt_printer is None:
+                if self.receipt_printer is None:
                     raise PrinterOffline("no receipt printer configured")
-                printer = self.devices.receipt_printer
+                printer = self.receipt_printer
                 if self._thermal is None or self._thermal[0] != doc.id:
                     self._thermal = (doc.id, thermal_pages(pages, printer.width_px))
                 printer.print_image(
@@ -327,3 +358,18 @@ class CopyService:
         path = doc.folder / "tanda-terima.pdf"
         write_durably(path, buf.getvalue())
         return path
+
+    def print_receipt(self, doc: Document) -> Path:
+        """Make the distribution receipt (kept in the document's folder) and print it on the
+        A4 printer, when the kiosk has one."""
+        path = self.receipt_pdf(doc)
+        if self.document_printer is not None:
+            self.document_printer.print_pdf(path, f"tanda terima {doc.ballot}")
+        return path
+
+    # Training reset ----------------------------------------------------------------------------
+    def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
+        """Delete the day's print jobs and recipients inside the reset's transaction, and the
+        thermal pages decoded for the last run."""
+        self._thermal = None
+        return {table: conn.execute(f"DELETE FROM {table}").rowcount for table in self.owns}

@@ -17,7 +17,7 @@ import qrcode
 from PIL import Image
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 
-from kiosk.chasil.documents import Document
+from kiosk.chasil.signing import Document
 from kiosk.profile import Profile
 from kiosk.services.report_render import (
     new_pdf,

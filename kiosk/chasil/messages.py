@@ -1,4 +1,5 @@
-"""Plain-language wording of each C.Hasil finding, in the operator's language.
+"""Plain-language wording of each C.Hasil finding and of each reason a scanned page is held,
+in the operator's language.
 
 Each message says what does not add up, with the numbers, so KPPS know which boxes to recount.
 """
@@ -10,6 +11,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from kiosk.chasil.checks import Finding
+from kiosk.chasil.legibility import Problem
 
 ROW_NAMES = {
     "A": "A (DPT)",
@@ -72,3 +74,19 @@ def as_json(f: Finding) -> dict[str, Any]:
         "message": message(f),
         "boxes": list(f.boxes),
     }
+
+
+def problem_message(problem: Problem) -> str:
+    """Why the legibility gate holds a page, and what to do: the operator's sentence."""
+    messages: dict[Problem, str] = {
+        Problem.BLANK: _(
+            "The page looks empty. Put the sheet face down on the glass and scan again."
+        ),
+        Problem.TOO_DARK: _("The page is too dark. Close the lid fully and scan again."),
+        Problem.TOO_LIGHT: _("The page is too faint. Check the sheet is face down and scan again."),
+        Problem.BLURRED: _("The page is blurred. Press the sheet flat, keep it still, scan again."),
+        Problem.SKEWED: _(
+            "The page is crooked. Lay the sheet straight against the edge, scan again."
+        ),
+    }
+    return messages[problem]

@@ -1,27 +1,63 @@
-"""C.Hasil numbers for this TPS: entries, live checks, double entry and the Ketua's confirmation."""
+"""C.Hasil numbers for this TPS: entries, live checks, double entry and the Ketua's confirmation.
+
+``ChasilService`` owns the tables ``chasil_entry`` and ``chasil_confirmed``: whether a ballot's
+numbers are confirmed, and by whom, is asked of it and of nothing else. Rule 9 needs the ballots
+counted at opening, which the checklist records: wiring passes that in as a callable, so this
+package never imports kiosk.checklist.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from kiosk.audit import AuditLog, Event
 from kiosk.chasil.checks import Finding, Sheet, blocking, check_sheet, check_tps, compare_entries
+from kiosk.chasil.refusals import ChasilCode
 from kiosk.clock import Clock
 from kiosk.db import Database
+from kiosk.fleet.timezone import tps_time
 from kiosk.profile import Ballot, Profile
 from kiosk.refusals import KioskCode, Refused
-from kiosk.services.auth import ActiveSession
+
+if TYPE_CHECKING:
+    from kiosk.services.auth import ActiveSession, OfficerInfo
 
 
-class ChasilRefused(Exception):
-    """Confirmation refused: blocking findings, or warnings without a kejadian khusus note."""
+@dataclass(frozen=True)
+class Confirmation:
+    """The Ketua's confirmation of a ballot's numbers, as the signed manifest records it."""
 
-    def __init__(self, findings: list[Finding]) -> None:
-        super().__init__(f"{len(findings)} findings")
-        self.findings = findings
+    numbers: dict[str, Any]
+    officer_id: str
+    officer_name: str
+    role: str
+    at: str  # ISO 8601 on the TPS's clock, with its offset
+    zone: str  # WIB, WITA or WIT
+    note: str  # the kejadian khusus explaining the warnings ("" if none)
+    warnings: list[int]  # rules that warned when the numbers were confirmed
+    wall: str  # when, as the kiosk's clock recorded it (ISO 8601)
+
+    def as_manifest(self) -> dict[str, Any]:
+        return {
+            "by": {"id": self.officer_id, "name": self.officer_name, "role": self.role},
+            "at": self.at,
+            "zone": self.zone,
+            "note": self.note,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class EntryStatus:
+    """How far a ballot's numbers are: entered once, entered twice, confirmed."""
+
+    first: bool
+    second: bool
+    confirmed: bool
 
 
 @dataclass(frozen=True)
@@ -31,10 +67,11 @@ class BoxLabel:
 
 
 def ballot_of(profile: Profile, ballot_type: str) -> Ballot:
+    """The profile's ballot ``ballot_type``; ``Refused(UNKNOWN_BALLOT)`` if it has none."""
     for ballot in profile.ballots:
         if ballot.type == ballot_type:
             return ballot
-    raise KeyError(ballot_type)
+    raise Refused(KioskCode.UNKNOWN_BALLOT, ballot=ballot_type)
 
 
 def vote_labels(ballot: Ballot) -> list[BoxLabel]:
@@ -77,6 +114,12 @@ def parse_boxes(raw: Any) -> dict[str, int | None]:
 
 
 class ChasilService:
+    """Entries, checks and confirmations of the C.Hasil numbers (``opening_counts``: the
+    checklist's ballots counted at opening, for rule 9; ``officer``: who an officer id is, for
+    the signed manifest)."""
+
+    owns: ClassVar[tuple[str, ...]] = ("chasil_entry", "chasil_confirmed")
+
     def __init__(
         self,
         db: Database,
@@ -84,12 +127,14 @@ class ChasilService:
         clock: Clock,
         profile: Profile | None,
         opening_counts: Callable[[str], int | None] | None = None,
+        officer: Callable[[str], OfficerInfo | None] | None = None,
     ) -> None:
         self.db = db
         self.audit = audit
         self.clock = clock
         self._profile = profile
         self.opening_counts = opening_counts
+        self.officer = officer
 
     @property
     def profile(self) -> Profile:
@@ -98,8 +143,16 @@ class ChasilService:
             raise Refused(KioskCode.NOT_PROVISIONED)
         return self._profile
 
+    def ballots(self) -> tuple[Ballot, ...]:
+        """The profile's ballot types, widest first (the legal order)."""
+        return tuple(self.profile.ballots)
+
+    def ballot(self, ballot_type: str) -> Ballot:
+        """``Refused(UNKNOWN_BALLOT)`` for a type the profile does not have."""
+        return ballot_of(self.profile, ballot_type)
+
     def sheet(self, ballot_type: str, boxes: dict[str, int | None]) -> Sheet:
-        ballot = ballot_of(self.profile, ballot_type)
+        ballot = self.ballot(ballot_type)
         return Sheet(
             ballot_type,
             boxes,
@@ -143,10 +196,36 @@ class ChasilService:
         )
         return parse_boxes(json.loads(rows[0]["boxes"])) if rows else None
 
+    def entry_status(self) -> dict[str, EntryStatus]:
+        """Each ballot type's progress, for the C.Hasil screen's list."""
+        confirmed = self.confirmed_ballots()
+        return {
+            b.type: EntryStatus(
+                self.latest(b.type, 1) is not None,
+                self.latest(b.type, 2) is not None,
+                b.type in confirmed,
+            )
+            for b in self.profile.ballots
+        }
+
+    def _first_entry_officer(self, ballot_type: str) -> str | None:
+        rows = self.db.read(
+            "SELECT officer_id FROM chasil_entry WHERE ballot = ? AND"
+            " entry_no = 1 ORDER BY id DESC LIMIT 1",
+            (ballot_type,),
+        )
+        return str(rows[0]["officer_id"]) if rows else None
+
     def save_entry(
         self, ballot_type: str, entry_no: int, boxes: dict[str, int | None], by: ActiveSession
     ) -> list[Finding]:
-        ballot_of(self.profile, ballot_type)
+        """Record an officer's entry of a sheet (1: first, 2: the blind check entry) and
+        return what the checks find. The second entry is refused
+        (``ChasilCode.SAME_OFFICER``) to the officer who made the first: a check by the same
+        eyes checks nothing."""
+        self.ballot(ballot_type)
+        if entry_no == 2 and self._first_entry_officer(ballot_type) == by.officer.id:
+            raise Refused(ChasilCode.SAME_OFFICER, ballot=ballot_type)
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO chasil_entry (ballot, entry_no, officer_id, boxes,"
@@ -173,19 +252,39 @@ class ChasilService:
         """Ballot types whose numbers the Ketua has confirmed."""
         return {r["ballot"] for r in self.db.read("SELECT ballot FROM chasil_confirmed")}
 
-    def confirmed(self, ballot_type: str) -> dict[str, Any] | None:
+    def confirmed(self, ballot_type: str) -> Confirmation | None:
+        """Who confirmed ``ballot_type``'s numbers, when, and the note; None if nobody has."""
         rows = self.db.read("SELECT * FROM chasil_confirmed WHERE ballot = ?", (ballot_type,))
-        return dict(rows[0]) if rows else None
+        if not rows:
+            return None
+        r = rows[0]
+        officer = self.officer(r["confirmed_by"]) if self.officer is not None else None
+        at, zone = tps_time(r["confirmed_wall"], self.profile.identity.code)
+        return Confirmation(
+            numbers=json.loads(r["boxes"]),
+            officer_id=r["confirmed_by"],
+            officer_name=officer.name if officer is not None else "",
+            role=officer.role.value if officer is not None else "",
+            at=at.isoformat(timespec="seconds"),
+            zone=zone,
+            note=r["note"],
+            warnings=[int(rule) for rule in json.loads(r["findings"])],
+            wall=r["confirmed_wall"],
+        )
 
     def confirm(self, ballot_type: str, by: ActiveSession, note: str) -> list[Finding]:
-        """The Ketua confirms the first entry's numbers. Refused on any blocking finding, and on
-        warnings unless ``note`` (the kejadian khusus) explains them."""
+        """The Ketua confirms the first entry's numbers. Refused (``ChasilCode``) with no
+        numbers, on any blocking finding, and on warnings unless ``note`` (the kejadian
+        khusus) explains them."""
+        self.ballot(ballot_type)
         boxes = self.latest(ballot_type, 1)
         if boxes is None:
-            raise KeyError(f"no numbers entered for {ballot_type}")
+            raise Refused(ChasilCode.NO_NUMBERS, ballot=ballot_type)
         findings = self.check(ballot_type, boxes)
-        if blocking(findings) or (findings and not note.strip()):
-            raise ChasilRefused(findings)
+        if blocking(findings):
+            raise Refused(ChasilCode.DO_NOT_ADD_UP, ballot=ballot_type)
+        if findings and not note.strip():
+            raise Refused(ChasilCode.NOTE_NEEDED, ballot=ballot_type)
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO chasil_confirmed (ballot, boxes, findings, note, confirmed_by,"
@@ -209,3 +308,25 @@ class ChasilService:
             note=note.strip(),
         )
         return findings
+
+    def findings_of(self, sheets: Mapping[str, Mapping[str, int | None]]) -> list[Finding]:
+        """What the kiosk reports on ``sheets`` (boxes by ballot type) were they the day's only
+        entries: each sheet's own checks, then the checks across ballot types (a training
+        scenario asks this before it replaces the day's numbers)."""
+        as_sheets = [self.sheet(t, dict(b)) for t, b in sheets.items()]
+        found: list[Finding] = []
+        for sheet in as_sheets:
+            found += check_sheet(
+                sheet, self.received_at_opening(sheet.ballot), self.profile.reserve_percent
+            )
+        return found + check_tps(as_sheets)
+
+    def clear_numbers(self) -> None:
+        """Forget the day's entries and confirmations (a training scenario replaces them; the
+        caller checks that this is a training kiosk)."""
+        with self.db.write() as conn:
+            self.clear_training_day(conn)
+
+    def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
+        """Delete the day's entries and confirmations inside the reset's transaction."""
+        return {table: conn.execute(f"DELETE FROM {table}").rowcount for table in self.owns}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the container names its parts; it never imports the features at run time
+    from kiosk.chasil.copies import CopyService
     from kiosk.chasil.documents import DocumentService
     from kiosk.chasil.progress import Counting
     from kiosk.chasil.service import ChasilService
@@ -22,4 +23,5 @@ class Services:
     auth: AuthService
     chasil: ChasilService
     documents: DocumentService
+    copies: CopyService
     counting: Counting

@@ -3,77 +3,47 @@ Ketua's confirmation. ``POST /api/chasil/check`` serves the checks as JSON."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from kiosk.chasil.checks import LPJ, VOTER_ROWS, blocking
-from kiosk.chasil.documents import UnknownPage
 from kiosk.chasil.messages import ROW_NAMES, as_json
-from kiosk.chasil.service import ChasilRefused, ChasilService, ballot_of, parse_boxes, vote_labels
-from kiosk.context import current_kiosk
-from kiosk.errors import Action, Guidance
+from kiosk.chasil.service import ChasilService, parse_boxes, vote_labels
+from kiosk.refusals import KioskCode, Refused
 from kiosk.roles import Permission
-from kiosk.views.access import current_session, require
+from kiosk.services.auth import ActiveSession
+from kiosk.views.access import current_session, require, services
 
 bp = Blueprint("chasil", __name__)
 
-_PAGE_GONE = Guidance(
-    _l("This page is no longer in the list"),
-    _l(
-        "It was discarded or replaced already, so nothing was scanned. Press Retry to go back "
-        "to the scanned pages and choose again."
-    ),
-    Action.RETRY,
-)
-
-
-@bp.app_errorhandler(UnknownPage)
-def page_gone(exc: UnknownPage) -> tuple[str, int]:
-    """A rescan that names no kept page (any scan route, whichever blueprint raised it)."""
-    back = url_for("documents.scan_page", ballot_type=exc.ballot)
-    return render_template("guidance.html", guidance=_PAGE_GONE, retry_url=back), 404
+# A request may name only the first and the (blind) second entry; any other is no page.
+ENTRIES = (1, 2)
 
 
 def service() -> ChasilService:
-    kiosk = current_kiosk()
-    if kiosk.profile is None:
-        abort(404)
-    counts = kiosk.checklist.received_at_opening if kiosk.checklist else None
-    return ChasilService(kiosk.db, kiosk.audit, kiosk.clock, kiosk.profile, counts)
+    return services().chasil
 
 
-def _ballot_or_404(svc: ChasilService, ballot_type: str) -> Any:
-    try:
-        return ballot_of(svc.profile, ballot_type)
-    except KeyError:
-        abort(404)
+def me() -> ActiveSession:
+    login = current_session()
+    assert login is not None  # require() let the request through
+    return login
 
 
 @bp.get("/chasil/")
 @require(Permission.CHASIL_ENTER)
 def index() -> str:
     svc = service()
-    status = {
-        b.type: {
-            "first": svc.latest(b.type, 1) is not None,
-            "second": svc.latest(b.type, 2) is not None,
-            "confirmed": svc.confirmed(b.type) is not None,
-        }
-        for b in svc.profile.ballots
-    }
-    return render_template("chasil_index.html", ballots=svc.profile.ballots, status=status)
+    return render_template("chasil_index.html", ballots=svc.ballots(), status=svc.entry_status())
 
 
 @bp.get("/chasil/<ballot_type>/<int:entry_no>")
 @require(Permission.CHASIL_ENTER)
 def entry(ballot_type: str, entry_no: int) -> str:
     svc = service()
-    ballot = _ballot_or_404(svc, ballot_type)
-    if entry_no not in (1, 2):
+    ballot = svc.ballot(ballot_type)
+    if entry_no not in ENTRIES:
         abort(404)
     # The second entry is blind: it starts empty and never shows the first one.
     boxes = svc.latest(ballot_type, entry_no) or {}
@@ -95,22 +65,15 @@ def entry(ballot_type: str, entry_no: int) -> str:
 @require(Permission.CHASIL_ENTER)
 def save(ballot_type: str, entry_no: int) -> Response:
     svc = service()
-    _ballot_or_404(svc, ballot_type)
-    if entry_no not in (1, 2):  # there is a first and a second (blind) entry, no other
+    svc.ballot(ballot_type)
+    if entry_no not in ENTRIES:
         abort(404)
-    login = current_session()
-    assert login is not None
-    if entry_no == 2:
-        first = svc.db.read(
-            "SELECT officer_id FROM chasil_entry WHERE ballot = ? AND"
-            " entry_no = 1 ORDER BY id DESC LIMIT 1",
-            (ballot_type,),
-        )
-        if first and first[0]["officer_id"] == login.officer.id:
-            flash(_("The second entry must be made by another officer."))
-            return redirect(url_for("chasil.entry", ballot_type=ballot_type, entry_no=2))
     boxes = parse_boxes({k[4:]: v for k, v in request.form.items() if k.startswith("box:")})
-    findings = svc.save_entry(ballot_type, entry_no, boxes, login)
+    try:
+        findings = svc.save_entry(ballot_type, entry_no, boxes, me())
+    except Refused as exc:  # the second entry by the first entry's officer
+        flash(exc.message())
+        return redirect(url_for("chasil.entry", ballot_type=ballot_type, entry_no=entry_no))
     if blocking(findings):
         flash(_("Saved, but the numbers do not add up yet: see the red boxes."))
     else:
@@ -127,12 +90,12 @@ def api_check() -> Response | tuple[Response, int]:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("ballot"), str):
         return jsonify(error=_('Send {"ballot": TYPE, "boxes": {BOX: NUMBER}}.')), 400
-    svc = service()
     try:
-        ballot_of(svc.profile, body["ballot"])
-    except KeyError:
-        return jsonify(error=_("Unknown ballot type %(t)s.", t=body["ballot"])), 404
-    findings = svc.check(body["ballot"], parse_boxes(body.get("boxes")))
+        findings = service().check(body["ballot"], parse_boxes(body.get("boxes")))
+    except Refused as exc:
+        if exc.code is not KioskCode.UNKNOWN_BALLOT:
+            raise
+        return jsonify(error=exc.message()), 404
     return jsonify(blocking=blocking(findings), findings=[as_json(f) for f in findings])
 
 
@@ -140,7 +103,7 @@ def api_check() -> Response | tuple[Response, int]:
 @require(Permission.CHASIL_CONFIRM)
 def confirm_page(ballot_type: str) -> str:
     svc = service()
-    ballot = _ballot_or_404(svc, ballot_type)
+    ballot = svc.ballot(ballot_type)
     boxes = svc.latest(ballot_type, 1)
     findings = [as_json(f) for f in svc.check(ballot_type, boxes)] if boxes else []
     return render_template(
@@ -156,18 +119,11 @@ def confirm_page(ballot_type: str) -> str:
 @require(Permission.CHASIL_CONFIRM)
 def confirm(ballot_type: str) -> Response:
     svc = service()
-    _ballot_or_404(svc, ballot_type)
-    login = current_session()
-    assert login is not None
+    svc.ballot(ballot_type)
     try:
-        svc.confirm(ballot_type, login, request.form.get("note", ""))
-    except KeyError:
-        flash(_("No numbers have been entered for this ballot yet."))
-    except ChasilRefused as exc:
-        if blocking(exc.findings):
-            flash(_("Cannot confirm: the numbers do not add up. Recount the red boxes."))
-        else:
-            flash(_("Write a kejadian khusus note explaining the warnings, then confirm."))
+        svc.confirm(ballot_type, me(), request.form.get("note", ""))
+    except Refused as exc:  # no numbers yet, they do not add up, or warnings need a note
+        flash(exc.message())
     else:
         flash(_("Numbers confirmed."))
     return redirect(url_for("chasil.confirm_page", ballot_type=ballot_type))

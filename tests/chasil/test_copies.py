@@ -215,12 +215,7 @@ def test_thermal_training_copy_has_simulasi_across_each_page(ketua, kiosk):
 
 
 def _document(kiosk, doc_id):
-    from kiosk.chasil.documents import DocumentStore
-
-    store = DocumentStore(
-        kiosk.db, kiosk.audit, kiosk.clock, kiosk.settings.data_dir, kiosk.profile, True
-    )
-    return store.document(doc_id)
+    return kiosk.services.documents.document(doc_id)
 
 
 # The manifest and printed times -------------------------------------------------------------------

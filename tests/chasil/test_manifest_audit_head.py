@@ -8,13 +8,12 @@ import json
 
 from kiosk import audit_head
 from kiosk.audit import AuditLog
-from kiosk.chasil.documents import DocumentStore
 from kiosk.clock import ManualClock
 from kiosk.db import Database
 from kiosk.devicekey import ensure_key, public_bytes
-from kiosk.services.provisioning import installed_profile, provision
+from kiosk.services.provisioning import provision
 from kiosk.upload.bundle import build_bundle, open_bundle, upload_metadata
-from tests.upload.docs import _Login, noise_page, profile_text
+from tests.upload.docs import _Login, document_service, noise_page, profile_text
 
 
 def _store(tmp_path):
@@ -24,17 +23,16 @@ def _store(tmp_path):
     clock = ManualClock(dt.datetime(2024, 2, 14, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     audit = AuditLog(db, clock)
     provision(db, audit, data, profile_text(), by="test")
-    profile = installed_profile(data)
-    assert profile is not None
-    return DocumentStore(db, audit, clock, data, profile, False), audit, data
+    store, _numbers = document_service(db, audit, clock, data)
+    return store, audit, data
 
 
 def test_the_signed_manifest_and_the_upload_carry_the_audit_head(tmp_path):
     store, audit, data = _store(tmp_path)
     key = ensure_key(data)
-    store._keep("PPWP", noise_page(1, 200), _Login(), None, "")
+    store.scans.keep("PPWP", noise_page(1, 200), _Login(), None, "")
     before = audit.head()
-    doc = store.finish("PPWP", {"suara_sah": 1}, key, _Login())
+    doc = store.finish("PPWP", _Login())
     manifest = json.loads(doc.manifest.read_text())["manifest"]
     head = audit_head.SignedHead.from_json(manifest["audit_head"])
     assert head == before and head.valid(public_bytes(key))
@@ -48,10 +46,9 @@ def test_the_signed_manifest_and_the_upload_carry_the_audit_head(tmp_path):
 
 def test_finish_tapped_twice_in_one_second_is_still_one_document(tmp_path):
     """The first tap's own audit row moves the head on; the second tap is the same document."""
-    store, _, data = _store(tmp_path)
-    key = ensure_key(data)
-    store._keep("PPWP", noise_page(2, 200), _Login(), None, "")
-    first = store.finish("PPWP", {"suara_sah": 1}, key, _Login())
-    second = store.finish("PPWP", {"suara_sah": 1}, key, _Login())
+    store, _, _data = _store(tmp_path)
+    store.scans.keep("PPWP", noise_page(2, 200), _Login(), None, "")
+    first = store.finish("PPWP", _Login())
+    second = store.finish("PPWP", _Login())
     assert second.id == first.id
     assert len(store.documents("PPWP")) == 1

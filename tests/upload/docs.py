@@ -1,4 +1,4 @@
-"""Signed documents in a kiosk data directory, made by the kiosk's own DocumentStore."""
+"""Signed documents in a kiosk data directory, made by the kiosk's own DocumentService."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 from PIL import Image
 
 from kiosk.audit import AuditLog
-from kiosk.chasil.documents import Document, DocumentStore
+from kiosk.chasil.documents import Document, DocumentService
+from kiosk.chasil.service import Confirmation
 from kiosk.clock import ManualClock
 from kiosk.db import Database
 from kiosk.devicekey import ensure_key
@@ -31,6 +32,50 @@ class _Officer:
 @dataclass(frozen=True)
 class _Login:
     officer: _Officer = _Officer()
+
+
+class Confirmed:
+    """Numbers as the Ketua confirmed them, for every ballot (``numbers`` may change between
+    documents), standing in for the ChasilService."""
+
+    def __init__(self, numbers: dict[str, int] | None = None) -> None:
+        self.numbers = numbers or {"suara_sah": 1}
+
+    def confirmed(self, ballot_type: str) -> Confirmation:
+        return Confirmation(
+            numbers=dict(self.numbers),
+            officer_id="kpps1",
+            officer_name="Siti Aminah",
+            role="ketua",
+            at="2024-02-14T13:05:00+08:00",
+            zone="WITA",
+            note="",
+            warnings=[],
+            wall="2024-02-14T13:05:00+08:00",
+        )
+
+
+def document_service(
+    db: Database, audit: AuditLog, clock: ManualClock, data_dir: Path, training: bool = False
+) -> tuple[DocumentService, Confirmed]:
+    """The kiosk's DocumentService on a provisioned ``data_dir`` (no scanner: pages are kept
+    with ``service.scans.keep``), and the confirmed numbers it signs."""
+    profile = installed_profile(data_dir)
+    assert profile is not None
+    numbers = Confirmed()
+    service = DocumentService(
+        db,
+        audit,
+        clock,
+        data_dir,
+        profile,
+        training,
+        numbers=numbers,
+        scanner=None,
+        signing_key=lambda: ensure_key(data_dir),
+        dpi=300,
+    )
+    return service, numbers
 
 
 def profile_text(endpoint: str = "http://127.0.0.1:8081/files/") -> str:
@@ -65,17 +110,15 @@ def signed_documents(
     audit = AuditLog(db, clock)
     if installed_profile(data_dir) is None:
         provision(db, audit, data_dir, profile_text(endpoint), by="test")
-    profile = installed_profile(data_dir)
-    assert profile is not None
-    store = DocumentStore(db, audit, clock, data_dir, profile, training)
-    key = ensure_key(data_dir)
+    store, numbers = document_service(db, audit, clock, data_dir, training)
     made = []
     for i in range(first, first + count):
         ballot = BALLOTS[i % len(BALLOTS)]
-        store._keep(ballot, noise_page(i, page_px), _Login(), None, "")
-        made.append(store.finish(ballot, {"test": i}, key, _Login()))
+        store.scans.keep(ballot, noise_page(i, page_px), _Login(), None, "")
+        numbers.numbers = {"test": i}
+        made.append(store.finish(ballot, _Login()))
         for page in store.pages(ballot):
-            store.discard(page["id"])
+            store.discard(page.id)
         clock.advance(1)
     db.close()
     return made

@@ -1,0 +1,248 @@
+"""Scanned C.Hasil pages, kept durably: scan, gate, straighten, keep; discard, reorder, use a
+held page anyway.
+
+Each page is a lossless PNG (grey, at the ``scanner_dpi`` setting) written with fsync and
+rename and recorded in ``scan_page`` with its SHA-256. ``DocumentService``
+(kiosk.chasil.documents) owns the table and reaches it only through this module.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image
+
+from drivers.scanner import ColorMode, Scanner, ScanRequest, Source
+from kiosk.audit import AuditLog, Event
+from kiosk.chasil.legibility import Verdict, assess, straighten
+from kiosk.chasil.refusals import DocumentCode
+from kiosk.clock import Clock
+from kiosk.db import Database
+from kiosk.refusals import Refused
+from kiosk.storage import write_durably
+
+if TYPE_CHECKING:
+    from kiosk.services.auth import ActiveSession
+
+# SQLite's INTEGER range: a larger id from a form cannot name a row (and would not bind).
+SQLITE_INT = range(-(2**63), 2**63)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    accepted: int  # pages that passed the legibility gate
+    rejected: list[Verdict]  # pages held back by the gate, in scan order
+
+
+@dataclass(frozen=True)
+class Page:
+    """A kept (not discarded) page of a ballot's sheet, in its place."""
+
+    id: int
+    ballot: str
+    position: int
+    path: Path
+    sha256: str
+    officer_id: str
+    created_wall: str
+    problem: str  # a legibility.Problem value while the gate holds the page, else ""
+
+
+def unknown_page(ballot: str, page_id: int) -> Refused:
+    """A page named by a form that is not a kept page of ``ballot`` (discarded, replaced
+    already, another ballot's, or no page at all)."""
+    return Refused(DocumentCode.UNKNOWN_PAGE, ballot=ballot, page=page_id)
+
+
+class ScannedPages:
+    """The pages of every ballot's sheets, under ``root`` (``<data dir>/documents``)."""
+
+    def __init__(self, db: Database, audit: AuditLog, clock: Clock, root: Path, dpi: int) -> None:
+        self.db = db
+        self.audit = audit
+        self.clock = clock
+        self.root = root
+        self.dpi = dpi
+
+    def pages(self, ballot: str) -> list[Page]:
+        rows = self.db.read(
+            "SELECT * FROM scan_page WHERE ballot = ? AND discarded = 0 ORDER BY position",
+            (ballot,),
+        )
+        return [
+            Page(
+                r["id"],
+                r["ballot"],
+                r["position"],
+                Path(r["path"]),
+                r["sha256"],
+                r["officer_id"],
+                r["created_wall"],
+                r["problem"],
+            )
+            for r in rows
+        ]
+
+    def paths_by_sha256(self) -> dict[str, Path]:
+        """Every page ever kept (discarded ones too: a signed document may hold a page that
+        was discarded since), by its SHA-256."""
+        rows = self.db.read("SELECT path, sha256 FROM scan_page")
+        return {r["sha256"]: Path(r["path"]) for r in rows}
+
+    def scan(
+        self,
+        scanner: Scanner,
+        ballot: str,
+        source: Source,
+        by: ActiveSession,
+        replace_page: int | None = None,
+    ) -> ScanResult:
+        """Scan, gate, straighten and keep each page. A page the gate refuses is kept *held*,
+        with its problem: the operator rescans it, discards it, or (seeing the preview) uses it
+        anyway, which is audited. Scanner errors propagate (guidance screen); pages scanned
+        before the error are kept. ``replace_page`` must be a kept page of ``ballot``, else
+        ``Refused(DocumentCode.UNKNOWN_PAGE)`` before the scanner moves."""
+        if replace_page is not None and not self._replaceable(ballot, replace_page):
+            raise unknown_page(ballot, replace_page)
+        request = ScanRequest(dpi=self.dpi, mode=ColorMode.GRAY, source=source)
+        accepted, rejected = 0, []
+        for page in scanner.scan(request):
+            verdict = assess(page)
+            problem = verdict.problem.value if verdict.problem else ""
+            if problem:
+                rejected.append(verdict)
+                self.audit.record_for(Event.SCAN_REJECTED, by, ballot=ballot, problem=problem)
+            else:
+                accepted += 1
+            # A held page is kept as scanned: the gate's measures are not to be trusted on it.
+            kept = page if problem else straighten(page, verdict)
+            self.keep(ballot, kept, by, replace_page, problem)
+            replace_page = None  # only the first page of a rescan replaces
+        return ScanResult(accepted, rejected)
+
+    def _replaceable(self, ballot: str, page_id: int) -> bool:
+        if page_id not in SQLITE_INT:
+            return False
+        return bool(
+            self.db.read(
+                "SELECT 1 FROM scan_page WHERE id = ? AND ballot = ? AND discarded = 0",
+                (page_id, ballot),
+            )
+        )
+
+    def keep(
+        self,
+        ballot: str,
+        page: Image.Image,
+        by: ActiveSession,
+        replace_page: int | None,
+        problem: str,
+    ) -> None:
+        """Write ``page`` durably and record it (in ``replace_page``'s place, if given)."""
+        buf = io.BytesIO()
+        page.save(buf, format="PNG", dpi=(self.dpi, self.dpi))
+        stamp = self.clock.now().strftime("%Y%m%dT%H%M%S%f")
+        path = self.root / "pages" / ballot / f"page-{stamp}-{len(problem)}.png"
+        n = 0
+        while path.exists():  # two pages in the same microsecond of a frozen test clock
+            n += 1
+            path = path.with_name(f"page-{stamp}-{n}.png")
+        digest = write_durably(path, buf.getvalue())
+        try:
+            self._record(ballot, path, digest, by, replace_page, problem)
+        except BaseException:
+            # A PNG that no row names would never be used nor cleaned up: take it back.
+            path.unlink(missing_ok=True)
+            raise
+        if not problem:
+            self.audit.record_for(
+                Event.SCAN, by, ballot=ballot, sha256=digest, replaced=replace_page
+            )
+
+    def _record(
+        self,
+        ballot: str,
+        path: Path,
+        digest: str,
+        by: ActiveSession,
+        replace_page: int | None,
+        problem: str,
+    ) -> None:
+        with self.db.write() as conn:
+            if replace_page is not None:
+                row = conn.execute(
+                    "SELECT position FROM scan_page WHERE id = ? AND ballot = ? AND discarded = 0",
+                    (replace_page, ballot),
+                ).fetchone()
+                if row is None:  # discarded on another screen since the scan started
+                    raise unknown_page(ballot, replace_page)
+                conn.execute("UPDATE scan_page SET discarded = 1 WHERE id = ?", (replace_page,))
+                position = row["position"]
+            else:
+                position = conn.execute(
+                    "SELECT coalesce(max(position), 0) + 1 FROM scan_page WHERE ballot = ?",
+                    (ballot,),
+                ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO scan_page (ballot, position, path, sha256, officer_id,"
+                " created_wall, problem) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ballot,
+                    position,
+                    str(path),
+                    digest,
+                    by.officer.id,
+                    self.clock.now().isoformat(),
+                    problem,
+                ),
+            )
+
+    def use_anyway(self, page_id: int, by: ActiveSession) -> None:
+        """The operator looked at a held page and keeps it despite the gate (audited)."""
+        if page_id not in SQLITE_INT:
+            return  # no such page
+        rows = self.db.read("SELECT * FROM scan_page WHERE id = ?", (page_id,))
+        if not rows or not rows[0]["problem"]:
+            return
+        with self.db.write() as conn:
+            conn.execute("UPDATE scan_page SET problem = '' WHERE id = ?", (page_id,))
+        self.audit.record_for(
+            Event.SCAN,
+            by,
+            ballot=rows[0]["ballot"],
+            sha256=rows[0]["sha256"],
+            override=rows[0]["problem"],
+        )
+
+    def discard(self, page_id: int) -> None:
+        if page_id not in SQLITE_INT:
+            return  # no such page
+        with self.db.write() as conn:
+            conn.execute("UPDATE scan_page SET discarded = 1 WHERE id = ?", (page_id,))
+
+    def move(self, ballot: str, page_id: int, step: int) -> None:
+        """Swap a page with its neighbour (``step`` -1 = earlier, +1 = later)."""
+        pages = self.pages(ballot)
+        ids = [p.id for p in pages]
+        if page_id not in ids:
+            return
+        i = ids.index(page_id)
+        j = i + step
+        if not 0 <= j < len(pages):
+            return
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE scan_page SET position = ? WHERE id = ?", (pages[j].position, pages[i].id)
+            )
+            conn.execute(
+                "UPDATE scan_page SET position = ? WHERE id = ?", (pages[i].position, pages[j].id)
+            )
+
+    @staticmethod
+    def clear(conn: sqlite3.Connection) -> int:
+        """Delete every page row inside the caller's transaction (the training reset)."""
+        return conn.execute("DELETE FROM scan_page").rowcount

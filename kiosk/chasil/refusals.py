@@ -1,0 +1,70 @@
+"""Why the C.Hasil features say no: numbers (``ChasilCode``), scanned pages and signed
+documents (``DocumentCode``), printed copies (``CopyCode``), each with its wording."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from kiosk.refusals import RefusalCode, wording
+
+
+class ChasilCode(RefusalCode):
+    """Refusals of ``ChasilService`` (kiosk.chasil.service)."""
+
+    SAME_OFFICER = "same_officer"  # the blind second entry by the first entry's officer
+    NO_NUMBERS = "no_numbers"  # confirm: nothing entered for this ballot yet
+    DO_NOT_ADD_UP = "do_not_add_up"  # confirm: a blocking finding
+    NOTE_NEEDED = "note_needed"  # confirm: warnings without a kejadian khusus note
+
+
+class DocumentCode(RefusalCode):
+    """Refusals of ``DocumentService`` (kiosk.chasil.documents)."""
+
+    NOT_CONFIRMED = "not_confirmed"  # the Ketua has not confirmed the numbers
+    PAGES_NOT_READY = "pages_not_ready"  # no page scanned, or a page held by the gate
+    UNKNOWN_PAGE = "unknown_page"  # params: ballot, page (discarded, replaced or never one)
+    UNKNOWN_DOCUMENT = "unknown_document"  # params: document
+
+
+class CopyCode(RefusalCode):
+    """Refusals of ``CopyService`` (kiosk.chasil.copies)."""
+
+    UNKNOWN_RECIPIENT = "unknown_recipient"  # params: recipient
+    UNKNOWN_COPY = "unknown_copy"  # params: copy (a print job id)
+
+
+CHASIL_WORDING = wording(
+    ChasilCode,
+    {
+        ChasilCode.SAME_OFFICER: _l("The second entry must be made by another officer."),
+        ChasilCode.NO_NUMBERS: _l("No numbers have been entered for this ballot yet."),
+        ChasilCode.DO_NOT_ADD_UP: _l(
+            "Cannot confirm: the numbers do not add up. Recount the red boxes."
+        ),
+        ChasilCode.NOTE_NEEDED: _l(
+            "Write a kejadian khusus note explaining the warnings, then confirm."
+        ),
+    },
+)
+
+DOCUMENT_WORDING = wording(
+    DocumentCode,
+    {
+        DocumentCode.NOT_CONFIRMED: _l(
+            "The Ketua KPPS must confirm the numbers before the document is made."
+        ),
+        DocumentCode.PAGES_NOT_READY: _l(
+            "Scan the sheet first, and rescan or discard every page marked in red."
+        ),
+        DocumentCode.UNKNOWN_PAGE: _l("This page is no longer in the list"),
+        DocumentCode.UNKNOWN_DOCUMENT: _l("There is no signed document %(document)s."),
+    },
+)
+
+COPY_WORDING = wording(
+    CopyCode,
+    {
+        CopyCode.UNKNOWN_RECIPIENT: _l("The list of recipients could not be read"),
+        CopyCode.UNKNOWN_COPY: _l("There is no printed copy %(copy)s of this document."),
+    },
+)

@@ -1,0 +1,133 @@
+"""What a signed C.Hasil document is: one PDF of the kept pages and a manifest signed with the
+device key.
+
+The PDF is made with img2pdf (the PNG data goes in as it is, no re-encoding). The manifest
+names the TPS, the ballot, the pages and their hashes, the confirmed numbers and who confirmed
+them, the officers, times and the audit chain's signed head; it is signed with the device key
+(kiosk.devicekey) over its canonical JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import img2pdf
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.chasil.pages import Page
+from kiosk.chasil.service import Confirmation
+from kiosk.devicekey import canonical, fingerprint, public_bytes, verify
+from kiosk.profile import Profile
+
+MANIFEST_FORMAT = "tps-kiosk-manifest/1"
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    ballot: str
+    folder: Path
+    pdf_sha256: str
+    pages: int
+    training: bool
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / "document.pdf"
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / "manifest.json"
+
+    @property
+    def short_hash(self) -> str:
+        return self.pdf_sha256[:12].upper()
+
+
+def verify_manifest(path: Path, expected_public_key: bytes | None = None) -> dict[str, Any]:
+    """The manifest inside a signed manifest file; raises ValueError if the signature fails."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    public = base64.b64decode(doc["public_key"])
+    if expected_public_key is not None and public != expected_public_key:
+        raise ValueError("signed by another device")
+    if not verify(public, base64.b64decode(doc["signature"]), canonical(doc["manifest"])):
+        raise ValueError("manifest signature does not match")
+    manifest: dict[str, Any] = doc["manifest"]
+    return manifest
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A document made but not yet kept: its files' bytes and hashes."""
+
+    pdf: bytes
+    pdf_sha256: str
+    manifest: dict[str, Any]  # as signed
+    manifest_file: bytes  # the signed manifest file (manifest, signature, public key)
+    manifest_sha256: str
+
+    def same_as(self, kept_manifest: dict[str, Any]) -> bool:
+        """Whether a kept manifest is this very document, made a moment ago. Compared without
+        the audit head, which the first document's own audit row has moved on."""
+        unheaded = canonical({**self.manifest, "audit_head": None})
+        return canonical({**kept_manifest, "audit_head": None}) == unheaded
+
+
+def sign(
+    profile: Profile,
+    ballot: str,
+    pages: Sequence[Page],
+    confirmed: Confirmation,
+    key: Ed25519PrivateKey,
+    made_by: str,
+    training: bool,
+    now: dt.datetime,
+    audit_head: dict[str, Any] | None,
+) -> Signed:
+    """The document of ``ballot``'s kept ``pages`` with the numbers the Ketua ``confirmed``,
+    signed with ``key``."""
+    pdf = img2pdf.convert([p.path.read_bytes() for p in pages])
+    pdf_sha = hashlib.sha256(pdf).hexdigest()
+    tps = profile.identity
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "tps_code": tps.code,
+        "village": tps.village,
+        "district": tps.district,
+        "regency": tps.regency,
+        "province": tps.province,
+        "election": profile.election,
+        "ballot": ballot,
+        "training": training,
+        "created": now.isoformat(timespec="seconds"),
+        "pdf": {"file": "document.pdf", "sha256": pdf_sha},
+        "pages": [
+            {
+                "position": n,
+                "sha256": p.sha256,
+                "scanned_by": p.officer_id,
+                "scanned": p.created_wall,
+            }
+            for n, p in enumerate(pages, start=1)
+        ],
+        "numbers": confirmed.numbers,
+        "confirmed": confirmed.as_manifest(),
+        "made_by": made_by,
+        # The audit chain's signed head now (kiosk.audit_head): receivers keep it.
+        "audit_head": audit_head,
+    }
+    signed = {
+        "manifest": manifest,
+        "signature": base64.b64encode(key.sign(canonical(manifest))).decode(),
+        "public_key": base64.b64encode(public_bytes(key)).decode(),
+        "device_key": fingerprint(key),
+    }
+    manifest_file = json.dumps(signed, ensure_ascii=False, indent=1).encode()
+    return Signed(pdf, pdf_sha, manifest, manifest_file, hashlib.sha256(manifest_file).hexdigest())
