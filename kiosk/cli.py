@@ -183,69 +183,65 @@ def _demo_companions(settings: Settings, profile: Path) -> list[subprocess.Popen
 
 
 def _selftest(settings: Settings, args: argparse.Namespace) -> int:
-    from flask_babel import force_locale, gettext
-
-    from kiosk import create_app
-    from kiosk.context import Kiosk
+    """The devices and the self-test service only: no web app, no background threads, no
+    lights switched."""
+    from kiosk.core import open_core
     from kiosk.db import Database
     from kiosk.devices import open_devices
     from kiosk.errors import guidance_for
-    from kiosk.services import selftest
-    from kiosk.services.printing import print_text_report
-    from kiosk.views.selftest import report_lines
+    from kiosk.i18n import in_language
+    from kiosk.integrity import DB_FILE, assess
+    from kiosk.services.provisioning import installed_profile
+    from kiosk.services.selftest import SelftestService
 
-    app = create_app(settings)
-    kiosk: Kiosk | None = app.extensions.get("kiosk")
-    # A missing or damaged database: the app only shows guidance; the devices are checked all
-    # the same and the database check fails with the technician's next action.
-    devices = kiosk.devices if kiosk else open_devices(settings.device_config())
-    db = kiosk.db if kiosk else Database(Path(settings.data_dir) / "kiosk.sqlite3")
-    with app.test_request_context(), force_locale(settings.language):
-        report = selftest.run(
-            selftest.SelftestContext(
-                devices=devices,
-                db=db,
-                data_dir=settings.data_dir,
-                min_free_mb=settings.min_free_mb,
-                required=settings.required,
-                test_print=args.test_print,
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # A missing or damaged database is never opened for writing (nor migrated): the devices are
+    # checked all the same and the database check fails with the technician's next action.
+    core = open_core(settings) if assess(data_dir) is None else None
+    profile = installed_profile(data_dir) if core is not None else None
+    devices = open_devices(settings.device_config())
+    service = SelftestService(
+        devices,
+        core.db if core is not None else Database(data_dir / DB_FILE),
+        core.audit if core is not None else None,
+        data_dir,
+        settings.min_free_mb,
+        settings.required,
+        bool(settings.training),
+        profile.identity if profile is not None else None,
+    )
+    try:
+        with in_language(settings.language):
+            report = service.check(args.test_print)
+
+            def explain(error: BaseException) -> str:
+                g = guidance_for(error)
+                return f"{g.title}. {g.text}"
+
+            doc = report.to_json(explain)
+            lines = (
+                service.report_lines(doc)
+                if core is not None
+                else [
+                    f"{'OK' if c['ok'] else 'GAGAL'} — {c['name']}: {c['detail']}"
+                    for c in doc["checks"]
+                ]
             )
-        )
-
-        def explain(error: BaseException) -> str:
-            g = guidance_for(error)
-            return f"{g.title}. {g.text}"
-
-        doc = report.to_json(explain)
-        lines = (
-            report_lines(doc)
-            if kiosk
-            else [
-                f"{'OK' if c['ok'] else 'GAGAL'} — {c['name']}: {c['detail']}"
-                for c in doc["checks"]
-            ]
-        )
-        if args.json:
-            print(json.dumps(doc, ensure_ascii=False, indent=2))
-        else:
-            for line in lines:
-                print(line)
-            for check in doc["checks"]:
-                if "message" in check:
-                    print(f"  -> {check['message']}")
-        if args.print_to:
-            print_text_report(
-                devices,
-                gettext("Device readiness report"),
-                lines,
-                args.print_to,
-                bool(settings.training),
-                settings.data_dir / "spool",
-            )
-        if kiosk:
-            kiosk.close()
-        else:
-            devices.close()
+            if args.json:
+                print(json.dumps(doc, ensure_ascii=False, indent=2))
+            else:
+                for line in lines:
+                    print(line)
+                for check in doc["checks"]:
+                    if "message" in check:
+                        print(f"  -> {check['message']}")
+            if args.print_to:
+                service.print_lines(lines, args.print_to)
+    finally:
+        devices.close()
+        if core is not None:
+            core.close()
     return 0 if report.ready else EXIT_NOT_READY
 
 

@@ -28,7 +28,7 @@ ROLE_LABELS = {
 
 
 class Permission(enum.Enum):
-    VIEW_STATUS = "view_status"  # home, device check results
+    VIEW_STATUS = "view_status"  # device check results (names the device key), printouts
     RUN_SELFTEST = "run_selftest"
     CHECKLIST_TICK = "checklist_tick"  # tick steps, enter numbers during the day
     CHECKLIST_SIGNOFF = "checklist_signoff"  # sign off opening/closing phases
@@ -38,8 +38,6 @@ class Permission(enum.Enum):
     RECORD_INCIDENT = "record_incident"  # kejadian khusus / keberatan
     ENROL_CARDS = "enrol_cards"
     VIEW_AUDIT = "view_audit"
-    CHANGE_SETTINGS = "change_settings"
-    PROVISION = "provision"
     TRAINING_PANEL = "training_panel"  # trainer's fault buttons and "Reset latihan"
 
 
@@ -56,8 +54,6 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.RECORD_INCIDENT: frozenset(_KPPS | {Role.PELATIH}),
     Permission.ENROL_CARDS: frozenset({Role.KETUA, Role.TEKNISI}),
     Permission.VIEW_AUDIT: frozenset({Role.KETUA, Role.TEKNISI}),
-    Permission.CHANGE_SETTINGS: frozenset({Role.TEKNISI}),
-    Permission.PROVISION: frozenset({Role.TEKNISI}),
     Permission.TRAINING_PANEL: frozenset({Role.PELATIH}),
 }
 

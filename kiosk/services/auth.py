@@ -7,17 +7,22 @@ after ``idle_s`` without activity, or ``max_s`` after it began. Every step is au
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import logging
 import secrets
 import sqlite3
 from dataclasses import dataclass
+from typing import ClassVar
+
+from flask_babel import lazy_gettext as _l
 
 from kiosk.audit import AuditLog, Event
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.errors import StorageFull
+from kiosk.refusals import RefusalCode, Refused, wording
 from kiosk.roles import Permission, Role, allowed
 from kiosk.storage_faults import storage_fault
 
@@ -64,39 +69,46 @@ class ActiveSession:
         return allowed(self.officer.role, permission, training)
 
 
-class LoginRefused(Exception):
-    """Base of the reasons a login is refused; views show each as guidance."""
+class AuthCode(RefusalCode):
+    """Why a login or a card enrolment is refused."""
+
+    UNKNOWN_OFFICER = "unknown_officer"  # params: officer
+    UNKNOWN_CARD = "unknown_card"  # the card on the reader is not this officer's
+    CARD_TAKEN = "card_taken"  # enrolment: the card belongs to another officer
+    NO_CARD = "no_card"  # enrolment: no card on the reader
+    PIN_ONLY_NOT_ALLOWED = "pin_only_not_allowed"
+    NOT_IN_TRAINING = "not_in_training"  # the Pelatih role only exists in training mode
+    WRONG_PIN = "wrong_pin"  # params: n (attempts left before the lock)
+    LOCKED_OUT = "locked_out"  # params: time (HH:MM:SS on the kiosk clock), until_epoch
 
 
-class UnknownOfficer(LoginRefused):
-    pass
-
-
-class UnknownCard(LoginRefused):
-    pass
-
-
-class PinOnlyNotAllowed(LoginRefused):
-    pass
-
-
-class NotInTraining(LoginRefused):
-    """The Pelatih role only exists in training mode."""
-
-
-class WrongPin(LoginRefused):
-    def __init__(self, attempts_left: int) -> None:
-        super().__init__(f"{attempts_left} attempts left")
-        self.attempts_left = attempts_left
-
-
-class LockedOut(LoginRefused):
-    def __init__(self, until_epoch: float) -> None:
-        super().__init__(f"locked until {until_epoch}")
-        self.until_epoch = until_epoch
+AUTH_WORDING = wording(
+    AuthCode,
+    {
+        AuthCode.UNKNOWN_OFFICER: _l("Unknown officer %(officer)s."),
+        AuthCode.UNKNOWN_CARD: _l("The card on the reader is not this officer's card."),
+        AuthCode.CARD_TAKEN: _l("This card already belongs to another officer."),
+        AuthCode.NO_CARD: _l(
+            "No card on the reader. Put the officer's card on the reader, then press Enrol again."
+        ),
+        AuthCode.PIN_ONLY_NOT_ALLOWED: _l(
+            "Tap your card on the reader first, then enter your PIN."
+        ),
+        AuthCode.NOT_IN_TRAINING: _l("The trainer role works only in training mode."),
+        AuthCode.WRONG_PIN: _l("Wrong PIN. %(n)d attempts left before the lock."),
+        AuthCode.LOCKED_OUT: _l(
+            "Too many wrong PINs: locked until %(time)s. Ask the Ketua KPPS or wait."
+        ),
+    },
+)
 
 
 class AuthService:
+    """Officers, their cards and PINs, and who is logged in. Kept by "Reset latihan" (only
+    PIN lockouts are lifted); the reset ends the other sessions through ``end``."""
+
+    owns: ClassVar[tuple[str, ...]] = ("officer", "login_session")
+
     def __init__(
         self,
         db: Database,
@@ -143,18 +155,18 @@ class AuthService:
         """Check the PIN (and that ``card_uid``, if any, is this officer's card on the reader)."""
         officer = self.officer(officer_id)
         if officer is None:
-            raise UnknownOfficer(officer_id)
+            raise Refused(AuthCode.UNKNOWN_OFFICER, officer=officer_id)
         if card_uid is None and not self.allow_pin_only:
-            raise PinOnlyNotAllowed(officer_id)
+            raise Refused(AuthCode.PIN_ONLY_NOT_ALLOWED)
         if card_uid is not None and officer.card_uid != card_uid.upper():
-            raise UnknownCard(card_uid)
+            raise Refused(AuthCode.UNKNOWN_CARD)
         if officer.role is Role.PELATIH and not self.training:
-            raise NotInTraining(officer_id)
+            raise Refused(AuthCode.NOT_IN_TRAINING)
         now = self._epoch()
         with self.db.write() as conn:
             row = conn.execute("SELECT * FROM officer WHERE id = ?", (officer_id,)).fetchone()
             if row["locked_until"] > now:
-                raise LockedOut(row["locked_until"])
+                raise self._locked_out(row["locked_until"])
         # The slow hash runs outside the write lock; the counters are updated after it.
         good = check_pin(pin, row["pin_hash"])
         who = {"officer": officer.id, "role": officer.role.value}
@@ -196,8 +208,14 @@ class AuthService:
         self.audit.record(Event.LOGIN_FAILED, **who, attempt=failed)
         if failed >= self.policy.max_attempts:
             self.audit.record(Event.LOCKOUT, **who, lockout=lockouts, seconds=round(until - now))
-            raise LockedOut(until)
-        raise WrongPin(self.policy.max_attempts - failed)
+            raise self._locked_out(until)
+        raise Refused(AuthCode.WRONG_PIN, n=self.policy.max_attempts - failed)
+
+    def _locked_out(self, until_epoch: float) -> Refused:
+        """The lockout, with its end as the officer reads it: the kiosk clock's zone."""
+        tz = self.clock.now().tzinfo
+        until = dt.datetime.fromtimestamp(until_epoch, tz).strftime("%H:%M:%S")
+        return Refused(AuthCode.LOCKED_OUT, time=until, until_epoch=until_epoch)
 
     def session(self, session_id: str | None) -> ActiveSession | None:
         """The live session for ``session_id``, touched; None if it ended or expired."""
@@ -238,6 +256,22 @@ class AuthService:
             log.warning("session %s not touched: %s", session_id[:8], exc)
         return ActiveSession(session_id, officer, s["card_uid"])
 
+    def open_sessions(self, but: str | None = None) -> list[str]:
+        """The ids of the sessions not ended yet (except ``but``), for "Reset latihan"."""
+        rows = self.db.read("SELECT id FROM login_session WHERE ended IS NULL ORDER BY started")
+        return [str(r["id"]) for r in rows if r["id"] != but]
+
+    def logout(self, session_id: str) -> None:
+        """The officer pressed "Keluar". Leaving must always work: on a full disk (or a damaged
+        database) the session is over all the same, because the cookie no longer names it; its
+        row ends by idle time once there is room."""
+        try:
+            self.end(session_id, "logout")
+        except sqlite3.Error as exc:
+            if storage_fault(exc) is None:
+                raise
+            log.warning("logout not recorded: %s", exc)
+
     def end(self, session_id: str, reason: str) -> None:
         with self.db.write() as conn:
             row = conn.execute(
@@ -267,9 +301,11 @@ class AuthService:
 
     def enrol_card(self, officer_id: str, uid: str, by: ActiveSession) -> None:
         uid = uid.upper()
+        if self.officer(officer_id) is None:
+            raise Refused(AuthCode.UNKNOWN_OFFICER, officer=officer_id)
         holder = self.officer_by_card(uid)
         if holder is not None and holder.id != officer_id:
-            raise UnknownCard(f"card already belongs to {holder.id}")
+            raise Refused(AuthCode.CARD_TAKEN)
         with self.db.write() as conn:
             conn.execute("UPDATE officer SET card_uid = ? WHERE id = ?", (uid, officer_id))
         self.audit.record_for(
@@ -278,3 +314,8 @@ class AuthService:
             enrolled=officer_id,
             card_uid=uid,
         )
+
+    def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
+        """The roster and the sessions are kept; the day's PIN lockouts are lifted."""
+        conn.execute("UPDATE officer SET failed_attempts = 0, lockouts = 0, locked_until = 0")
+        return {}

@@ -1,256 +1,39 @@
-"""The readiness check: every configured device, the clock, the disk and the data directory.
-
-Used by the self-test page and ``tps-kiosk selftest``. Each check returns a CheckResult; the
-report is ready when every *required* check passed. Failures keep the error object so the
-screen can show the operator guidance for it.
-"""
+"""The self-test: the readiness check (kiosk.services.readiness) run by an officer or by
+``tps-kiosk selftest``, its stored reports, the printed report and the device key it names."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
-import os
-import shutil
 import sqlite3
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from drivers.errors import DeviceError
-from drivers.gpio import Led, LedState
-from drivers.scanner import ColorMode, ScanRequest
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from kiosk.audit import AuditLog, Event
 from kiosk.db import Database
+from kiosk.devicekey import fingerprint, key_path, load_key
 from kiosk.devices import Devices
-from kiosk.errors import DatabaseCorrupt, KioskError
-from kiosk.storage import write_durably
+from kiosk.fleet.timezone import format_tps_time
+from kiosk.refusals import RefusalCode, Refused, wording
+from kiosk.services.auth import ActiveSession
+from kiosk.services.printing import TARGETS, print_text_report
+from kiosk.services.readiness import Report, SelftestContext, check_all
 from kiosk.storage_faults import storage_fault
+from kiosk.tps import TpsIdentity
 
 log = logging.getLogger(__name__)
 
-# A clock before this date is certainly wrong (a Pi without RTC boots at its last saved time or
-# at 1970); it is the date of this release's schema, moved forward with each release.
-CLOCK_NOT_BEFORE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-CLOCK_NOT_AFTER = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
-# Checks that are always required: without them nothing the kiosk does can be kept.
-ALWAYS_REQUIRED = frozenset({"data_dir", "database", "disk"})
-
-DEVICE_CHECKS = ("scanner", "receipt_printer", "document_printer", "card_reader", "panel")
-
-
-Explain = Callable[[BaseException], str]
-
-
-@dataclass
-class CheckResult:
-    name: str
-    ok: bool
-    required: bool
-    detail: str  # for technicians: what was checked and what came back
-    error: BaseException | None = field(default=None, repr=False)
-    configured: bool = True
-
-    def to_json(self, explain: Explain | None = None) -> dict[str, object]:
-        doc: dict[str, object] = {
-            "name": self.name,
-            "ok": self.ok,
-            "required": self.required,
-            "configured": self.configured,
-            "detail": self.detail,
-            "error": type(self.error).__name__ if self.error else None,
-        }
-        if explain is not None and self.error is not None:
-            doc["message"] = explain(self.error)
-        return doc
-
-
-@dataclass
-class Report:
-    created: dt.datetime
-    checks: list[CheckResult]
-
-    @property
-    def ready(self) -> bool:
-        return all(c.ok for c in self.checks if c.required)
-
-    def to_json(self, explain: Explain | None = None) -> dict[str, Any]:
-        """The report as JSON; ``explain`` adds an operator message to each failed check."""
-        return {
-            "created": self.created.isoformat(timespec="seconds"),
-            "ready": self.ready,
-            "checks": [c.to_json(explain) for c in self.checks],
-        }
-
-
-@dataclass(frozen=True)
-class SelftestContext:
-    devices: Devices
-    db: Database
-    data_dir: Path
-    min_free_mb: int
-    required: frozenset[str]
-    test_print: bool = False  # also print a test receipt/page on each printer
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
-
-
-def _scanner(ctx: SelftestContext) -> str:
-    scanner = ctx.devices.scanner
-    assert scanner is not None
-    model = scanner.describe()
-    # 75 dpi grey: enough to prove the whole path works, quick on every scanner.
-    pages = list(scanner.scan(ScanRequest(dpi=75, mode=ColorMode.GRAY)))
-    if not pages:
-        raise DeviceError("test scan returned no page")
-    w, h = pages[0].size
-    return f"{model}; test scan {w}x{h} px at 75 dpi"
-
-
-def _receipt_printer(ctx: SelftestContext) -> str:
-    from kiosk.services.report_render import test_receipt
-
-    printer = ctx.devices.receipt_printer
-    assert printer is not None
-    status = printer.status()
-    if not status.ready:
-        raise _status_error(status.state.value)
-    if ctx.test_print:
-        printer.print_image(test_receipt(printer.width_px))
-        return f"{status.state.value}; {printer.width_px} dots wide; test receipt printed"
-    return f"{status.state.value}; {printer.width_px} dots wide"
-
-
-def _document_printer(ctx: SelftestContext) -> str:
-    from kiosk.services.report_render import test_page_pdf
-
-    printer = ctx.devices.document_printer
-    assert printer is not None
-    status = printer.status()
-    if not status.ready:
-        raise _status_error(status.state.value)
-    if ctx.test_print:
-        pdf = ctx.data_dir / "tmp" / "test-page.pdf"
-        write_durably(pdf, test_page_pdf())
-        job = printer.print_pdf(pdf, "TPS Kiosk test page")
-        return f"{status.state.value}; test page printed (job {job})"
-    return status.state.value + (f" ({status.detail})" if status.detail else "")
-
-
-def _status_error(state: str) -> DeviceError:
-    from drivers import errors
-
-    by_state: dict[str, type[DeviceError]] = {
-        "paper_out": errors.PaperOut,
-        "cover_open": errors.PrinterCoverOpen,
-        "offline": errors.PrinterOffline,
-    }
-    return by_state.get(state, errors.PrinterError)(f"printer status: {state}")
-
-
-def _card_reader(ctx: SelftestContext) -> str:
-    reader = ctx.devices.card_reader
-    assert reader is not None
-    return reader.describe()
-
-
-def _panel(ctx: SelftestContext) -> str:
-    if ctx.devices.panel_error is not None:
-        raise ctx.devices.panel_error
-    panel = ctx.devices.panel
-    assert panel is not None
-    panel.set_led(Led.READY, LedState.ON)
-    if panel.led_state(Led.READY) is not LedState.ON:
-        raise DeviceError("ready LED did not switch on")
-    pins = ctx.devices.config.pins
-    return (
-        f"LEDs on BCM {pins.led_ready}/{pins.led_network}/{pins.led_queue}, "
-        f"buzzer {pins.buzzer}, button {pins.button}"
-    )
-
-
-def _clock(ctx: SelftestContext) -> str:
-    now = ctx.now()
-    if not CLOCK_NOT_BEFORE <= now < CLOCK_NOT_AFTER:
-        raise KioskError(f"clock reads {now.isoformat(timespec='seconds')}: implausible")
-    return now.astimezone().isoformat(timespec="seconds")
-
-
-def _disk(ctx: SelftestContext) -> str:
-    free_mb = shutil.disk_usage(ctx.data_dir).free // (1024 * 1024)
-    if free_mb < ctx.min_free_mb:
-        from kiosk.errors import StorageFull
-
-        raise StorageFull(f"{free_mb} MiB free, below {ctx.min_free_mb} MiB")
-    return f"{free_mb} MiB free"
-
-
-def _data_dir(ctx: SelftestContext) -> str:
-    probe = ctx.data_dir / ".selftest-probe"
-    write_durably(probe, os.urandom(64))
-    probe.unlink()
-    return f"{ctx.data_dir} writable"
-
-
-def _database(ctx: SelftestContext) -> str:
-    """The file next to the data: there, not emptied or replaced by a fresh one (the data
-    directory was provisioned), and ``PRAGMA quick_check`` ok (kiosk.integrity)."""
-    from kiosk.integrity import assess
-
-    problem = assess(ctx.data_dir)
-    if problem is not None:
-        raise problem
+def store(db: Database, data_dir: Path, report: Report) -> None:
+    """Keep ``report`` (the newest is what the home screen and the status strip show)."""
+    if not next(c.ok for c in report.checks if c.name == "database"):
+        return  # never write into a missing or damaged database
     try:
-        result = ctx.db.read("PRAGMA quick_check")[0][0]
-    except sqlite3.Error as exc:
-        raise (storage_fault(exc, ctx.data_dir) or DatabaseCorrupt(f"database: {exc}")) from exc
-    if result != "ok":
-        raise DatabaseCorrupt(f"database quick_check: {result}")
-    return f"{ctx.db.path.name}: ok"
-
-
-CHECKS: tuple[tuple[str, Callable[[SelftestContext], str]], ...] = (
-    ("data_dir", _data_dir),
-    ("database", _database),
-    ("disk", _disk),
-    ("clock", _clock),
-    ("scanner", _scanner),
-    ("receipt_printer", _receipt_printer),
-    ("document_printer", _document_printer),
-    ("card_reader", _card_reader),
-    ("panel", _panel),
-)
-
-
-def _configured(ctx: SelftestContext, name: str) -> bool:
-    if name == "panel":
-        return ctx.devices.panel is not None or ctx.devices.panel_error is not None
-    if name in DEVICE_CHECKS:
-        return getattr(ctx.devices, name) is not None
-    return True
-
-
-def run(ctx: SelftestContext) -> Report:
-    """Run every check (none stops the others) and store the report."""
-    results = []
-    for name, check in CHECKS:
-        required = name in ALWAYS_REQUIRED or name in ctx.required
-        if not _configured(ctx, name):
-            results.append(
-                CheckResult(name, not required, required, "not configured", configured=False)
-            )
-            continue
-        try:
-            results.append(CheckResult(name, True, required, check(ctx)))
-        except (DeviceError, KioskError, OSError) as exc:
-            log.warning("self-test %s failed: %s", name, exc)
-            results.append(CheckResult(name, False, required, str(exc), error=exc))
-    report = Report(ctx.now(), results)
-    if not next(c.ok for c in results if c.name == "database"):
-        return report  # never write into a missing or damaged database
-    try:
-        with ctx.db.write() as conn:
+        with db.write() as conn:
             conn.execute(
                 "INSERT INTO selftest_report (created_wall, created_mono, ok, report_json)"
                 " VALUES (?, ?, ?, ?)",
@@ -262,11 +45,10 @@ def run(ctx: SelftestContext) -> Report:
                 ),
             )
     except sqlite3.Error as exc:  # a full disk: the report is still shown, only not kept
-        fault = storage_fault(exc, ctx.data_dir)
+        fault = storage_fault(exc, data_dir)
         if fault is None:
             raise
         log.warning("self-test report not stored: %s", fault)
-    return report
 
 
 def last_report(db: Database) -> dict[str, Any] | None:
@@ -275,3 +57,128 @@ def last_report(db: Database) -> dict[str, Any] | None:
         return None
     report: dict[str, Any] = json.loads(rows[0][0])
     return report
+
+
+class SelftestCode(RefusalCode):
+    NOT_RUN = "not_run"  # printing the report before any self-test
+
+
+SELFTEST_WORDING = wording(SelftestCode, {SelftestCode.NOT_RUN: _l("Run the self-test first.")})
+
+CHECK_NAMES = {
+    "data_dir": _l("Data storage"),
+    "database": _l("Database"),
+    "disk": _l("Free space"),
+    "clock": _l("Clock"),
+    "scanner": _l("Scanner"),
+    "receipt_printer": _l("Receipt printer"),
+    "document_printer": _l("A4 printer"),
+    "card_reader": _l("Card reader"),
+    "panel": _l("Status lights and button"),
+}
+
+
+class SelftestService:
+    """The self-test page's and ``tps-kiosk selftest``'s one way to the readiness check and its
+    stored reports. ``audit`` is None only for the command on a missing or damaged database,
+    which never records anything."""
+
+    owns: ClassVar[tuple[str, ...]] = ("selftest_report",)
+
+    def __init__(
+        self,
+        devices: Devices,
+        db: Database,
+        audit: AuditLog | None,
+        data_dir: Path,
+        min_free_mb: int,
+        required: frozenset[str],
+        training: bool,
+        tps: TpsIdentity | None,
+    ) -> None:
+        self._devices = devices
+        self._db = db
+        self._audit = audit
+        self._data_dir = Path(data_dir)
+        self._min_free_mb = min_free_mb
+        self._required = required
+        self._training = training
+        self._tps = tps
+
+    def check(self, test_print: bool = False) -> Report:
+        """Run every check and keep the report (not audited: the command line's run)."""
+        report = check_all(
+            SelftestContext(
+                devices=self._devices,
+                db=self._db,
+                data_dir=self._data_dir,
+                min_free_mb=self._min_free_mb,
+                required=self._required,
+                test_print=test_print,
+            )
+        )
+        store(self._db, self._data_dir, report)
+        return report
+
+    def run(self, test_print: bool, by: ActiveSession | None) -> Report:
+        """An officer's self-test: checked, kept and audited."""
+        report = self.check(test_print)
+        assert self._audit is not None, "an officer's self-test runs in the web app"
+        failed = [c.name for c in report.checks if not c.ok]
+        self._audit.record_for(Event.SELFTEST, by, ready=report.ready, failed=failed)
+        return report
+
+    def last_report(self) -> dict[str, Any] | None:
+        return last_report(self._db)
+
+    def device_key_fingerprint(self) -> str | None:
+        """The device key's fingerprint; None before provisioning made the key."""
+        if not key_path(self._data_dir).exists():
+            return None
+        return fingerprint(load_key(self._data_dir))
+
+    def report_lines(self, report: dict[str, Any]) -> list[str]:
+        """The report as printed (and as ``tps-kiosk selftest`` shows it), in the current
+        language."""
+        tps = self._tps
+        lines = []
+        if tps is not None:
+            lines.append(f"TPS {tps.code} — {tps.village}")
+        # On paper every time carries its zone (WIB/WITA/WIT), on the TPS's clock.
+        when = format_tps_time(report["created"], tps.code if tps else "", "%d-%m-%Y %H:%M:%S")
+        lines.append(_("Time: %(time)s", time=when))
+        key = self.device_key_fingerprint()
+        if key is not None:
+            lines.append(_("Device key: %(fp)s", fp=key))
+        lines.append(_("Ready") if report["ready"] else _("NOT READY"))
+        for check in report["checks"]:
+            mark = "OK" if check["ok"] else _("FAILED")
+            name = CHECK_NAMES.get(check["name"], check["name"])
+            lines.append(f"{mark} — {name}: {check['detail']}")
+        return lines
+
+    def print_lines(self, lines: list[str], target: str) -> None:
+        """Print a readiness report's lines on ``target`` ("receipt" or "a4")."""
+        print_text_report(
+            self._devices,
+            _("Device readiness report"),
+            lines,
+            target,
+            self._training,
+            self._data_dir / "spool",
+        )
+
+    def print_report(self, target: str, by: ActiveSession | None) -> None:
+        """Print the last report on ``target`` (anything else: the receipt printer), audited.
+        Refuses NOT_RUN before the first self-test."""
+        report = self.last_report()
+        if report is None:
+            raise Refused(SelftestCode.NOT_RUN)
+        if target not in TARGETS:
+            target = "receipt"
+        self.print_lines(self.report_lines(report), target)
+        assert self._audit is not None, "an officer's print runs in the web app"
+        self._audit.record_for(Event.PRINT, by, document="readiness_report", printer=target)
+
+    def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
+        return {"selftest_report": conn.execute("DELETE FROM selftest_report").rowcount}

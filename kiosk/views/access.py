@@ -1,15 +1,16 @@
-"""Who is logged in, and the server-side role check every protected route goes through."""
+"""Who is logged in, the server-side role check every protected route goes through, and the one
+guard that keeps a redirect on the kiosk."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
-from kiosk.context import current_kiosk
 from kiosk.errors import Action, Guidance
 from kiosk.roles import PERMISSIONS, Permission
 from kiosk.services import Services
@@ -30,6 +31,26 @@ def services() -> Services:
     return built
 
 
+def safe_local_path(target: str | None, fallback: str) -> str:
+    """``target`` if it is a path on this kiosk, else ``fallback``: a form's "next" must never
+    become an open redirect. Refused: anything not starting with one "/" ("//evil.com" and
+    "/\\evil.com" are other hosts to a browser, which reads "\\" as "/"), any backslash,
+    control character or scheme, also once percent-decoded ("/%5Cevil.com")."""
+    if not target:
+        return fallback
+    for text in (target, unquote(target)):
+        if (
+            not text.startswith("/")
+            or text.startswith("//")
+            or "\\" in text
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+            or urlsplit(text).scheme
+            or urlsplit(text).netloc
+        ):
+            return fallback
+    return target
+
+
 def current_session() -> ActiveSession | None:
     login: ActiveSession | None = g.get("login")
     return login
@@ -38,14 +59,14 @@ def current_session() -> ActiveSession | None:
 def register(app: Flask) -> None:
     @app.before_request
     def load_login() -> None:
-        g.login = current_kiosk().auth.session(session.get("sid"))
+        g.login = services().auth.session(session.get("sid"))
         if g.login is None:
             session.pop("sid", None)
 
     @app.context_processor
     def inject_login() -> dict[str, object]:
         login = current_session()
-        training = current_kiosk().training
+        training = services().kiosk.training
 
         def may(permission: str) -> bool:
             return login is not None and login.may(Permission(permission), training)
@@ -64,7 +85,7 @@ def require(permission: Permission) -> Callable[[F], F]:
                 if request.method == "GET":
                     return redirect(url_for("login.start", next=request.path))
                 return render_template("guidance.html", guidance=_LOGIN_FIRST, retry_url=None), 401
-            if not login.may(permission, current_kiosk().training):
+            if not login.may(permission, services().kiosk.training):
                 roles = ", ".join(r.label for r in PERMISSIONS[permission])
                 return render_template(
                     "guidance.html", guidance=_DENIED, retry_url=None, allowed_roles=roles

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from kiosk.context import current_kiosk
 from kiosk.roles import Permission
-from kiosk.views.access import require
+from kiosk.views.access import require, services
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -14,7 +13,5 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @bp.get("/")
 @require(Permission.VIEW_AUDIT)
 def recent() -> str:
-    kiosk = current_kiosk()
-    return render_template(
-        "audit.html", rows=kiosk.audit.rows(limit=100), broken=kiosk.audit.verify()
-    )
+    trail = services().audit_trail
+    return render_template("audit.html", rows=trail.recent(limit=100), broken=trail.verify())

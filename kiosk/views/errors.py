@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -20,6 +21,8 @@ from werkzeug.exceptions import HTTPException
 
 from drivers.errors import DeviceError
 from kiosk.errors import Action, Guidance, KioskError, guidance_for
+from kiosk.refusals import KioskCode, Refused
+from kiosk.services import Services
 from kiosk.storage_faults import storage_fault
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,10 @@ _EXPIRED = Guidance(
     Action.CONTINUE,
 )
 _NOT_FOUND = Guidance(_l("Page not found"), _l("Go back to the home screen."), Action.CONTINUE)
+_REFUSED_TITLE = _l("This cannot be done now")
+
+# Refusals that mean "there is no such thing here" rather than "not now".
+_NOT_HERE = frozenset({KioskCode.NOT_PROVISIONED, KioskCode.UNKNOWN_BALLOT})
 
 
 # Form fields never echoed back into a page.
@@ -79,8 +86,8 @@ def _render(
 
 
 def _data_dir() -> Path | None:
-    kiosk = current_app.extensions.get("kiosk")
-    return Path(kiosk.settings.data_dir) if kiosk is not None else None
+    services: Services | None = current_app.extensions.get("services")
+    return services.kiosk.data_dir if services is not None else None
 
 
 def _storage_fault(exc: BaseException) -> tuple[str, int] | None:
@@ -102,6 +109,14 @@ def register(app: Flask) -> None:
         log.error("%s on %s: %s", type(exc).__name__, request.path, exc)
         kept = typed_form() if storage_fault(exc, _data_dir()) is not None else None
         return _render(guidance_for(exc), 503, kept)
+
+    @app.errorhandler(Refused)
+    def refused(exc: Refused) -> tuple[str, int]:
+        """A service's "no" that no view caught: its sentence on the guidance page, never a
+        500."""
+        log.info("refused on %s %s: %s", request.method, request.path, exc)
+        guidance = Guidance(_REFUSED_TITLE, LazyString(exc.message), Action.CONTINUE)
+        return _render(guidance, 404 if exc.code in _NOT_HERE else 409)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:

@@ -6,10 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from kiosk.context import current_kiosk
+from kiosk.refusals import Refused
 from kiosk.roles import Permission
-from kiosk.services.auth import UnknownCard
-from kiosk.views.access import current_session, require
+from kiosk.services.auth import AuthCode
+from kiosk.views.access import current_session, require, services
 
 bp = Blueprint("officers", __name__, url_prefix="/officers")
 
@@ -17,13 +17,12 @@ bp = Blueprint("officers", __name__, url_prefix="/officers")
 @bp.get("/")
 @require(Permission.ENROL_CARDS)
 def roster() -> str:
-    kiosk = current_kiosk()
-    watch = kiosk.card_watch
+    kiosk = services()
     login = current_session()
     return render_template(
         "officers.html",
         officers=kiosk.auth.officers(),
-        card=watch.card if watch else None,
+        card_uid=kiosk.cards.card_uid(),
         via_card=login is not None and login.card_uid is not None,
     )
 
@@ -31,23 +30,13 @@ def roster() -> str:
 @bp.post("/<officer_id>/enrol")
 @require(Permission.ENROL_CARDS)
 def enrol(officer_id: str) -> Response:
-    kiosk = current_kiosk()
     login = current_session()
     assert login is not None
-    if kiosk.auth.officer(officer_id) is None:
-        abort(404)
-    card = kiosk.card_watch.card if kiosk.card_watch else None
-    if card is None:
-        flash(
-            _(
-                "No card on the reader. Put the officer's card on the reader, then press "
-                "Enrol again."
-            )
-        )
-    else:
-        try:
-            kiosk.auth.enrol_card(officer_id, card.uid, by=login)
-            flash(_("Card enrolled."))
-        except UnknownCard:
-            flash(_("This card already belongs to another officer."))
+    try:
+        services().cards.enrol_current(officer_id, by=login)
+        flash(_("Card enrolled."))
+    except Refused as exc:
+        if exc.code is AuthCode.UNKNOWN_OFFICER:
+            abort(404)
+        flash(exc.message())
     return redirect(url_for("officers.roster"))

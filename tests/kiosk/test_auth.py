@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from drivers.errors import CardUnreadable
 from kiosk import create_app
 from kiosk.clock import ManualClock
 from kiosk.roles import PERMISSIONS, Permission, Role
@@ -302,3 +303,186 @@ def test_card_enrolment_by_the_ketua(app_at):
     # The same card cannot be given to a second officer.
     client.post("/officers/kpps3/enrol", data={"csrf_token": csrf_token(client, "/officers/")})
     assert kiosk.auth.officer("kpps3").card_uid == "04A1B2C3D4E5F8"
+
+
+# --- Refusals as codes (kiosk.services.auth.AuthCode) ------------------------------------------
+
+
+def test_refusals_carry_their_code_and_parameters(app_at, clock):
+    from kiosk.refusals import Refused
+    from kiosk.services.auth import AuthCode
+
+    app = app_at(training=False)
+    auth = app.extensions["services"].auth
+    refused = []
+    for officer, pin, card in (
+        ("nobody", "1", None),
+        ("kpps1", PINS["kpps1"], "04FFFFFFFFFFFF"),
+        ("pelatih", PINS["pelatih"], None),
+        *[("kpps2", "000000", None)] * 5,
+    ):
+        with pytest.raises(Refused) as exc:
+            auth.login(officer, pin, card)
+        refused.append((exc.value.code, dict(exc.value.params)))
+    assert [code for code, _ in refused] == [
+        AuthCode.UNKNOWN_OFFICER,
+        AuthCode.UNKNOWN_CARD,
+        AuthCode.NOT_IN_TRAINING,
+        *[AuthCode.WRONG_PIN] * 4,
+        AuthCode.LOCKED_OUT,
+    ]
+    assert [p["n"] for code, p in refused if code is AuthCode.WRONG_PIN] == [4, 3, 2, 1]
+    # The end of the lock on the kiosk's clock (UTC+8 here), as the officer reads it.
+    assert refused[-1][1]["time"] == "06:31:00"
+    with app.test_request_context():
+        message = Refused(AuthCode.LOCKED_OUT, **refused[-1][1]).message()
+    assert message.startswith("Terlalu banyak PIN salah: terkunci sampai 06:31:00.")
+
+
+def test_a_taken_card_is_refused_with_its_own_sentence(app_at):
+    app = app_at()
+    kiosk = app.extensions["kiosk"]
+    client = app.test_client()
+    login(client, "kpps1")
+    kiosk.devices.card_reader.insert("04A1B2C3D4E5F7")  # Budi's card
+    assert kiosk.card_watch.wait_for(present=True, timeout_s=5)
+    resp = client.post(
+        "/officers/kpps3/enrol",
+        data={"csrf_token": csrf_token(client, "/officers/")},
+        follow_redirects=True,
+    )
+    assert "Kartu ini sudah milik petugas lain." in resp.get_data(as_text=True)
+    assert kiosk.auth.officer("kpps3").card_uid == "04A1B2C3D4E5F8"
+    assert (
+        client.post(
+            "/officers/nobody/enrol", data={"csrf_token": csrf_token(client, "/officers/")}
+        ).status_code
+        == 404
+    )
+
+
+def test_enrolling_without_a_card_on_the_reader_says_so(app_at):
+    app = app_at()
+    client = app.test_client()
+    login(client, "kpps1")
+    resp = client.post(
+        "/officers/teknisi/enrol",
+        data={"csrf_token": csrf_token(client, "/officers/")},
+        follow_redirects=True,
+    )
+    assert "Tidak ada kartu di pembaca. Letakkan kartu petugas" in resp.get_data(as_text=True)
+    assert app.extensions["kiosk"].auth.officer("teknisi").card_uid is None
+
+
+def test_the_training_day_lifts_lockouts_and_forgets_a_failed_tap(app_at):
+    app = app_at(training=True)
+    kiosk, services = app.extensions["kiosk"], app.extensions["services"]
+    client = app.test_client()
+    for _ in range(5):
+        login(client, "kpps2", "000000")
+    assert login(client, "kpps2").status_code == 423
+    kiosk.devices.card_reader.fail_next(CardUnreadable("test"))
+    kiosk.devices.card_reader.insert("04A1B2C3D4E5F7")
+    deadline = time.monotonic() + 5
+    while not services.cards.has_failed_read():
+        assert time.monotonic() < deadline, "the failed read was not seen"
+        time.sleep(0.05)
+    with kiosk.db.write() as conn:
+        assert services.auth.clear_training_day(conn) == {}
+        assert services.cards.clear_training_day(conn) == {}
+        assert services.audit_trail.clear_training_day(conn) == {}
+    assert not services.cards.has_failed_read()
+    assert login(client, "kpps2").status_code == 302
+    assert services.auth.owns == ("officer", "login_session")
+    assert services.audit_trail.owns == ("audit_log", "audit_head")
+
+
+def test_other_open_sessions_are_listed_for_the_reset(app_at):
+    app = app_at(training=True)
+    auth = app.extensions["services"].auth
+    ketua = auth.login("kpps1", PINS["kpps1"], None)
+    trainer = auth.login("pelatih", PINS["pelatih"], None)
+    assert auth.open_sessions(but=trainer.id) == [ketua.id]
+    auth.logout(ketua.id)
+    assert auth.open_sessions(but=trainer.id) == []
+
+
+# --- The one open-redirect guard (kiosk.views.access.safe_local_path) -------------------------
+
+OFF_SITE = [
+    "/\\evil.com",
+    "//evil.com",
+    "/%5Cevil.com",
+    "/%2F/evil.com",
+    "http://x",
+    "evil.com",
+    "/\t/evil.com",
+    "javascript:alert(1)",
+    "",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_safe_local_path_refuses_other_hosts(target):
+    from kiosk.views.access import safe_local_path
+
+    assert safe_local_path(target, "/home") == "/home"
+
+
+@pytest.mark.parametrize("target", ["/ok?x=1", "/selftest/", "/chasil/PPWP/1"])
+def test_safe_local_path_keeps_local_paths(target):
+    from kiosk.views.access import safe_local_path
+
+    assert safe_local_path(target, "/home") == target
+
+
+@pytest.mark.parametrize("target", ["/\\evil.com", "//evil.com", "/%5Cevil.com", "http://x"])
+def test_login_and_language_never_redirect_off_the_kiosk(app_at, target):
+    app = app_at()
+    client = app.test_client()
+    token = csrf_token(client, "/login/")
+    resp = client.post(
+        "/login/pin/kpps1", data={"csrf_token": token, "pin": PINS["kpps1"], "next": target}
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    token = csrf_token(client)  # a new session after the login
+    resp = client.post("/lang/en", data={"csrf_token": token, "next": target})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    resp = client.post("/lang/en", data={"csrf_token": token, "next": "/ok?x=1"})
+    assert resp.headers["Location"] == "/ok?x=1"
+
+
+# --- Permissions: the README lists exactly the ones the server checks -------------------------
+
+
+def _checked_permissions() -> set[str]:
+    """Every ``Permission.X`` the code uses outside the table itself (require(), may())."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "kiosk"
+    used = set()
+    for path in root.rglob("*.py"):
+        if path.name == "roles.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "Permission"
+            ):
+                used.add(node.attr)
+    return used
+
+
+def test_readme_role_table_lists_exactly_the_checked_permissions():
+    from pathlib import Path
+
+    from kiosk.roles import markdown_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- roles:begin -->\n(.*?)<!-- roles:end -->", readme, re.S)
+    assert block and block.group(1) == markdown_table()
+    listed = set(re.findall(r"^\| `(\w+)` \|", block.group(1), re.M))
+    assert listed == {p.value for p in Permission}
+    assert {p.name for p in Permission} == _checked_permissions()
