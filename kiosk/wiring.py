@@ -28,9 +28,13 @@ from kiosk.devicekey import ensure_key
 from kiosk.devices import Devices, open_devices
 from kiosk.profile import Profile
 from kiosk.services import Services
+from kiosk.services.audit_trail import AuditTrail
 from kiosk.services.auth import AuthService, Policy
 from kiosk.services.card_watch import CardWatch
+from kiosk.services.cards import CardDesk
+from kiosk.services.info import KioskInfo
 from kiosk.services.provisioning import installed_profile, provision
+from kiosk.services.selftest import SelftestService
 from kiosk.settings import Settings
 from kiosk.tps import TpsIdentity
 from kiosk.upload.lights import QueueLights
@@ -149,8 +153,28 @@ def build_runtime(
         devices.document_printer,
         devices.receipt_printer,
     )
+    # Built here, started last: the card desk reads it from the first request on.
+    card_watch = (
+        CardWatch(devices.card_reader, auth.card_removed)
+        if devices.card_reader is not None
+        else None
+    )
+    tps = profile.identity if profile else None
     services = Services(
+        kiosk=KioskInfo(db, clock, core.data_dir, bool(settings.training), tps, devices.all_fake),
         auth=auth,
+        cards=CardDesk(auth, card_watch),
+        audit_trail=AuditTrail(audit),
+        selftest=SelftestService(
+            devices,
+            db,
+            audit,
+            core.data_dir,
+            settings.min_free_mb,
+            settings.required,
+            bool(settings.training),
+            tps,
+        ),
         chasil=chasil,
         documents=documents,
         copies=copies,
@@ -167,7 +191,7 @@ def build_runtime(
         if devices.panel is not None:
             runtime.bell = ReminderBell(checklist, devices.panel)
             runtime.bell.start()
-    if devices.card_reader is not None:
-        runtime.card_watch = CardWatch(devices.card_reader, auth.card_removed)
-        runtime.card_watch.start()
+    if card_watch is not None:
+        runtime.card_watch = card_watch
+        card_watch.start()
     return runtime

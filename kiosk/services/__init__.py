@@ -15,12 +15,20 @@ if TYPE_CHECKING:  # the container names its parts; it never imports the feature
     from kiosk.chasil.documents import DocumentService
     from kiosk.chasil.progress import Counting
     from kiosk.chasil.service import ChasilService
+    from kiosk.services.audit_trail import AuditTrail
     from kiosk.services.auth import AuthService
+    from kiosk.services.cards import CardDesk
+    from kiosk.services.info import KioskInfo
+    from kiosk.services.selftest import SelftestService
 
 
 @dataclass(frozen=True)
 class Services:
+    kiosk: KioskInfo
     auth: AuthService
+    cards: CardDesk
+    audit_trail: AuditTrail
+    selftest: SelftestService
     chasil: ChasilService
     documents: DocumentService
     copies: CopyService

@@ -13,7 +13,7 @@ from kiosk.errors import guidance_by_name
 from kiosk.i18n import LANGUAGES
 from kiosk.services import selftest
 from kiosk.services.next_step import next_step
-from kiosk.views.access import current_session
+from kiosk.views.access import current_session, safe_local_path
 
 bp = Blueprint("main", __name__)
 
@@ -83,8 +83,5 @@ def set_language(code: str) -> Response:
     if code not in LANGUAGES:
         abort(404)
     session["lang"] = code
-    target = request.form.get("next", "")
     # Only local paths: the language form must never become an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.home")
-    return redirect(target)
+    return redirect(safe_local_path(request.form.get("next"), url_for("main.home")))
