@@ -55,7 +55,10 @@ def schema_5_copy(new: Path, old: Path) -> None:
         tables = conn.execute(
             "SELECT name FROM main.sqlite_master WHERE type = 'table' ORDER BY rowid"
         ).fetchall()
+        kept = {n for (n,) in conn.execute("SELECT name FROM new.sqlite_master")}
         for (table,) in tables:
+            if table not in kept:  # dropped by a later step (device_event, never written)
+                continue
             cols = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
             conn.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM new.{table}")
         conn.execute("DETACH DATABASE new")
