@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from kiosk.sqlite_tx import immediate  # shared with the collector's database
+
 log = logging.getLogger(__name__)
 
 # Each entry moves the schema from version N to N+1: a tuple of single SQL statements, run in
@@ -312,19 +314,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-@contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A ``BEGIN IMMEDIATE`` transaction: it takes the write lock at once, so writers in other
-    processes wait (busy timeout) instead of failing half-way; rolled back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 class Database:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kiosk.audit_head import SignedHead
+from kiosk.sqlite_tx import immediate
 from kiosk.storage import fsync_dir, write_durably
 from kiosk.upload.bundle import OpenedBundle
 
@@ -162,19 +161,7 @@ def connect(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-@contextmanager
-def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A short ``BEGIN IMMEDIATE`` transaction: it takes the write lock at once, so writers in
-    other processes (the tus server, a USB import) wait instead of failing half-way; rolled
-    back on any error. The collector's own, not the kiosk's database module: it is a separate
-    program and shares only the bundle, key and signed-head formats with the kiosk."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+write = immediate  # a short BEGIN IMMEDIATE transaction; serialises writers across processes
 
 
 # Documents ----------------------------------------------------------------------------------

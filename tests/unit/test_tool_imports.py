@@ -28,6 +28,7 @@ SHARED = (
     "kiosk.i18n",
     "kiosk.storage",
     "kiosk.tomllines",
+    "kiosk.sqlite_tx",  # the BEGIN IMMEDIATE transaction, standard library only
 )
 ALLOWED = {
     # The signed audit head travels in the upload metadata; the collector keeps and checks it.
