@@ -27,7 +27,7 @@ from kiosk.db import Database
 from kiosk.devicekey import ensure_key
 from kiosk.devices import Devices, open_devices
 from kiosk.profile import Profile
-from kiosk.services import Services
+from kiosk.services import Services, day_owners
 from kiosk.services.audit_trail import AuditTrail
 from kiosk.services.auth import AuthService, Policy
 from kiosk.services.card_watch import CardWatch
@@ -37,6 +37,8 @@ from kiosk.services.provisioning import installed_profile, provision
 from kiosk.services.selftest import SelftestService
 from kiosk.settings import Settings
 from kiosk.tps import TpsIdentity
+from kiosk.training.service import TrainingService
+from kiosk.training.simulasi import SimulasiService
 from kiosk.upload.lights import QueueLights
 from kiosk.upload.outbox import Outbox
 
@@ -160,6 +162,20 @@ def build_runtime(
         else None
     )
     tps = profile.identity if profile else None
+    training_service = TrainingService(
+        db,
+        audit,
+        clock,
+        devices,
+        core.data_dir,
+        bool(settings.training),
+        profile is not None,
+        auth,
+        chasil,
+        # Asked at reset time, of the finished container: every owner of a table, none listed.
+        owners=lambda: day_owners(services),
+        real_documents=lambda: sum(1 for d in documents.documents() if not d.training),
+    )
     services = Services(
         kiosk=KioskInfo(db, clock, core.data_dir, bool(settings.training), tps, devices.all_fake),
         auth=auth,
@@ -179,6 +195,8 @@ def build_runtime(
         documents=documents,
         copies=copies,
         counting=Counting(profile, chasil, documents),
+        training=training_service,
+        simulasi=SimulasiService(devices),
     )
     runtime = Runtime(core, devices, profile, services, auth, outbox)
     if devices.panel is not None:

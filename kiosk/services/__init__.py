@@ -7,10 +7,12 @@ without a TPS profile still has every service, and those that need the profile r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # the container names its parts; it never imports the features at run time
+    import sqlite3
+
     from kiosk.chasil.copies import CopyService
     from kiosk.chasil.documents import DocumentService
     from kiosk.chasil.progress import Counting
@@ -20,6 +22,8 @@ if TYPE_CHECKING:  # the container names its parts; it never imports the feature
     from kiosk.services.cards import CardDesk
     from kiosk.services.info import KioskInfo
     from kiosk.services.selftest import SelftestService
+    from kiosk.training.service import TrainingService
+    from kiosk.training.simulasi import SimulasiService
 
 
 @dataclass(frozen=True)
@@ -33,3 +37,25 @@ class Services:
     documents: DocumentService
     copies: CopyService
     counting: Counting
+    training: TrainingService
+    simulasi: SimulasiService
+
+
+@runtime_checkable
+class DayOwner(Protocol):
+    """A service that owns tables: it alone reads and writes them, and "Reset latihan" asks
+    it to clear its training day. Kept tables (the roster, the audit log) clear nothing."""
+
+    owns: ClassVar[tuple[str, ...]]  # the tables it owns; () for day state in memory only
+
+    def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
+        """Delete the day's rows inside the reset's transaction ``conn`` (rows deleted per
+        table) and forget the day's state in memory."""
+        ...
+
+
+def day_owners(services: Services) -> list[DayOwner]:
+    """The services that own a training day, in field order (read from ``Services`` itself,
+    so a new service is never left out)."""
+    parts = (getattr(services, f.name) for f in fields(services))
+    return [part for part in parts if isinstance(part, DayOwner)]
