@@ -45,7 +45,9 @@ def whole_day(app, kiosk, trainer):
         "/incidents/",
         data={"csrf_token": token, "kind": "kejadian", "text": "Kotak suara DPD terlambat."},
     )
-    kiosk.checklist.set_clock(kiosk.clock.now() + dt.timedelta(minutes=7), session_of(kiosk, ketua))
+    kiosk.services.checklist.set_clock(
+        kiosk.clock.now() + dt.timedelta(minutes=7), session_of(kiosk, ketua)
+    )
     ketua.post("/selftest/", data={"csrf_token": token})
     press(trainer, "scenario", "written_884")  # the trainer's practice sheet for PPWP...
     doc = signed_document(ketua)  # ...corrected, confirmed, scanned, signed, queued
