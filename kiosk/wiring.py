@@ -41,6 +41,7 @@ from kiosk.training.service import TrainingService
 from kiosk.training.simulasi import SimulasiService
 from kiosk.upload.lights import QueueLights
 from kiosk.upload.outbox import Outbox
+from kiosk.upload.queue import queue_service
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ def build_runtime(
         documents=documents,
         copies=copies,
         counting=Counting(profile, chasil, documents),
+        queue=queue_service(core, profile, outbox),
         training=training_service,
         simulasi=SimulasiService(devices),
     )

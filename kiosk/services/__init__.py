@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the container names its parts; it never imports the feature
     from kiosk.services.selftest import SelftestService
     from kiosk.training.service import TrainingService
     from kiosk.training.simulasi import SimulasiService
+    from kiosk.upload.queue import QueueService
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Services:
     documents: DocumentService
     copies: CopyService
     counting: Counting
+    queue: QueueService
     training: TrainingService
     simulasi: SimulasiService
 
