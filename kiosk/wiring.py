@@ -19,9 +19,11 @@ from kiosk.chasil.documents import DocumentService
 from kiosk.chasil.progress import Counting
 from kiosk.chasil.service import ChasilService
 from kiosk.checklist.bell import ReminderBell
+from kiosk.checklist.incidents import IncidentService
 from kiosk.checklist.model import load as load_checklist
+from kiosk.checklist.scan_step import ScanStep
 from kiosk.checklist.service import ChecklistService
-from kiosk.clock import OffsetClock
+from kiosk.clock import ClockCorrection, OffsetClock
 from kiosk.core import Core
 from kiosk.db import Database
 from kiosk.devicekey import ensure_key
@@ -33,8 +35,10 @@ from kiosk.services.auth import AuthService, Policy
 from kiosk.services.card_watch import CardWatch
 from kiosk.services.cards import CardDesk
 from kiosk.services.info import KioskInfo
+from kiosk.services.printing import ReportPrinter
 from kiosk.services.provisioning import installed_profile, provision
 from kiosk.services.selftest import SelftestService
+from kiosk.services.status import StatusService
 from kiosk.settings import Settings
 from kiosk.tps import TpsIdentity
 from kiosk.training.service import TrainingService
@@ -57,7 +61,6 @@ class Runtime:
     auth: AuthService
     outbox: Outbox
     card_watch: CardWatch | None = None
-    checklist: ChecklistService | None = None
     bell: ReminderBell | None = None
     lights: QueueLights | None = None
     _stopped: bool = field(default=False, repr=False)
@@ -128,11 +131,11 @@ def build_runtime(
         profile.allow_pin_only if profile else False,
     )
     outbox = Outbox(db, clock, core.data_dir)
-    # Rule 9 needs the ballots counted at opening, which the checklist records: asked late,
-    # through the runtime, so kiosk.chasil never imports kiosk.checklist.
+
+    # Rule 9 needs the ballots counted at opening, which the checklist records: asked of the
+    # checklist built below, at call time, so kiosk.chasil never imports kiosk.checklist.
     def received_at_opening(ballot: str) -> int | None:
-        checklist = runtime.checklist
-        return checklist.received_at_opening(ballot) if checklist is not None else None
+        return checklist.received_at_opening(ballot)
 
     chasil = ChasilService(db, audit, clock, profile, received_at_opening, auth.officer)
     documents = DocumentService(
@@ -163,13 +166,43 @@ def build_runtime(
         else None
     )
     tps = profile.identity if profile else None
+    training = bool(settings.training)
+    counting = Counting(profile, chasil, documents)
+    queue = queue_service(core, profile, outbox)
+    selftest = SelftestService(
+        devices,
+        db,
+        audit,
+        core.data_dir,
+        settings.min_free_mb,
+        settings.required,
+        training,
+        tps,
+    )
+    correction = ClockCorrection(db, clock)
+    incidents = IncidentService(db, audit, clock, tps.code if tps else None)
+    checklist = ChecklistService(
+        db,
+        audit,
+        clock,
+        correction,
+        load_checklist(profile.election) if profile else None,
+        profile,
+        counting,
+        ScanStep(devices.scanner, settings.scanner_dpi, core.data_dir / "checklist"),
+        ReportPrinter(
+            devices.receipt_printer, devices.document_printer, training, core.data_dir / "spool"
+        ),
+        incidents.lines,
+        training,
+    )
     training_service = TrainingService(
         db,
         audit,
         clock,
         devices,
         core.data_dir,
-        bool(settings.training),
+        training,
         profile is not None,
         auth,
         chasil,
@@ -182,21 +215,16 @@ def build_runtime(
         auth=auth,
         cards=CardDesk(auth, card_watch),
         audit_trail=AuditTrail(audit),
-        selftest=SelftestService(
-            devices,
-            db,
-            audit,
-            core.data_dir,
-            settings.min_free_mb,
-            settings.required,
-            bool(settings.training),
-            tps,
-        ),
+        selftest=selftest,
         chasil=chasil,
         documents=documents,
         copies=copies,
-        counting=Counting(profile, chasil, documents),
-        queue=queue_service(core, profile, outbox),
+        counting=counting,
+        queue=queue,
+        checklist=checklist,
+        clock=correction,
+        incidents=incidents,
+        status=StatusService(checklist, counting, queue, selftest),
         training=training_service,
         simulasi=SimulasiService(devices),
     )
@@ -204,13 +232,9 @@ def build_runtime(
     if devices.panel is not None:
         runtime.lights = QueueLights(outbox, devices.panel)
         runtime.lights.start()
-    if profile is not None:
-        runtime.checklist = checklist = ChecklistService(
-            db, audit, clock, load_checklist(profile.election), profile
-        )
-        if devices.panel is not None:
-            runtime.bell = ReminderBell(checklist, devices.panel)
-            runtime.bell.start()
+    if profile is not None and devices.panel is not None:
+        runtime.bell = ReminderBell(checklist, devices.panel)
+        runtime.bell.start()
     if card_watch is not None:
         runtime.card_watch = card_watch
         card_watch.start()

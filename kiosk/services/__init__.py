@@ -17,11 +17,15 @@ if TYPE_CHECKING:  # the container names its parts; it never imports the feature
     from kiosk.chasil.documents import DocumentService
     from kiosk.chasil.progress import Counting
     from kiosk.chasil.service import ChasilService
+    from kiosk.checklist.incidents import IncidentService
+    from kiosk.checklist.service import ChecklistService
+    from kiosk.clock import ClockCorrection
     from kiosk.services.audit_trail import AuditTrail
     from kiosk.services.auth import AuthService
     from kiosk.services.cards import CardDesk
     from kiosk.services.info import KioskInfo
     from kiosk.services.selftest import SelftestService
+    from kiosk.services.status import StatusService
     from kiosk.training.service import TrainingService
     from kiosk.training.simulasi import SimulasiService
     from kiosk.upload.queue import QueueService
@@ -39,6 +43,10 @@ class Services:
     copies: CopyService
     counting: Counting
     queue: QueueService
+    checklist: ChecklistService
+    clock: ClockCorrection
+    incidents: IncidentService
+    status: StatusService
     training: TrainingService
     simulasi: SimulasiService
 
