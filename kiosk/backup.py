@@ -28,7 +28,7 @@ from pathlib import Path
 from flask import Flask, Response, request
 
 from kiosk.audit import AuditLog, Event
-from kiosk.clock import SystemClock
+from kiosk.clock import OffsetClock, SystemClock, saved_offset
 from kiosk.db import Database
 from kiosk.errors import DatabaseCorrupt, KioskError
 from kiosk.integrity import DB_FILE, assess, open_database, read_marker
@@ -158,7 +158,9 @@ def restore(data_dir: Path) -> Restored:
         if how == "rebuilt":
             db.migrate()
             _roster_from_marker(db, data_dir)
-        audit = AuditLog(db, SystemClock())
+        # The Ketua's clock correction, when the restored database kept it (a rebuilt one has
+        # none): the restore is audited on the same clock as the rest of the day.
+        audit = AuditLog(db, OffsetClock(SystemClock(), saved_offset(db)))
         if how != "intact":
             audit.record(Event.DATABASE_RESTORED, officer="teknisi-cli", source=how, kept=len(kept))
         done = reconcile(db, audit, data_dir)
