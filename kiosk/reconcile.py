@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.audit import AuditLog, Event
-from kiosk.chasil.documents import verify_manifest
+from kiosk.chasil.documents import record_recovered, recorded_documents, verify_manifest
 from kiosk.db import Database
 from kiosk.devicekey import key_path, load_key, public_bytes
 from kiosk.integrity import document_folders
-from kiosk.upload.outbox import enqueue
+from kiosk.upload.outbox import enqueue, queued_documents
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,8 @@ def reconcile(db: Database, audit: AuditLog, data_dir: Path) -> Reconciled:
     if not folders:
         return done
     public = public_bytes(load_key(data_dir)) if key_path(data_dir).exists() else None
-    known = {
-        r["manifest_sha256"]: r
-        for r in db.read(
-            "SELECT d.id, d.manifest_sha256, d.training, d.created_wall, j.id AS job"
-            " FROM document d LEFT JOIN upload_job j ON j.document_id = d.id"
-        )
-    }
+    known = recorded_documents(db)
+    queued = queued_documents(db)
     seen: set[str] = set()
     for folder in folders:
         try:
@@ -63,7 +58,7 @@ def reconcile(db: Database, audit: AuditLog, data_dir: Path) -> Reconciled:
             done.refused.append(folder)
             continue
         row = known.get(key)
-        if (row is not None and row["job"] is not None) or key in seen:
+        if (row is not None and row["id"] in queued) or key in seen:
             continue  # in order, or a second copy of a folder already re-recorded
         seen.add(key)
         if row is not None:
@@ -88,12 +83,8 @@ def reconcile(db: Database, audit: AuditLog, data_dir: Path) -> Reconciled:
             done.refused.append(folder)
             continue
         with db.write() as conn:
-            cur = conn.execute(
-                "INSERT INTO document (ballot, folder, pdf_sha256, manifest_sha256, pages,"
-                " training, created_wall) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (ballot, str(folder), pdf_sha, key, pages, int(training), created),
-            )
-            enqueue(conn, int(cur.lastrowid or 0), key, training, created)
+            doc_id = record_recovered(conn, ballot, folder, pdf_sha, key, pages, training, created)
+            enqueue(conn, doc_id, key, training, created)
         done.recovered.append(folder)
         log.warning("signed document %s re-recorded from its manifest and queued", folder)
         audit.record(

@@ -38,6 +38,33 @@ if TYPE_CHECKING:
 __all__ = ["Document", "DocumentService", "Page", "ScanResult", "verify_manifest"]
 
 
+def recorded_documents(db: Database) -> dict[str, sqlite3.Row]:
+    """Every recorded document by its manifest's SHA-256: id, training, created_wall
+    (kiosk.reconcile compares them with the signed folders on disk)."""
+    rows = db.read("SELECT id, manifest_sha256, training, created_wall FROM document")
+    return {r["manifest_sha256"]: r for r in rows}
+
+
+def record_recovered(
+    conn: sqlite3.Connection,
+    ballot: str,
+    folder: Path,
+    pdf_sha256: str,
+    manifest_sha256: str,
+    pages: int,
+    training: bool,
+    created: str,
+) -> int:
+    """Record again a signed document whose row was lost (its folder and signature verified
+    by kiosk.reconcile), inside the caller's transaction; returns its new id."""
+    cur = conn.execute(
+        "INSERT INTO document (ballot, folder, pdf_sha256, manifest_sha256, pages,"
+        " training, created_wall) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (ballot, str(folder), pdf_sha256, manifest_sha256, pages, int(training), created),
+    )
+    return int(cur.lastrowid or 0)
+
+
 class ConfirmedNumbers(Protocol):
     """Who confirmed a ballot's numbers (kiosk.chasil.service.ChasilService)."""
 

@@ -137,6 +137,12 @@ def enqueue(
     )
 
 
+def queued_documents(db: Database) -> set[int]:
+    """Ids of the documents that have an upload job (kiosk.reconcile: which signed documents
+    lost theirs)."""
+    return {int(r["document_id"]) for r in db.read("SELECT document_id FROM upload_job")}
+
+
 class Outbox:
     def __init__(self, db: Database, clock: Clock, data_dir: Path) -> None:
         self.db = db
