@@ -14,6 +14,9 @@ from flask_babel import lazy_gettext as _l
 
 from drivers import errors as dev
 
+# Views name device failures through this module (they import no drivers).
+DeviceError = dev.DeviceError
+
 
 class KioskError(Exception):
     """Base of failures that are the kiosk's own (not a device's)."""

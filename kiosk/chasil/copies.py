@@ -32,11 +32,11 @@ from kiosk.chasil.documents import Document, DocumentService
 from kiosk.chasil.refusals import CopyCode
 from kiosk.clock import Clock
 from kiosk.db import Database
-from kiosk.fleet.timezone import format_tps_time
 from kiosk.profile import Profile
 from kiosk.refusals import KioskCode, Refused
 from kiosk.services.report_render import new_pdf, pdf_text, watermark
 from kiosk.storage import write_durably
+from kiosk.tps_time import format_tps_time
 
 if TYPE_CHECKING:
     from kiosk.services.auth import ActiveSession

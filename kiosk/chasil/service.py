@@ -19,9 +19,9 @@ from kiosk.chasil.checks import Finding, Sheet, blocking, check_sheet, check_tps
 from kiosk.chasil.refusals import ChasilCode
 from kiosk.clock import Clock
 from kiosk.db import Database
-from kiosk.fleet.timezone import tps_time
 from kiosk.profile import Ballot, Profile
 from kiosk.refusals import KioskCode, Refused
+from kiosk.tps_time import tps_time
 
 if TYPE_CHECKING:
     from kiosk.services.auth import ActiveSession, OfficerInfo

@@ -11,7 +11,7 @@ technician put on the card's FAT partition (``provision_file``), once.
   nothing and exits 1.
 - No file: the device key is made if missing; the home screen says "not provisioned".
 - Whenever a profile is installed, ``<data_dir>/localtime`` holds its province's time zone
-  (``/etc/localtime`` on the image links there; see kiosk/fleet/timezone.py).
+  (``/etc/localtime`` on the image links there; see kiosk/tps_time.py).
 
 Power may be cut at any point. provision() writes the profile durably and last but for its audit
 event, so a rerun either starts over (no profile yet) or finishes the clean-up: a FAT copy whose
@@ -32,13 +32,13 @@ from kiosk.devicekey import ensure_key, fingerprint
 from kiosk.errors import KioskError
 from kiosk.fleet.envelope import EnvelopeError, Opened, open_envelope, profile_of
 from kiosk.fleet.keys import ProvisioningKeyError, load_trusted
-from kiosk.fleet.timezone import install_localtime
 from kiosk.i18n import in_language
 from kiosk.integrity import ensure_marker
 from kiosk.profile import ProfileError, without_pins
 from kiosk.services.provisioning import PROFILE_FILE, installed_profile, provision
 from kiosk.settings import Settings
 from kiosk.storage import fsync_dir, write_durably
+from kiosk.tps_time import install_localtime
 
 PROVENANCE_FILE = "provisioned-from.json"
 EXIT_REFUSED = 1

@@ -17,13 +17,13 @@ from kiosk.audit import AuditLog, Event
 from kiosk.db import Database
 from kiosk.devicekey import fingerprint, key_path, load_key
 from kiosk.devices import Devices
-from kiosk.fleet.timezone import format_tps_time
 from kiosk.refusals import RefusalCode, Refused, wording
 from kiosk.services.auth import ActiveSession
 from kiosk.services.printing import TARGETS, print_text_report
 from kiosk.services.readiness import Report, SelftestContext, check_all
 from kiosk.storage_faults import storage_fault
 from kiosk.tps import TpsIdentity
+from kiosk.tps_time import format_tps_time
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from drivers.errors import DeviceError
-from kiosk.errors import Action, Guidance, KioskError, guidance_for
+from kiosk.errors import Action, DeviceError, Guidance, KioskError, guidance_for
 from kiosk.refusals import KioskCode, Refused
 from kiosk.services import Services
 from kiosk.storage_faults import storage_fault

@@ -25,6 +25,7 @@ SHARED = (
     "kiosk.profile_text",
     "kiosk.roles",  # the profile's vocabulary (kiosk.profile names each officer's Role)
     "kiosk.tps",
+    "kiosk.tps_time",  # the TPS's zone (WIB/WITA/WIT) from its code
     "kiosk.i18n",
     "kiosk.storage",
     "kiosk.tomllines",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.fleet.timezone import PROVINCE_ZONES, install_localtime, zone_for
+from kiosk.tps_time import PROVINCE_ZONES, install_localtime, zone_for
 
 ZONEINFO = Path("/usr/share/zoneinfo")
 
