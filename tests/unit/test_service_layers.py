@@ -234,3 +234,15 @@ def test_every_feature_codes_subclass_is_registered():
 
     unregistered = sorted(c.__name__ for c in subclasses(RefusalCode) if c not in tables())
     assert unregistered == []
+
+
+def test_mypy_is_strict_over_all_of_kiosk_and_drivers():
+    """scripts/test runs mypy on kiosk and drivers; the configuration keeps it strict there,
+    with no module let off."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert config.get("strict") is True
+    relaxed = [o["module"] for o in config.get("overrides", []) if set(o) - {"module"}]
+    assert relaxed == []
+    assert ".venv/bin/mypy drivers kiosk" in (ROOT / "scripts/test").read_text(encoding="utf-8")
