@@ -177,6 +177,10 @@ class AuditLog:
         )
         return [dict(r) for r in self.db.read(sql)]
 
+    def count(self) -> int:
+        """How many rows the log holds."""
+        return int(self.db.read("SELECT count(*) FROM audit_log")[0][0])
+
     def verify(self) -> Broken | None:
         """The first row that breaks the chain or disagrees with a signed head (the database's,
         the head file's, the signed documents'), or None when the whole log is intact."""

@@ -67,10 +67,10 @@ def audit_command(settings: Settings, command: str, file: Path | None) -> int:
 
 
 def _audit(core: Core, command: str, file: Path | None) -> int:
-    db, audit = core.db, core.audit
+    audit = core.audit
     if command == "verify":
         broken = audit.verify()
-        count = len(db.read("SELECT seq FROM audit_log"))
+        count = audit.count()
         if broken is None:
             head = audit.head()
             print(

@@ -208,7 +208,7 @@ def build_runtime(
         chasil,
         # Asked at reset time, of the finished container: every owner of a table, none listed.
         owners=lambda: day_owners(services),
-        real_documents=lambda: sum(1 for d in documents.documents() if not d.training),
+        real_documents=documents.real_documents,
     )
     services = Services(
         kiosk=KioskInfo(db, clock, core.data_dir, bool(settings.training), tps, devices.all_fake),

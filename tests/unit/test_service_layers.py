@@ -246,3 +246,57 @@ def test_mypy_is_strict_over_all_of_kiosk_and_drivers():
     relaxed = [o["module"] for o in config.get("overrides", []) if set(o) - {"module"}]
     assert relaxed == []
     assert ".venv/bin/mypy drivers kiosk" in (ROOT / "scripts/test").read_text(encoding="utf-8")
+
+
+# Where an owner keeps its SQL in a module of its own (the owner's storage), beside the module
+# that declares ``owns``.
+OWNER_STORAGE = {
+    "kiosk/services/audit_trail.py": ("kiosk/audit.py", "kiosk/audit_head.py"),
+    "kiosk/upload/queue.py": ("kiosk/upload/outbox.py",),
+    "kiosk/chasil/documents.py": ("kiosk/chasil/pages.py",),
+    "kiosk/training/service.py": ("kiosk/training/network.py",),
+    # Provisioning installs the roster that the auth service checks logins against.
+    "kiosk/services/auth.py": ("kiosk/services/provisioning.py",),
+}
+# The database as a file: the schema, the start-up integrity check and the backup look at
+# officers and the highest ids to judge a file, whichever service owns the rows.
+WHOLE_DATABASE = ("kiosk/db.py", "kiosk/integrity.py", "kiosk/backup.py")
+# A job's bundle is built from its document's folder: the queue reads (never writes) them.
+READS_ACROSS = {("kiosk/upload/outbox.py", "document")}
+TABLE_IN_SQL = r"(?:FROM|INTO|UPDATE|JOIN)\s+{}\b"
+
+
+def _owners() -> dict[str, set[str]]:
+    """table -> the modules allowed to name it in SQL, from the ``owns`` declarations."""
+    allowed: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "kiosk").rglob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and node.target.id == "owns"
+                and isinstance(node.value, ast.Tuple)
+            ):
+                for elt in node.value.elts:
+                    assert isinstance(elt, ast.Constant), rel
+                    modules = {rel, *OWNER_STORAGE.get(rel, ())}
+                    allowed.setdefault(str(elt.value), set()).update(modules)
+    return allowed
+
+
+def test_each_table_is_named_in_sql_only_by_its_owner():
+    owners = _owners()
+    assert {"document", "upload_job", "incident", "officer"} <= set(owners)
+    offenders = []
+    for path in sorted((ROOT / "kiosk").rglob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        if rel in WHOLE_DATABASE or rel.startswith("kiosk/collector/"):
+            continue  # the collector has a database of its own
+        text = path.read_text(encoding="utf-8")
+        for table, modules in owners.items():
+            if rel in modules or (rel, table) in READS_ACROSS:
+                continue
+            if re.search(TABLE_IN_SQL.format(table), text):
+                offenders.append(f"{rel} names {table} (owned by {sorted(modules)[0]})")
+    assert offenders == []
