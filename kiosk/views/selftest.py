@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from kiosk.refusals import Refused
 from kiosk.roles import Permission
+from kiosk.services.selftest import CHECK_NAMES
 from kiosk.views.access import current_session, require, services
 
 bp = Blueprint("selftest", __name__, url_prefix="/selftest")
@@ -21,6 +22,7 @@ def show() -> str:
         "selftest.html",
         report=selftest.last_report(),
         device_key=selftest.device_key_fingerprint(),
+        check_names=CHECK_NAMES,
     )
 
 
