@@ -31,7 +31,7 @@ from timing import timed_runs  # bench/timing.py
 from kiosk.fleet import card
 from kiosk.fleet.batch import run_batch
 from kiosk.fleet.keys import generate
-from kiosk.fleet.messages import in_language
+from kiosk.i18n import in_language
 from kiosk.storage import write_durably
 from tests.fleet.helpers import TEMPLATE, TEMPLATE_NAME, make_image, row, write_csv
 
