@@ -56,6 +56,13 @@ def current_session() -> ActiveSession | None:
     return login
 
 
+def me() -> ActiveSession:
+    """The officer of a request that ``@require`` let through."""
+    login = current_session()
+    assert login is not None, "me() in a view without @require"
+    return login
+
+
 def register(app: Flask) -> None:
     @app.before_request
     def load_login() -> None:

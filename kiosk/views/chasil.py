@@ -12,8 +12,7 @@ from kiosk.chasil.messages import ROW_NAMES, as_json
 from kiosk.chasil.service import ChasilService, parse_boxes, vote_labels
 from kiosk.refusals import KioskCode, Refused
 from kiosk.roles import Permission
-from kiosk.services.auth import ActiveSession
-from kiosk.views.access import current_session, require, services
+from kiosk.views.access import me, require, services
 
 bp = Blueprint("chasil", __name__)
 
@@ -23,12 +22,6 @@ ENTRIES = (1, 2)
 
 def service() -> ChasilService:
     return services().chasil
-
-
-def me() -> ActiveSession:
-    login = current_session()
-    assert login is not None  # require() let the request through
-    return login
 
 
 @bp.get("/chasil/")

@@ -11,7 +11,7 @@ from kiosk.checklist.service import ChecklistService
 from kiosk.refusals import Refused
 from kiosk.roles import Permission
 from kiosk.services.printing import TARGETS
-from kiosk.views.access import current_session, require, services
+from kiosk.views.access import me, require, services
 
 bp = Blueprint("checklist", __name__)
 
@@ -56,8 +56,7 @@ def _value(kind: str, per_ballot: bool) -> object:
 @require(Permission.CHECKLIST_TICK)
 def record(step_id: str) -> Response:
     svc = service()
-    login = current_session()
-    assert login is not None  # require() let the request through
+    login = me()
     step = svc.find_step(step_id)
     if step is None:
         abort(404)
@@ -73,8 +72,7 @@ def record(step_id: str) -> Response:
 @bp.route("/incidents/", methods=["GET", "POST"])
 @require(Permission.RECORD_INCIDENT)
 def incidents() -> str | Response:
-    login = current_session()
-    assert login is not None
+    login = me()
     desk = services().incidents
     if request.method == "POST":
         try:
@@ -97,8 +95,7 @@ def incidents() -> str | Response:
 def report(which: str) -> Response:
     """The opening or closing report (or the C.Kejadian Khusus list) on a printer."""
     svc = service()
-    login = current_session()
-    assert login is not None
+    login = me()
     target = request.form.get("printer", "receipt")
     if which not in REPORTS or target not in TARGETS:
         abort(404)

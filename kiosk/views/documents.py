@@ -24,8 +24,7 @@ from kiosk.chasil.signing import Document
 from kiosk.errors import Action, Guidance
 from kiosk.refusals import Refused
 from kiosk.roles import Permission
-from kiosk.services.auth import ActiveSession
-from kiosk.views.access import current_session, require, services
+from kiosk.views.access import me, require, services
 
 bp = Blueprint("documents", __name__)
 
@@ -43,12 +42,6 @@ _PAGE_GONE = Guidance(
     ),
     Action.RETRY,
 )
-
-
-def me() -> ActiveSession:
-    login = current_session()
-    assert login is not None  # require() let the request through
-    return login
 
 
 @bp.get("/chasil/<ballot_type>/scan")

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from kiosk.refusals import Refused
 from kiosk.roles import Permission
 from kiosk.services.auth import AuthCode
-from kiosk.views.access import current_session, require, services
+from kiosk.views.access import current_session, me, require, services
 
 bp = Blueprint("officers", __name__, url_prefix="/officers")
 
@@ -30,8 +30,7 @@ def roster() -> str:
 @bp.post("/<officer_id>/enrol")
 @require(Permission.ENROL_CARDS)
 def enrol(officer_id: str) -> Response:
-    login = current_session()
-    assert login is not None
+    login = me()
     try:
         services().cards.enrol_current(officer_id, by=login)
         flash(_("Card enrolled."))

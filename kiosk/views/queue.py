@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from kiosk.refusals import Refused
 from kiosk.roles import Permission
 from kiosk.upload.refusals import ExportCode
-from kiosk.views.access import current_session, require, services
+from kiosk.views.access import me, require, services
 
 bp = Blueprint("queue", __name__)
 
@@ -32,8 +32,7 @@ def queue() -> str:
 @bp.post("/antrian/coba")
 @require(Permission.UPLOAD)
 def retry() -> Response:
-    login = current_session()
-    assert login is not None  # @require
+    login = me()
     n = services().queue.retry_now(login)
     flash(_("%(n)d document(s) will be sent as soon as the server answers.", n=n))
     return redirect(url_for("queue.queue"))
@@ -43,8 +42,7 @@ def retry() -> Response:
 @require(Permission.UPLOAD)
 def export_usb() -> Response:
     q = services().queue
-    login = current_session()
-    assert login is not None  # @require
+    login = me()
     try:
         done = q.export_to_drive(request.form.get("drive", ""), login)
     except Refused as exc:

@@ -17,11 +17,10 @@ from werkzeug.wrappers import Response
 
 from kiosk.refusals import Refused
 from kiosk.roles import Permission
-from kiosk.services.auth import ActiveSession
 from kiosk.training.faults import Fault
 from kiosk.training.refusals import TrainingCode
 from kiosk.training.scenarios import Scenario
-from kiosk.views.access import current_session, require, services
+from kiosk.views.access import me, require, services
 
 bp = Blueprint("trainer", __name__, url_prefix="/pelatih")
 
@@ -62,12 +61,6 @@ def training_kiosk(view: F) -> F:
     return checked  # type: ignore[return-value]
 
 
-def _me() -> ActiveSession:
-    login = current_session()
-    assert login is not None  # require() let the request through
-    return login
-
-
 @bp.get("/")
 @require(Permission.TRAINING_PANEL)
 @training_kiosk
@@ -88,7 +81,7 @@ def fault() -> Response:
         flash(_("Choose a fault on the panel."))
         return redirect(url_for("trainer.panel"))
     try:
-        services().training.apply_fault(chosen, _me())
+        services().training.apply_fault(chosen, me())
     except Refused as exc:
         if exc.code is not TrainingCode.FAULT_UNAVAILABLE:
             raise
@@ -108,7 +101,7 @@ def scenario() -> Response:
         flash(_("Choose a scenario on the panel."))
         return redirect(url_for("trainer.panel"))
     try:
-        loaded = services().training.load_scenario(chosen, _me())
+        loaded = services().training.load_scenario(chosen, me())
     except Refused as exc:
         if exc.code is not TrainingCode.SCENARIO_UNAVAILABLE:
             raise
@@ -138,7 +131,7 @@ def reset_page() -> str:
 @training_kiosk
 def reset() -> Response:
     try:
-        done = services().training.reset(_me())
+        done = services().training.reset(me())
     except Refused as exc:
         if exc.code is not TrainingCode.REAL_DOCUMENTS_KEPT:
             raise
