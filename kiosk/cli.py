@@ -210,6 +210,7 @@ def _selftest(settings: Settings, args: argparse.Namespace) -> int:
         settings.required,
         bool(settings.training),
         profile.identity if profile is not None else None,
+        now=core.clock.now if core is not None else None,
     )
     try:
         with in_language(settings.language):

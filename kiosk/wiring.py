@@ -178,6 +178,7 @@ def build_runtime(
         settings.required,
         training,
         tps,
+        now=clock.now,  # self-test times on the kiosk's clock, with the Ketua's correction
     )
     correction = ClockCorrection(db, clock)
     incidents = IncidentService(db, audit, clock, tps.code if tps else None)

@@ -9,17 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from kiosk.chasil.checks import Finding
 from kiosk.chasil.legibility import Problem
 
+# In the screen language: the box codes are the form's, the words in brackets are not.
 ROW_NAMES = {
     "A": "A (DPT)",
-    "B1": "B1 (pemilih DPT)",
-    "B2": "B2 (pemilih DPTb)",
-    "B3": "B3 (pemilih DPK)",
-    "B4": "B4 (jumlah pemilih)",
-    "D": "D (pemilih disabilitas)",
+    "B1": _l("B1 (DPT voters)"),
+    "B2": _l("B2 (DPTb voters)"),
+    "B3": _l("B3 (DPK voters)"),
+    "B4": _l("B4 (all voters)"),
+    "D": _l("D (voters with disabilities)"),
 }
 
 

@@ -11,6 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import ClassVar
 
+from flask_babel import lazy_gettext as _l
+
 from kiosk.audit import AuditLog, Event
 from kiosk.checklist.refusals import ChecklistCode
 from kiosk.clock import OffsetClock
@@ -20,6 +22,7 @@ from kiosk.services.auth import ActiveSession
 from kiosk.services.report_render import clock_time
 
 KINDS = ("kejadian", "keberatan")  # a special incident; an objection by a saksi
+KIND_NAMES = {"kejadian": _l("Special incident"), "keberatan": _l("Objection by a saksi")}
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,10 @@ class IncidentService:
         ]
 
     def lines(self) -> list[str]:
-        """The incidents as a report prints them: "10:15 WITA KEBERATAN (Saksi 02): …"."""
+        """The incidents as a report prints them: "10:15 WITA KEBERATAN SAKSI (Saksi 02): …"."""
         return [
-            f"{clock_time(i.wall, self._tps_code)} {i.kind.upper()} ({i.reporter}): {i.text}"
+            f"{clock_time(i.wall, self._tps_code)} {str(KIND_NAMES.get(i.kind, i.kind)).upper()}"
+            f" ({i.reporter}): {i.text}"
             for i in self.all()
         ]
 

@@ -13,6 +13,11 @@ A checklist has phases in order, each with steps. Step kinds:
 ``not_before = "HH:MM"`` keeps a step closed until then; ``late_after`` with
 ``max_late_minutes`` asks for the reason of a late step. ``load`` refuses a malformed file with
 the line and field.
+
+Every text a person reads (phase and step ``title``, reminder ``text``) is written in Bahasa
+Indonesia with its English beside it (``title_en``, ``text_en``): the data file stays the one
+source of the day in both languages, and a missing, blank or untranslated English text is refused
+naming the step. A ``Text`` shows the one of the current screen language.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask_babel import get_locale
+from markupsafe import Markup, escape
+
 from kiosk.tomllines import line_map, locate
 
 KINDS = ("tick", "number", "text", "scan", "clock", "signoff")
@@ -34,11 +42,49 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 
+def _language() -> str:
+    """The screen language of this request; Bahasa Indonesia outside one (the command line)."""
+    try:
+        locale = get_locale()
+    except RuntimeError:  # no application context
+        locale = None
+    return locale.language if locale is not None else "id"
+
+
+class Text(str):
+    """A data-file text in both languages. As a ``str`` it is the Indonesian (what is compared,
+    joined and kept in the audit log stays one stable value); shown (``str()``, f-strings,
+    ``%s``, Jinja) it is the current screen language's."""
+
+    en: str
+
+    def __new__(cls, indonesian: str, english: str) -> Text:
+        text = super().__new__(cls, indonesian)
+        text.en = english
+        return text
+
+    @property
+    def id(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return self.en if _language() == "en" else str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Text, (str.__str__(self), self.en))
+
+
 @dataclass(frozen=True)
 class Step:
     id: str
     kind: str
-    title: str
+    title: Text
     per_ballot: bool = False
     feeds: str | None = None
     not_before: dt.time | None = None
@@ -49,7 +95,7 @@ class Step:
 @dataclass(frozen=True)
 class Phase:
     id: str
-    title: str
+    title: Text
     steps: tuple[Step, ...]
     # The counting phase: the 12-hour limit runs from its first step, and its sign-off waits
     # until counting is finished (every ballot's C.Hasil confirmed and signed).
@@ -59,7 +105,7 @@ class Phase:
 @dataclass(frozen=True)
 class Reminder:
     at: dt.time
-    text: str
+    text: Text
 
 
 @dataclass(frozen=True)
@@ -92,6 +138,21 @@ def _time(value: Any) -> dt.time | None:
     if isinstance(value, str) and (m := _TIME.match(value)):
         return dt.time(int(m.group(1)), int(m.group(2)))
     return None
+
+
+def _text(item: dict[str, Any], key: str, path: str, fail: Any, what: str) -> Text:
+    """``item[key]`` with its English (``key_en``); a problem for each one missing or blank,
+    or an English that only repeats the Indonesian."""
+    indonesian, english = item.get(key), item.get(f"{key}_en")
+    if not isinstance(indonesian, str) or not indonesian.strip():
+        fail(f"{path}.{key}", f"{what}: wajib diisi")
+        return Text("", "")
+    if not isinstance(english, str) or not english.strip():
+        fail(f"{path}.{key}_en", f"{what}: terjemahan Inggris ({key}_en) wajib diisi")
+        return Text(indonesian.strip(), "")
+    if english.strip() == indonesian.strip():
+        fail(f"{path}.{key}_en", f"{what}: {key}_en belum diterjemahkan (sama dengan {key})")
+    return Text(indonesian.strip(), english.strip())
 
 
 def parse(text: str, source: str = "checklist") -> Checklist:
@@ -131,6 +192,7 @@ def parse(text: str, source: str = "checklist") -> Checklist:
         if not isinstance(p.get("id"), str) or not _ID.match(p["id"]):
             fail(f"{path}.id", "harus id huruf kecil, angka dan garis bawah")
             continue
+        title = _text(p, "title", path, fail, f"fase {p['id']}")
         steps = []
         raw_steps = p.get("steps")
         if not isinstance(raw_steps, list) or not raw_steps:
@@ -145,11 +207,7 @@ def parse(text: str, source: str = "checklist") -> Checklist:
                 f"{path}.steps[{len(raw_steps) - 1}].kind",
                 'langkah terakhir sebuah fase harus "signoff" (tanda tangan Ketua)',
             )
-        phases.append(
-            Phase(
-                p["id"], str(p.get("title", p["id"])), tuple(steps), bool(p.get("counting", False))
-            )
-        )
+        phases.append(Phase(p["id"], title, tuple(steps), bool(p.get("counting", False))))
     if problems:
         raise ChecklistError(source, problems)
     return Checklist(str(name), str(election), tuple(phases), tuple(reminders), limit)
@@ -162,10 +220,8 @@ def _reminders(data: dict[str, Any], fail: Any) -> list[Reminder]:
         if at is None:
             fail(f"reminders[{i}].at", 'harus jam seperti "11:00"')
             continue
-        if not isinstance(r.get("text"), str) or not r["text"].strip():
-            fail(f"reminders[{i}].text", "wajib diisi")
-            continue
-        reminders.append(Reminder(at, r["text"].strip()))
+        text = _text(r, "text", f"reminders[{i}]", fail, f"pengingat {r['at']}")
+        reminders.append(Reminder(at, text))
     return reminders
 
 
@@ -184,8 +240,7 @@ def _step(s: Any, path: str, fail: Any, seen: set[str]) -> Step | None:
     if kind not in KINDS:
         fail(f"{path}.kind", f"harus salah satu dari {', '.join(KINDS)}")
         return None
-    if not isinstance(s.get("title"), str) or not s["title"].strip():
-        fail(f"{path}.title", "wajib diisi")
+    title = _text(s, "title", path, fail, f"langkah {sid}")
     feeds = s.get("feeds")
     if feeds is not None and (feeds not in FEEDS or kind != "number" or not s.get("per_ballot")):
         fail(f"{path}.feeds", f"hanya {', '.join(FEEDS)} pada langkah number dengan per_ballot")
@@ -202,7 +257,7 @@ def _step(s: Any, path: str, fail: Any, seen: set[str]) -> Step | None:
     return Step(
         sid,
         str(kind),
-        str(s.get("title", "")).strip(),
+        title,
         bool(s.get("per_ballot")),
         feeds,
         times.get("not_before"),

@@ -350,8 +350,9 @@ class ChecklistService:
     def print_report(self, which: str, target: str, by: ActiveSession) -> None:
         """Print the opening or closing report, or the incidents list (``which``: one of
         kiosk.checklist.reports.REPORTS) on ``target`` ("receipt" or "a4")."""
+        names = {o.id: o.name for o in self.profile.officers}
         title, lines = day_report(
-            which, self.phases(), self.profile.identity, self._incident_lines()
+            which, self.phases(), self.profile.identity, self._incident_lines(), names
         )
         self._printer.print(title, lines, target)
 

@@ -3,6 +3,11 @@
 Run by the self-test (kiosk.services.selftest, which keeps the reports). Each check returns a
 CheckResult; the report is ready when every *required* check passed. Failures keep the error
 object so the screen can show the operator guidance for it.
+
+What came back is a detail code with its values (``code``, ``params``: "free_space",
+``{"mib": 5120}``), worded for the screen and the paper in the current language by
+kiosk.services.selftest; ``detail`` is the same in plain English for the technician's log (and is
+all that reports stored before the codes carry).
 """
 
 from __future__ import annotations
@@ -40,6 +45,28 @@ DEVICE_CHECKS = ("scanner", "receipt_printer", "document_printer", "card_reader"
 
 
 Explain = Callable[[BaseException], str]
+Detail = tuple[str, dict[str, object]]  # (code, values)
+
+# The technician's English for each detail code (the screen's words: kiosk.services.selftest).
+DETAIL_TEXT = {
+    "writable": "{path} writable",
+    "database_ok": "{file}: ok",
+    "free_space": "{mib} MiB free",
+    "clock": "{time}",
+    "test_scan": "{model}; test scan {width}x{height} px at {dpi} dpi",
+    "receipt_ready": "{state}; {dots} dots wide",
+    "receipt_printed": "{state}; {dots} dots wide; test receipt printed",
+    "a4_ready": "{state} {detail}",
+    "a4_printed": "{state}; test page printed (job {job})",
+    "card_reader": "{model}",
+    "panel": "LEDs on BCM {leds}, buzzer {buzzer}, button {button}",
+    "not_configured": "not configured",
+    "failed": "{error}",
+}
+
+
+def detail_text(code: str, params: dict[str, object]) -> str:
+    return DETAIL_TEXT[code].format(**params).strip()
 
 
 @dataclass
@@ -50,6 +77,8 @@ class CheckResult:
     detail: str  # for technicians: what was checked and what came back
     error: BaseException | None = field(default=None, repr=False)
     configured: bool = True
+    code: str = ""  # what came back, worded on screen (DETAIL_TEXT's keys)
+    params: dict[str, object] = field(default_factory=dict)
 
     def to_json(self, explain: Explain | None = None) -> dict[str, object]:
         doc: dict[str, object] = {
@@ -58,6 +87,8 @@ class CheckResult:
             "required": self.required,
             "configured": self.configured,
             "detail": self.detail,
+            "code": self.code,
+            "params": self.params,
             "error": type(self.error).__name__ if self.error else None,
         }
         if explain is not None and self.error is not None:
@@ -94,7 +125,7 @@ class SelftestContext:
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
 
-def _scanner(ctx: SelftestContext) -> str:
+def _scanner(ctx: SelftestContext) -> Detail:
     scanner = ctx.devices.scanner
     assert scanner is not None
     model = scanner.describe()
@@ -103,10 +134,10 @@ def _scanner(ctx: SelftestContext) -> str:
     if not pages:
         raise DeviceError("test scan returned no page")
     w, h = pages[0].size
-    return f"{model}; test scan {w}x{h} px at 75 dpi"
+    return "test_scan", {"model": model, "width": w, "height": h, "dpi": 75}
 
 
-def _receipt_printer(ctx: SelftestContext) -> str:
+def _receipt_printer(ctx: SelftestContext) -> Detail:
     from kiosk.services.report_render import test_receipt
 
     printer = ctx.devices.receipt_printer
@@ -116,11 +147,11 @@ def _receipt_printer(ctx: SelftestContext) -> str:
         raise _status_error(status.state.value)
     if ctx.test_print:
         printer.print_image(test_receipt(printer.width_px))
-        return f"{status.state.value}; {printer.width_px} dots wide; test receipt printed"
-    return f"{status.state.value}; {printer.width_px} dots wide"
+        return "receipt_printed", {"state": status.state.value, "dots": printer.width_px}
+    return "receipt_ready", {"state": status.state.value, "dots": printer.width_px}
 
 
-def _document_printer(ctx: SelftestContext) -> str:
+def _document_printer(ctx: SelftestContext) -> Detail:
     from kiosk.services.report_render import test_page_pdf
 
     printer = ctx.devices.document_printer
@@ -132,8 +163,8 @@ def _document_printer(ctx: SelftestContext) -> str:
         pdf = ctx.data_dir / "tmp" / "test-page.pdf"
         write_durably(pdf, test_page_pdf())
         job = printer.print_pdf(pdf, "TPS Kiosk test page")
-        return f"{status.state.value}; test page printed (job {job})"
-    return status.state.value + (f" ({status.detail})" if status.detail else "")
+        return "a4_printed", {"state": status.state.value, "job": job}
+    return "a4_ready", {"state": status.state.value, "detail": status.detail}
 
 
 def _status_error(state: str) -> DeviceError:
@@ -145,13 +176,13 @@ def _status_error(state: str) -> DeviceError:
     return (error_for(PrinterState(state)) or PrinterError)(f"printer status: {state}")
 
 
-def _card_reader(ctx: SelftestContext) -> str:
+def _card_reader(ctx: SelftestContext) -> Detail:
     reader = ctx.devices.card_reader
     assert reader is not None
-    return reader.describe()
+    return "card_reader", {"model": reader.describe()}
 
 
-def _panel(ctx: SelftestContext) -> str:
+def _panel(ctx: SelftestContext) -> Detail:
     if ctx.devices.panel_error is not None:
         raise ctx.devices.panel_error
     panel = ctx.devices.panel
@@ -160,36 +191,34 @@ def _panel(ctx: SelftestContext) -> str:
     if panel.led_state(Led.READY) is not LedState.ON:
         raise DeviceError("ready LED did not switch on")
     pins = ctx.devices.config.pins
-    return (
-        f"LEDs on BCM {pins.led_ready}/{pins.led_network}/{pins.led_queue}, "
-        f"buzzer {pins.buzzer}, button {pins.button}"
-    )
+    leds = f"{pins.led_ready}/{pins.led_network}/{pins.led_queue}"
+    return "panel", {"leds": leds, "buzzer": pins.buzzer, "button": pins.button}
 
 
-def _clock(ctx: SelftestContext) -> str:
+def _clock(ctx: SelftestContext) -> Detail:
     now = ctx.now()
     if not CLOCK_NOT_BEFORE <= now < CLOCK_NOT_AFTER:
         raise KioskError(f"clock reads {now.isoformat(timespec='seconds')}: implausible")
-    return now.astimezone().isoformat(timespec="seconds")
+    return "clock", {"time": now.isoformat(timespec="seconds")}
 
 
-def _disk(ctx: SelftestContext) -> str:
+def _disk(ctx: SelftestContext) -> Detail:
     free_mb = shutil.disk_usage(ctx.data_dir).free // (1024 * 1024)
     if free_mb < ctx.min_free_mb:
         from kiosk.errors import StorageFull
 
         raise StorageFull(f"{free_mb} MiB free, below {ctx.min_free_mb} MiB")
-    return f"{free_mb} MiB free"
+    return "free_space", {"mib": free_mb}
 
 
-def _data_dir(ctx: SelftestContext) -> str:
+def _data_dir(ctx: SelftestContext) -> Detail:
     probe = ctx.data_dir / ".selftest-probe"
     write_durably(probe, os.urandom(64))
     probe.unlink()
-    return f"{ctx.data_dir} writable"
+    return "writable", {"path": str(ctx.data_dir)}
 
 
-def _database(ctx: SelftestContext) -> str:
+def _database(ctx: SelftestContext) -> Detail:
     """The file next to the data: there, not emptied or replaced by a fresh one (the data
     directory was provisioned), and ``PRAGMA quick_check`` ok (kiosk.integrity)."""
     from kiosk.integrity import assess
@@ -203,10 +232,10 @@ def _database(ctx: SelftestContext) -> str:
         raise (storage_fault(exc, ctx.data_dir) or DatabaseCorrupt(f"database: {exc}")) from exc
     if result != "ok":
         raise DatabaseCorrupt(f"database quick_check: {result}")
-    return f"{ctx.db.path.name}: ok"
+    return "database_ok", {"file": ctx.db.path.name}
 
 
-CHECKS: tuple[tuple[str, Callable[[SelftestContext], str]], ...] = (
+CHECKS: tuple[tuple[str, Callable[[SelftestContext], Detail]], ...] = (
     ("data_dir", _data_dir),
     ("database", _database),
     ("disk", _disk),
@@ -234,13 +263,28 @@ def check_all(ctx: SelftestContext) -> Report:
         required = name in ALWAYS_REQUIRED or name in ctx.required
         if not _configured(ctx, name):
             results.append(
-                CheckResult(name, not required, required, "not configured", configured=False)
+                CheckResult(
+                    name,
+                    not required,
+                    required,
+                    "not configured",
+                    configured=False,
+                    code="not_configured",
+                )
             )
             continue
         try:
-            results.append(CheckResult(name, True, required, check(ctx)))
+            code, params = check(ctx)
+            results.append(
+                CheckResult(
+                    name, True, required, detail_text(code, params), None, True, code, params
+                )
+            )
         except (DeviceError, KioskError, OSError) as exc:
             log.warning("self-test %s failed: %s", name, exc)
-            results.append(CheckResult(name, False, required, str(exc), error=exc))
+            failed: dict[str, object] = {"error": str(exc)}
+            results.append(
+                CheckResult(name, False, required, str(exc), exc, True, "failed", failed)
+            )
     report = Report(ctx.now(), results)
     return report

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,6 +19,7 @@ from kiosk.audit import AuditLog, Event
 from kiosk.db import Database
 from kiosk.devicekey import fingerprint, key_path, load_key
 from kiosk.devices import Devices
+from kiosk.errors import guidance_by_name
 from kiosk.refusals import RefusalCode, Refused, wording
 from kiosk.services.auth import ActiveSession
 from kiosk.services.printing import TARGETS, print_text_report
@@ -77,6 +80,23 @@ CHECK_NAMES = {
     "panel": _l("Status lights and button"),
 }
 
+# What each check found, in words (kiosk.services.readiness.DETAIL_TEXT: the technician's).
+DETAIL_WORDING = {
+    "writable": _l("can be written"),
+    "database_ok": _l("checked, intact"),
+    "free_space": _l("%(mib)s MiB free"),
+    "clock": _l("reads %(time)s"),
+    "test_scan": _l("test scan %(width)s×%(height)s px at %(dpi)s dpi"),
+    "receipt_ready": _l("ready; paper %(dots)s dots wide"),
+    "receipt_printed": _l("ready; paper %(dots)s dots wide; test receipt printed"),
+    "a4_ready": _l("ready"),
+    "a4_printed": _l("ready; test page printed"),
+    "card_reader": _l("answers"),
+    "panel": _l("lights and button answer"),
+    "not_configured": _l("not connected to this kiosk"),
+    "failed": _l("check failed"),
+}
+
 
 class SelftestService:
     """The self-test page's and ``tps-kiosk selftest``'s one way to the readiness check and its
@@ -95,7 +115,11 @@ class SelftestService:
         required: frozenset[str],
         training: bool,
         tps: TpsIdentity | None,
+        now: Callable[[], dt.datetime] | None = None,
     ) -> None:
+        """``now``: the kiosk's clock (with the Ketua's correction); the system's without one
+        (the command line on a damaged database)."""
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
         self._devices = devices
         self._db = db
         self._audit = audit
@@ -115,6 +139,7 @@ class SelftestService:
                 min_free_mb=self._min_free_mb,
                 required=self._required,
                 test_print=test_print,
+                now=self._now,
             )
         )
         store(self._db, self._data_dir, report)
@@ -129,7 +154,36 @@ class SelftestService:
         return report
 
     def last_report(self) -> dict[str, Any] | None:
-        return last_report(self._db)
+        """The newest report as the screen shows it, in the current language: each check's
+        ``detail`` in words (a report stored before the detail codes keeps its own text; a
+        failed check says nothing more than its guidance) and ``created_shown``, the time on
+        the TPS's clock with its zone."""
+        report = last_report(self._db)
+        if report is None:
+            return None
+        for check in report["checks"]:
+            if check.get("code") == "failed" and guidance_by_name(check.get("error") or ""):
+                check["detail"] = ""
+            else:
+                check["detail"] = self.detail_words(check)
+        report["created_shown"] = self._time(report["created"], "%d-%m-%Y %H:%M")
+        return report
+
+    def _time(self, when: str, fmt: str) -> str:
+        return format_tps_time(when, self._tps.code if self._tps else "", fmt)
+
+    def detail_words(self, check: dict[str, Any]) -> str:
+        """What a check found, in words; a report stored before the codes: its own text."""
+        code = check.get("code")
+        if code not in DETAIL_WORDING:
+            return str(check.get("detail", ""))
+        if code == "failed":
+            guidance = guidance_by_name(check.get("error") or "")
+            return str(guidance.title) if guidance else str(DETAIL_WORDING[code])
+        params = dict(check.get("params") or {})
+        if code == "clock":
+            params["time"] = self._time(str(params["time"]), "%d-%m-%Y %H:%M")
+        return str(DETAIL_WORDING[code]) % params if params else str(DETAIL_WORDING[code])
 
     def device_key_fingerprint(self) -> str | None:
         """The device key's fingerprint; None before provisioning made the key."""
@@ -145,7 +199,7 @@ class SelftestService:
         if tps is not None:
             lines.append(f"TPS {tps.code} — {tps.village}")
         # On paper every time carries its zone (WIB/WITA/WIT), on the TPS's clock.
-        when = format_tps_time(report["created"], tps.code if tps else "", "%d-%m-%Y %H:%M:%S")
+        when = self._time(report["created"], "%d-%m-%Y %H:%M:%S")
         lines.append(_("Time: %(time)s", time=when))
         key = self.device_key_fingerprint()
         if key is not None:
@@ -154,7 +208,7 @@ class SelftestService:
         for check in report["checks"]:
             mark = "OK" if check["ok"] else _("FAILED")
             name = CHECK_NAMES.get(check["name"], check["name"])
-            lines.append(f"{mark} — {name}: {check['detail']}")
+            lines.append(f"{mark} — {name}: {self.detail_words(check)}")
         return lines
 
     def print_lines(self, lines: list[str], target: str) -> None:

@@ -86,16 +86,19 @@ election = "pemilu"
 [[phases]]
 id = "hari"
 title = "Hari"
+title_en = "Day"
 
 [[phases.steps]]
 id = "foto"
 kind = "scan"
 title = "Foto"
+title_en = "Photo"
 
 [[phases.steps]]
 id = "hari_ditandatangani"
 kind = "signoff"
 title = "Tanda tangan"
+title_en = "Sign-off"
 """
 
 
