@@ -66,6 +66,7 @@ class Event(enum.Enum):
     TRAINING_FAULT = "training_fault"  # the trainer set or cleared a simulated fault
     TRAINING_SCENARIO = "training_scenario"  # the trainer loaded a C.Hasil practice sheet
     TRAINING_RESET = "training_reset"  # "Reset latihan": the training kiosk's day wiped
+    TRAINER_CLOCK = "trainer_clock"  # the trainer moved the training kiosk's clock (from, to)
 
 
 class _Officer(Protocol):

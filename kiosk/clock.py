@@ -59,19 +59,26 @@ class ManualClock:
 
 
 class OffsetClock:
-    """The kiosk's clock: the system clock plus the offset the Ketua confirmed at opening.
+    """The kiosk's clock: the system clock plus the offset the Ketua confirmed at opening (or
+    the trainer set, kiosk.training.clock), read in the TPS's zone.
 
     A Pi without RTC or network may boot with a wrong time; rather than changing the system
     clock (the service runs unprivileged), the kiosk keeps the correction and records it with
     every entry.
+
+    ``tz``: the TPS's zone (kiosk.tps_time.tps_tzinfo), set once the profile is known. Opening at
+    07.00 and closing at 13.00 are TPS times, and a demo laptop or a Pi may run on UTC; None
+    keeps the base clock's zone (no profile yet).
     """
 
-    def __init__(self, base: Clock, offset_s: float = 0.0) -> None:
+    def __init__(self, base: Clock, offset_s: float = 0.0, tz: dt.tzinfo | None = None) -> None:
         self.base = base
         self.offset_s = offset_s
+        self.tz = tz
 
     def now(self) -> dt.datetime:
-        return self.base.now() + dt.timedelta(seconds=self.offset_s)
+        moment = self.base.now() + dt.timedelta(seconds=self.offset_s)
+        return moment.astimezone(self.tz) if self.tz is not None else moment
 
     def monotonic(self) -> float:
         return self.base.monotonic()
@@ -116,6 +123,11 @@ class ClockCorrection:
             )
         self._clock.offset_s = offset
         return offset
+
+    def forget(self) -> None:
+        """Back to the system's time: no correction kept (the trainer's "real time")."""
+        with self._db.write() as conn:
+            self.clear_training_day(conn)
 
     def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
         """Forget the correction, in the table and in this process's clock."""

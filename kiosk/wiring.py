@@ -112,6 +112,8 @@ def build_runtime(
     if provision_from is not None and installed_profile(core.data_dir) is None:
         provision(db, audit, core.data_dir, provision_from.read_text(encoding="utf-8"), by="demo")
     profile = installed_profile(core.data_dir)
+    if profile is not None:  # the demo's profile may be installed only just now
+        core.use_zone(profile.identity.code)
     if devices is None:
         devices = open_devices(settings.device_config())
     if devices.panel is not None:
@@ -210,6 +212,8 @@ def build_runtime(
         # Asked at reset time, of the finished container: every owner of a table, none listed.
         owners=lambda: day_owners(services),
         real_documents=documents.real_documents,
+        correction=correction,
+        checklist=checklist,
     )
     services = Services(
         kiosk=KioskInfo(db, clock, core.data_dir, bool(settings.training), tps, devices.all_fake),
@@ -235,6 +239,7 @@ def build_runtime(
         runtime.lights.start()
     if profile is not None and devices.panel is not None:
         runtime.bell = ReminderBell(checklist, devices.panel)
+        training_service.when_clock_went_back(runtime.bell.forget_rung)
         runtime.bell.start()
     if card_watch is not None:
         runtime.card_watch = card_watch

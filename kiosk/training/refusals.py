@@ -12,6 +12,7 @@ class TrainingCode(RefusalCode):
     FAULT_UNAVAILABLE = "fault_unavailable"  # params: device (real, or configured "none")
     SCENARIO_UNAVAILABLE = "scenario_unavailable"  # params: reason (the profile cannot show it)
     REAL_DOCUMENTS_KEPT = "real_documents_kept"  # params: count (documents made outside training)
+    BAD_TIME = "bad_time"  # the trainer clock's time is not HH:MM
 
 
 TRAINING_WORDING = wording(
@@ -23,5 +24,6 @@ TRAINING_WORDING = wording(
         TrainingCode.REAL_DOCUMENTS_KEPT: _l(
             "Reset refused: this kiosk holds documents made outside training."
         ),
+        TrainingCode.BAD_TIME: _l("Enter the time as four digits, e.g. 0705 for 07:05."),
     },
 )

@@ -1,5 +1,7 @@
-"""The trainer's panel (``/pelatih``): simulated device faults, C.Hasil practice sheets and
-"Reset latihan". Only the Pelatih, and only on a kiosk in training mode whose devices are all
+"""The trainer's panel (``/pelatih``), one tab per tool, each on one 800x480 screen: the
+trainer clock (``/pelatih/``), simulated device faults (``/pelatih/fault``), C.Hasil practice
+sheets (``/pelatih/scenario``) and "Reset latihan" (``/pelatih/reset``); each tab is the GET of
+its action's URL. Only the Pelatih, and only on a kiosk in training mode whose devices are all
 fakes: elsewhere every route answers 404 (after the role check, so a wrong role still gets 403
 and nobody logged in is asked to log in). Every action is a POST and is audited by the service.
 """
@@ -17,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from kiosk.refusals import Refused
 from kiosk.roles import Permission
+from kiosk.training.clock import MomentKind, parse_hhmm
 from kiosk.training.faults import Fault
 from kiosk.training.refusals import TrainingCode
 from kiosk.training.scenarios import Scenario
@@ -61,13 +64,73 @@ def training_kiosk(view: F) -> F:
     return checked  # type: ignore[return-value]
 
 
+MOMENT_NAMES = {
+    MomentKind.PREPARATION: _l("Preparation"),
+    MomentKind.OPENING: _l("Opening"),
+    MomentKind.REMINDER: _l("Reminder"),
+    MomentKind.CLOSING: _l("Voting closes"),
+    MomentKind.COUNTING: _l("Counting"),
+}
+
+
 @bp.get("/")
 @require(Permission.TRAINING_PANEL)
 @training_kiosk
 def panel() -> str:
+    """The trainer clock: jump to a moment of the day, or type the time."""
     training = services().training
     return render_template(
-        "trainer.html", state=training.fault_state(), scenarios=training.scenarios()
+        "trainer.html",
+        tab="clock",
+        clock_now=training.now(),
+        moments=training.moments(),
+        moment_names=MOMENT_NAMES,
+    )
+
+
+@bp.post("/clock")
+@require(Permission.TRAINING_PANEL)
+@training_kiosk
+def clock() -> Response:
+    training = services().training
+    try:
+        if request.form.get("real"):
+            moved = training.real_time(me())
+        else:
+            moved = training.set_clock(parse_hhmm(request.form.get("time", "")), me())
+    except Refused as exc:
+        if exc.code is not TrainingCode.BAD_TIME:
+            raise
+        flash(exc.message())
+        return redirect(url_for("trainer.panel"))
+    said = _(
+        "The kiosk's clock now reads %(after)s (it read %(before)s).",
+        after=moved.after.strftime("%H:%M %Z"),
+        before=moved.before.strftime("%H:%M %Z"),
+    )
+    if moved.later_steps:
+        said += " " + _(
+            "%(n)d checklist step(s) recorded after %(after)s stay recorded.",
+            n=moved.later_steps,
+            after=moved.after.strftime("%H:%M"),
+        )
+    flash(said)
+    return redirect(url_for("trainer.panel"))
+
+
+@bp.get("/fault")
+@require(Permission.TRAINING_PANEL)
+@training_kiosk
+def faults() -> str:
+    return render_template("trainer.html", tab="faults", state=services().training.fault_state())
+
+
+@bp.get("/scenario")
+@require(Permission.TRAINING_PANEL)
+@training_kiosk
+def scenarios() -> str:
+    return render_template(
+        "trainer.html", tab="scenarios", scenarios=services().training.scenarios()
     )
 
 
@@ -79,7 +142,7 @@ def fault() -> Response:
         chosen = Fault(request.form.get("fault", ""))
     except ValueError:
         flash(_("Choose a fault on the panel."))
-        return redirect(url_for("trainer.panel"))
+        return redirect(url_for("trainer.faults"))
     try:
         services().training.apply_fault(chosen, me())
     except Refused as exc:
@@ -88,7 +151,7 @@ def fault() -> Response:
         flash(exc.message())
     else:
         flash(str(FAULT_DONE[chosen]))
-    return redirect(url_for("trainer.panel"))
+    return redirect(url_for("trainer.faults"))
 
 
 @bp.post("/scenario")
@@ -99,14 +162,14 @@ def scenario() -> Response:
         chosen = Scenario(request.form.get("scenario", ""))
     except ValueError:
         flash(_("Choose a scenario on the panel."))
-        return redirect(url_for("trainer.panel"))
+        return redirect(url_for("trainer.scenarios"))
     try:
         loaded = services().training.load_scenario(chosen, me())
     except Refused as exc:
         if exc.code is not TrainingCode.SCENARIO_UNAVAILABLE:
             raise
         flash(exc.message())
-        return redirect(url_for("trainer.panel"))
+        return redirect(url_for("trainer.scenarios"))
     rules = ", ".join(str(r) for r in sorted(loaded.rules))
     flash(
         _(
@@ -123,7 +186,7 @@ def scenario() -> Response:
 @require(Permission.TRAINING_PANEL)
 @training_kiosk
 def reset_page() -> str:
-    return render_template("trainer.html", confirm_reset=True)
+    return render_template("trainer.html", tab="reset")
 
 
 @bp.post("/reset")

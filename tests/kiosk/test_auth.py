@@ -215,6 +215,7 @@ ROUTES = [
     ("GET", "/pelatih/", Permission.TRAINING_PANEL),
     ("POST", "/pelatih/fault", Permission.TRAINING_PANEL),
     ("POST", "/pelatih/scenario", Permission.TRAINING_PANEL),
+    ("POST", "/pelatih/clock", Permission.TRAINING_PANEL),
     ("GET", "/pelatih/reset", Permission.TRAINING_PANEL),
     ("POST", "/pelatih/reset", Permission.TRAINING_PANEL),
 ]

@@ -66,9 +66,9 @@ def test_printer_fault_stops_the_copies_with_guidance_and_retry(
 
 def test_scanner_jam_shows_guidance_then_the_next_scan_works(kiosk, trainer, ketua):
     assert press(trainer, "fault", "scanner_jam").status_code == 302
-    assert 'data-state="scanner">pemindaian berikutnya macet' in trainer.get("/pelatih/").get_data(
-        as_text=True
-    )
+    assert 'data-state="scanner">pemindaian berikutnya macet' in trainer.get(
+        "/pelatih/fault"
+    ).get_data(as_text=True)
     page = "/chasil/PPWP/scan"
     token = csrf_token(ketua, page)
     resp = ketua.post(page, data={"csrf_token": token}, headers={"Referer": page})
@@ -137,7 +137,7 @@ def test_card_removed_logs_out_the_officer_whose_card_was_on_the_reader(kiosk, t
 def test_panel_shows_each_device_state(trainer):
     press(trainer, "fault", "a4_paper_out")
     press(trainer, "fault", "network_down")
-    html = trainer.get("/pelatih/").get_data(as_text=True)
+    html = trainer.get("/pelatih/fault").get_data(as_text=True)
     assert 'data-state="document_printer">kertas habis' in html
     assert 'data-state="receipt_printer">siap' in html
     assert 'data-state="network">putus' in html

@@ -41,6 +41,8 @@ def whole_day(app, kiosk, trainer):
     ketua = logged_in(app, "kpps1")
     token = csrf_token(ketua, "/checklist/")
     ketua.post("/checklist/tps_didirikan", data={"csrf_token": token})
+    trainer.post("/pelatih/clock", data={"csrf_token": csrf_token(trainer), "time": "1100"})
+    ketua.post("/reminders/1100/dismiss", data={"csrf_token": token})  # the DPTb reminder
     ketua.post(
         "/incidents/",
         data={"csrf_token": token, "kind": "kejadian", "text": "Kotak suara DPD terlambat."},
@@ -85,7 +87,7 @@ def test_reset_latihan_leaves_a_clean_day(app, kiosk, trainer):
     assert list(outputs.iterdir()) == []
     assert kiosk.devices.receipt_printer.jobs == kiosk.devices.document_printer.jobs == []
     assert kiosk.clock.offset_s == 0
-    panel = trainer.get("/pelatih/").get_data(as_text=True)  # the trainer is still logged in
+    panel = trainer.get("/pelatih/fault").get_data(as_text=True)  # the trainer is still logged in
     assert (
         'data-state="receipt_printer">siap' in panel and 'data-state="network">tersambung' in panel
     )
@@ -161,7 +163,7 @@ def test_panel_is_not_found_on_a_training_kiosk_with_real_devices(tmp_path):
         trainer = logged_in(app, "pelatih")
         assert trainer.get("/pelatih/").status_code == 404
         token = csrf_token(trainer)
-        for path in ("/pelatih/reset", "/pelatih/fault", "/pelatih/scenario"):
+        for path in ("/pelatih/reset", "/pelatih/fault", "/pelatih/scenario", "/pelatih/clock"):
             assert trainer.post(path, data={"csrf_token": token}).status_code == 404
     finally:
         app.extensions["kiosk"].close()

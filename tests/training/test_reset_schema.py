@@ -40,11 +40,14 @@ def test_every_table_has_exactly_one_owning_service(kiosk):
 def insert_a_row(conn: sqlite3.Connection, table: str) -> None:
     """One row, its NOT NULL columns filled by type (``training`` = 1: a training row)."""
     values: dict[str, object] = {}
-    for col in conn.execute(f"PRAGMA table_info({table})").fetchall():
+    columns = conn.execute(f"PRAGMA table_info({table})").fetchall()
+    keys = [c for c in columns if c[5]]
+    for col in columns:
         _, name, kind, notnull, default, pk = col
+        rowid = pk and len(keys) == 1 and kind.upper() == "INTEGER"  # SQLite numbers it
         if name == "training":
             values[name] = 1
-        elif notnull and default is None and not pk:
+        elif notnull and default is None and not rowid:
             values[name] = FILLER.get(kind.upper(), "x")
     names = ", ".join(values)
     marks = ", ".join("?" for _ in values)
