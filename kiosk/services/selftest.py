@@ -117,9 +117,9 @@ class SelftestService:
         tps: TpsIdentity | None,
         now: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        """``now``: the kiosk's clock (with the Ketua's correction); the system's without one
-        (the command line on a damaged database)."""
-        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+        """``now``: the kiosk's clock (with the Ketua's correction), which times the reports;
+        the system's without one (the command line on a damaged database)."""
+        self._now = now
         self._devices = devices
         self._db = db
         self._audit = audit
@@ -139,7 +139,7 @@ class SelftestService:
                 min_free_mb=self._min_free_mb,
                 required=self._required,
                 test_print=test_print,
-                now=self._now,
+                kiosk_now=self._now,
             )
         )
         store(self._db, self._data_dir, report)

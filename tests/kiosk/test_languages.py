@@ -378,6 +378,23 @@ def test_every_audit_event_has_words():
     assert sorted(e.value for e in Event if e.value not in EVENT_NAMES) == []
 
 
+def test_self_test_times_are_the_kiosk_clock_with_the_zone(day):
+    """The Ketua moved the clock 50 minutes forward at 06.00: the 10.15 self-test reads 11.05."""
+    kiosk = day.extensions["kiosk"]
+    with day.test_request_context(), force_locale("en"):
+        report = kiosk.services.selftest.last_report()
+        assert report["created_shown"] == "14-02-2024 11:05 WITA"
+        (clock,) = [c for c in report["checks"] if c["name"] == "clock"]
+        assert clock["params"]["time"] == "2024-02-14T11:05:00+08:00"
+        (disk,) = [c for c in report["checks"] if c["name"] == "disk"]
+        assert disk["code"] == "free_space" and disk["detail"].endswith(" MiB free")
+    with day.test_request_context(), force_locale("id"):
+        detail = kiosk.services.selftest.last_report()["checks"]
+        assert [c["detail"] for c in detail if c["name"] == "receipt_printer"] == [
+            "siap; kertas selebar 576 titik"
+        ]
+
+
 def test_a_self_test_report_stored_before_the_detail_codes_still_reads(day):
     """Old rows carry only the technician's ``detail``: shown as it was stored."""
     import json
