@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from kiosk.audit import AuditLog
 from kiosk.audit_head import Broken
-from kiosk.tps_time import format_tps_time
+from kiosk.tps_time import format_tps_time, tps_time
 
 # Keyed by the event's text, as rows are read (kiosk.audit.Event: a row of an event since
 # removed still reads); tests/kiosk/test_languages.py holds that every Event is named here.
@@ -65,7 +65,8 @@ class ShownEvent:
     """One audit row as the screen shows it."""
 
     seq: int
-    time: str  # on the TPS's clock, with its zone
+    time: str  # on the TPS's clock, with its zone: "07:05 WITA"
+    day: str  # and its date there: "14-02"
     officer: str  # the name; "—" for the kiosk itself
     event: str
     details: str
@@ -178,7 +179,9 @@ class AuditTrail:
             shown.append(
                 ShownEvent(
                     seq=int(row["seq"]),
-                    time=format_tps_time(row["wall"], tps_code, "%d-%m %H:%M"),
+                    # One line on the narrow column: "07:05 WITA" never breaks.
+                    time=format_tps_time(row["wall"], tps_code, "%H:%M").replace(" ", "\u00a0"),
+                    day=tps_time(row["wall"], tps_code)[0].strftime("%d-%m"),
                     officer=names.get(row["officer"], row["officer"]) if row["officer"] else "—",
                     event=event,
                     details="; ".join(
