@@ -9,13 +9,20 @@ from __future__ import annotations
 
 
 class DeviceError(Exception):
-    """Base of every device failure. ``device`` names the device kind ("scanner", ...)."""
+    """Base of every device failure. ``device`` names the device kind ("scanner", ...).
+
+    ``role`` names which of the kiosk's devices failed, as the registry's settings name them
+    ("receipt_printer", "document_printer", "scanner", "card_reader", "panel"). One adapter
+    class cannot know it (the fake and the CUPS printer serve either role), so the code that
+    holds the device sets it where it uses the device; None: not said.
+    """
 
     device = "device"
 
-    def __init__(self, detail: str = "") -> None:
+    def __init__(self, detail: str = "", role: str | None = None) -> None:
         super().__init__(detail or type(self).__name__)
         self.detail = detail
+        self.role = role
 
 
 class DeviceUnavailable(DeviceError):

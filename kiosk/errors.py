@@ -7,6 +7,8 @@ Indonesia first); ``action`` tells the screen which single button to offer.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask_babel import LazyString
@@ -16,6 +18,39 @@ from drivers import errors as dev
 
 # Views name device failures through this module (they import no drivers).
 DeviceError = dev.DeviceError
+
+# The kiosk's devices by role, as a fault names them ("Printer A4: Kertas habis"). The same
+# words as the self-test's check names, so the catalogue says them once.
+DEVICE_NAMES: dict[str, LazyString] = {
+    "receipt_printer": _l("Receipt printer"),
+    "document_printer": _l("A4 printer"),
+    "scanner": _l("Scanner"),
+    "card_reader": _l("Card reader"),
+    "panel": _l("Status lights and button"),
+}
+# The printers by the names a print target goes by ("receipt", "a4").
+PRINTER_ROLES = {"receipt": "receipt_printer", "a4": "document_printer"}
+# The role of a device kind that the kiosk has only one of.
+_ONLY_ONE = {"scanner": "scanner", "card_reader": "card_reader", "gpio": "panel"}
+
+
+@contextmanager
+def on_device(role: str) -> Iterator[None]:
+    """Label a device failure inside the block with the device's ``role`` (a key of
+    DEVICE_NAMES), for the guidance page and the status strip; the error is re-raised."""
+    assert role in DEVICE_NAMES, role
+    try:
+        yield
+    except dev.DeviceError as exc:
+        if exc.role is None:
+            exc.role = role
+        raise
+
+
+def device_role(error: dev.DeviceError) -> str | None:
+    """Which of the kiosk's devices failed: the label set where it was used, else the only
+    device of its kind; None for a printer nobody labelled."""
+    return error.role or _ONLY_ONE.get(error.device)
 
 
 class KioskError(Exception):
@@ -181,10 +216,16 @@ GUIDANCE: dict[type[BaseException], Guidance] = {
 
 
 def guidance_for(error: BaseException) -> Guidance:
-    """The guidance for an error: the entry of its class or of its nearest listed base class."""
+    """The guidance for an error: the entry of its class or of its nearest listed base class;
+    a device failure's title names the device ("Printer A4: Kertas habis")."""
     for cls in type(error).__mro__:
         if cls in GUIDANCE:
-            return GUIDANCE[cls]
+            found = GUIDANCE[cls]
+            role = device_role(error) if isinstance(error, dev.DeviceError) else None
+            if role is None:
+                return found
+            title = _l("%(device)s: %(problem)s", device=DEVICE_NAMES[role], problem=found.title)
+            return Guidance(title, found.text, found.action)
     return Guidance(
         _l("Something went wrong"),
         _l(

@@ -32,6 +32,7 @@ from kiosk.chasil.documents import Document, DocumentService
 from kiosk.chasil.refusals import CopyCode
 from kiosk.clock import Clock
 from kiosk.db import Database
+from kiosk.errors import PRINTER_ROLES
 from kiosk.profile import Profile
 from kiosk.refusals import KioskCode, Refused
 from kiosk.services.report_render import new_pdf, pdf_text, watermark
@@ -285,6 +286,8 @@ class CopyService:
                     copy_receipt_image(self.profile, doc, self._thermal[1], label, printer.width_px)
                 )
         except PrinterError as exc:
+            # The fault page and the status strip name the printer (kiosk.errors.on_device).
+            exc.role = exc.role or PRINTER_ROLES["a4" if printer_name == "a4" else "receipt"]
             with self.db.write() as conn:
                 conn.execute(
                     "UPDATE print_job SET state = 'failed', error = ?, printer = ? WHERE id = ?",

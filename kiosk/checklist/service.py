@@ -191,8 +191,8 @@ class ChecklistService:
                 types = self.ballot_types()
                 if not isinstance(value, dict) or sorted(value) != sorted(types):
                     raise Refused(ChecklistCode.NUMBERS_MISSING)
-                return {t: _whole(value[t]) for t in types}
-            return _whole(value)
+                return {t: _whole(value[t], t) for t in types}
+            return _whole(value, "")
         if step.kind == "text":
             if not isinstance(value, str) or not value.strip():
                 raise Refused(ChecklistCode.TEXT_MISSING)
@@ -367,11 +367,13 @@ class ChecklistService:
         return {"checklist_record": deleted}
 
 
-def _whole(value: Any) -> int:
+def _whole(value: Any, field: str) -> int:
+    """``value`` as a whole number, or a refusal naming the ``field`` it was typed in (a
+    ballot type; "" for a step's only number) so the screen shows it at that box."""
     if isinstance(value, bool):
-        raise Refused(ChecklistCode.NOT_A_NUMBER)
+        raise Refused(ChecklistCode.NOT_A_NUMBER, field=field)
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or value < 0:
-        raise Refused(ChecklistCode.NOT_A_NUMBER)
+        raise Refused(ChecklistCode.NOT_A_NUMBER, field=field)
     return value

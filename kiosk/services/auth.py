@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from kiosk.errors import StorageFull
 from kiosk.refusals import RefusalCode, Refused, wording
 from kiosk.roles import Permission, Role, allowed
 from kiosk.storage_faults import storage_fault
+from kiosk.tps_time import tps_time
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,11 @@ class AuthCode(RefusalCode):
     PIN_ONLY_NOT_ALLOWED = "pin_only_not_allowed"
     NOT_IN_TRAINING = "not_in_training"  # the Pelatih role only exists in training mode
     WRONG_PIN = "wrong_pin"  # params: n (attempts left before the lock)
-    LOCKED_OUT = "locked_out"  # params: time (HH:MM:SS on the kiosk clock), until_epoch
+    # A PIN lockout: who can help depends on who is locked out (the Ketua KPPS helps the
+    # others; the Ketua needs the technician). params: time ("HH:MM WITA" on the kiosk
+    # clock, rounded up to the minute), until_epoch
+    LOCKED_OUT = "locked_out"
+    LOCKED_OUT_KETUA = "locked_out_ketua"
 
 
 AUTH_WORDING = wording(
@@ -97,7 +103,11 @@ AUTH_WORDING = wording(
         AuthCode.NOT_IN_TRAINING: _l("The trainer role works only in training mode."),
         AuthCode.WRONG_PIN: _l("Wrong PIN. %(n)d attempts left before the lock."),
         AuthCode.LOCKED_OUT: _l(
-            "Too many wrong PINs: locked until %(time)s. Ask the Ketua KPPS or wait."
+            "Too many wrong PINs: locked until %(time)s. Ask the Ketua KPPS for help, or wait "
+            "until then."
+        ),
+        AuthCode.LOCKED_OUT_KETUA: _l(
+            "Too many wrong PINs: locked until %(time)s. Call the technician, or wait until then."
         ),
     },
 )
@@ -166,7 +176,7 @@ class AuthService:
         with self.db.write() as conn:
             row = conn.execute("SELECT * FROM officer WHERE id = ?", (officer_id,)).fetchone()
             if row["locked_until"] > now:
-                raise self._locked_out(row["locked_until"])
+                raise self._locked_out(row["locked_until"], officer.role)
         # The slow hash runs outside the write lock; the counters are updated after it.
         good = check_pin(pin, row["pin_hash"])
         who = {"officer": officer.id, "role": officer.role.value}
@@ -208,14 +218,17 @@ class AuthService:
         self.audit.record(Event.LOGIN_FAILED, **who, attempt=failed)
         if failed >= self.policy.max_attempts:
             self.audit.record(Event.LOCKOUT, **who, lockout=lockouts, seconds=round(until - now))
-            raise self._locked_out(until)
+            raise self._locked_out(until, officer.role)
         raise Refused(AuthCode.WRONG_PIN, n=self.policy.max_attempts - failed)
 
-    def _locked_out(self, until_epoch: float) -> Refused:
-        """The lockout, with its end as the officer reads it: the kiosk clock's zone."""
+    def _locked_out(self, until_epoch: float, role: Role) -> Refused:
+        """The lockout, with its end as the officer reads it on the kiosk's clock, in its zone
+        (WIB/WITA/WIT), rounded up to the minute so "wait until" is never too early."""
         tz = self.clock.now().tzinfo
-        until = dt.datetime.fromtimestamp(until_epoch, tz).strftime("%H:%M:%S")
-        return Refused(AuthCode.LOCKED_OUT, time=until, until_epoch=until_epoch)
+        until = dt.datetime.fromtimestamp(math.ceil(until_epoch / 60) * 60, tz)
+        moment, zone = tps_time(until, "")  # named by the clock's offset, as the wall shows it
+        code = AuthCode.LOCKED_OUT_KETUA if role is Role.KETUA else AuthCode.LOCKED_OUT
+        return Refused(code, time=f"{moment:%H:%M} {zone}", until_epoch=until_epoch)
 
     def session(self, session_id: str | None) -> ActiveSession | None:
         """The live session for ``session_id``, touched; None if it ended or expired."""

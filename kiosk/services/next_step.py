@@ -2,8 +2,9 @@
 
 A priority ladder, first match wins: the kiosk is not provisioned → a device failed its
 check → nobody is logged in → the devices were never checked → the clock needs the Ketua →
-C.Hasil work of the counting phase → the next step of the day's checklist (or when it opens)
-→ documents still to send → the day is done.
+C.Hasil work of the counting phase → the first step of the day's checklist not yet done, if
+it can be done now → documents still to send → what opens next and when (a step that waits
+for its time is never a button) → the day is done.
 Screens only render it; the order lives here, so it is tested once.
 """
 
@@ -65,16 +66,18 @@ def next_step(
     phase = checklist.current()
     if phase is not None and phase.phase.counting and (work := _counting_work(counting)):
         return work
-    if phase is not None:
-        open_steps = [s for s in phase.steps if s.status == "open"]
-        if open_steps:
-            return NextStep("checklist", "checklist.index", {}, open_steps[0].step.title)
-        waiting = [s for s in phase.steps if s.status == "waiting"]
-        if waiting and waiting[0].step.not_before is not None:
-            first = waiting[0]
-            return NextStep("wait", "checklist.index", {}, first.step.title, first.step.not_before)
-    if unsent:
+    # The first step not yet done, in the day's order: the checklist accepts some later steps
+    # early, but a step after one that waits for its time (the sumpah before the 07.00
+    # opening, the sign-off before everything else) is not "the next thing" on the home screen.
+    pending = [s for s in phase.steps if s.status != "done"] if phase is not None else []
+    if pending and pending[0].status == "open":
+        return NextStep("checklist", "checklist.index", {}, pending[0].step.title)
+    if unsent:  # while the day waits for a time, sending is something to do now
         return NextStep("queue", "queue.queue", {})
+    if pending and pending[0].status == "waiting" and pending[0].step.not_before is not None:
+        first = pending[0]
+        # No button: the step would be refused until then; the screen says what and when.
+        return NextStep("wait", None, {}, first.step.title, first.step.not_before)
     if phase is not None:
         return NextStep("checklist", "checklist.index", {}, phase.phase.title)
     return NextStep("done", None, {})

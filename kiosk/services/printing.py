@@ -9,6 +9,7 @@ from pathlib import Path
 from drivers.errors import PrinterOffline
 from drivers.printer import DocumentPrinter, ReceiptPrinter
 from kiosk.devices import Devices
+from kiosk.errors import PRINTER_ROLES, on_device
 from kiosk.services.report_render import render_receipt, report_pdf
 from kiosk.storage import write_durably
 
@@ -39,16 +40,18 @@ class ReportPrinter:
         if target not in TARGETS:
             raise ValueError(f"unknown print target {target!r}")
         if target == "receipt":
-            if self._receipt is None:
-                raise PrinterOffline("no receipt printer configured")
-            img = render_receipt(title, lines, self._receipt.width_px, self._training)
-            self._receipt.print_image(img)
+            with on_device(PRINTER_ROLES["receipt"]):
+                if self._receipt is None:
+                    raise PrinterOffline("no receipt printer configured")
+                img = render_receipt(title, lines, self._receipt.width_px, self._training)
+                self._receipt.print_image(img)
             return None
-        if self._document is None:
-            raise PrinterOffline("no A4 printer configured")
-        pdf = self._spool_dir / f"report-{time.strftime('%Y%m%d-%H%M%S')}.pdf"
-        write_durably(pdf, report_pdf(title, lines, self._training))
-        self._document.print_pdf(pdf, title)
+        with on_device(PRINTER_ROLES["a4"]):
+            if self._document is None:
+                raise PrinterOffline("no A4 printer configured")
+            pdf = self._spool_dir / f"report-{time.strftime('%Y%m%d-%H%M%S')}.pdf"
+            write_durably(pdf, report_pdf(title, lines, self._training))
+            self._document.print_pdf(pdf, title)
         return pdf
 
 

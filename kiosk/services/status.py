@@ -5,13 +5,16 @@ count).
 ``StatusService`` owns no table: it asks the owners — the upload queue, the last self-test,
 the checklist, the counting — all passed in by wiring, so kiosk.services never imports the
 features. Nothing here asks a device: the strip shows what the kiosk already knows (the
-worker's last look at the server, the queue, the last self-test).
+worker's last look at the server, the queue, the last self-test, and the faults the devices
+met in use since that self-test).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.services.next_step import CountingWork, DayProgress, NextStep, next_step
@@ -55,16 +58,57 @@ class Glance:
     report: dict[str, Any] | None  # the last self-test report; None: never checked
     unsent: int  # documents not yet at the server
     online: bool | None  # the server answered at the worker's last look; None: never looked
+    # Devices that failed in use since the last self-test: role → error class name.
+    faults: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def printers_ok(self) -> bool | None:
-        """Every configured printer passed the last self-test; None: none was checked."""
+        """Every configured printer passed the last self-test and none failed since; None:
+        none was checked."""
+        if any(role in self.faults for role in PRINTER_CHECKS):
+            return False
         printers = [
             c["ok"]
             for c in (self.report or {}).get("checks", [])
             if c["name"] in PRINTER_CHECKS and c.get("configured", True)
         ]
         return all(printers) if printers else None
+
+
+@dataclass(frozen=True)
+class _Fault:
+    error: str  # the DeviceError class name
+    report: str | None  # "created" of the self-test report in force when it failed
+    where: tuple[str, str]  # the request (method, path) that met it
+
+
+class DeviceFaults:
+    """The last known fault of each device, met in use (a print that found no paper), kept in
+    memory until the device works again: the request that met it succeeds when repeated, or
+    a later self-test speaks for the device. Requests run on several threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: dict[str, _Fault] = {}
+
+    def failed(self, role: str, error: str, report: str | None, where: tuple[str, str]) -> None:
+        with self._lock:
+            self._faults[role] = _Fault(error, report, where)
+
+    def worked(self, where: tuple[str, str]) -> None:
+        with self._lock:
+            for role in [r for r, f in self._faults.items() if f.where == where]:
+                del self._faults[role]
+
+    def since(self, report: str | None) -> dict[str, str]:
+        """The faults met since the self-test report ``report`` (its "created")."""
+        with self._lock:
+            return {r: f.error for r, f in self._faults.items() if f.report == report}
+
+
+def _created(report: dict[str, Any] | None) -> str | None:
+    """Which self-test report is in force (its "created"); None: never checked."""
+    return str(report["created"]) if report else None
 
 
 @dataclass(frozen=True)
@@ -85,14 +129,27 @@ class StatusService:
         self._counting = counting
         self._queue = queue
         self._selftest = selftest
+        self._faults = DeviceFaults()
 
     def glance(self) -> Glance:
         uplink = self._queue.uplink()
+        report = self._selftest.last_report()
         return Glance(
-            self._selftest.last_report(),
+            report,
             self._queue.counts().unsent,
             uplink[0] if uplink else None,
+            self._faults.since(_created(report)),
         )
+
+    def device_failed(self, role: str, error: str, where: tuple[str, str]) -> None:
+        """Device ``role`` failed with ``error`` (a DeviceError class name) during request
+        ``where`` (method, path): the strip shows it until ``device_worked(where)`` or a newer
+        self-test."""
+        self._faults.failed(role, error, _created(self._selftest.last_report()), where)
+
+    def device_worked(self, where: tuple[str, str]) -> None:
+        """Request ``where`` succeeded: the devices that failed in it work again."""
+        self._faults.worked(where)
 
     def next_step(self, glance: Glance, logged_in: bool) -> NextStep:
         """The home screen's one next thing to do (kiosk.services.next_step)."""

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from kiosk.checklist.refusals import ChecklistCode
 from kiosk.checklist.reports import REPORTS
 from kiosk.checklist.service import ChecklistService
 from kiosk.refusals import Refused
@@ -33,7 +44,29 @@ def index() -> str:
         ballots=svc.ballot_types(),
         implausible=svc.clock_implausible(),
         now=svc.now(),
+        field_error=session.pop(_FIELD_ERROR, None),
     )
+
+
+# A number refused for one box: shown at that box (not at the top of the page) with what was
+# typed in the step's other boxes, once, by the page the refusal redirects to.
+_FIELD_ERROR = "checklist_field_error"
+
+
+def _keep_field_error(step_id: str, exc: Refused) -> bool:
+    """Keep a refusal that names its box for the next page; False when it names none."""
+    if exc.code is not ChecklistCode.NOT_A_NUMBER or "field" not in exc.params:
+        return False
+    typed = {k: v for k, v in request.form.items() if k == "value" or k.startswith("value:")}
+    field = str(exc.params["field"])
+    session[_FIELD_ERROR] = {
+        "step": step_id,
+        "input": f"value:{field}" if field else "value",
+        "field": field,
+        "message": exc.message(),
+        "typed": typed,
+    }
+    return True
 
 
 def _value(kind: str, per_ballot: bool) -> object:
@@ -65,7 +98,8 @@ def record(step_id: str) -> Response:
             step_id, _value(step.kind, step.per_ballot), login, request.form.get("reason", "")
         )
     except Refused as exc:
-        flash(exc.message())
+        if not _keep_field_error(step_id, exc):
+            flash(exc.message())
     return redirect(url_for("checklist.index"))
 
 

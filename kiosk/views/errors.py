@@ -3,8 +3,13 @@
 Storage faults (a full data disk, a damaged database: kiosk.storage_faults) answer 503 on every
 route. When they interrupt a form, the guidance page carries what the officer typed back in a
 form whose one button ("Simpan lagi") sends it again to the same place, so nothing typed is
-lost while the technician frees space. A PIN is never written into a page: a login form is
-not kept (the officer types the PIN again).
+lost while the technician frees space. A device fault keeps the form the same way, and its
+"Ulangi" sends it again: the print or scan that failed is repeated, not just the page before
+it shown. A PIN is never written into a page: a login form is not kept (the officer types the
+PIN again).
+
+A device fault is also told to the status strip (StatusService.device_failed), which shows it
+until the same request succeeds or a newer self-test speaks for the device.
 """
 
 from __future__ import annotations
@@ -12,17 +17,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from kiosk.errors import Action, DeviceError, Guidance, KioskError, guidance_for
+from kiosk.errors import Action, DeviceError, Guidance, KioskError, device_role, guidance_for
 from kiosk.refusals import KioskCode, Refused
 from kiosk.services import Services
 from kiosk.storage_faults import storage_fault
+from kiosk.views.access import services
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +76,19 @@ def _fallback(guidance: Guidance, kept: list[tuple[str, str]] | None) -> str:
 
 
 def _render(
-    guidance: Guidance, status: int, kept: list[tuple[str, str]] | None = None
+    guidance: Guidance,
+    status: int,
+    kept: list[tuple[str, str]] | None = None,
+    retry_url: str | None = None,
 ) -> tuple[str, int]:
     try:
         html = render_template(
-            "guidance.html", guidance=guidance, retry_url=request.referrer, kept_form=kept
+            "guidance.html",
+            guidance=guidance,
+            retry_url=retry_url or request.referrer,
+            kept_form=kept,
+            # "Ulangi" repeats a device's failed action; "Simpan lagi" waits for the technician.
+            kept_retry=guidance.action is Action.RETRY,
         )
     except Exception:
         # The page frame itself is broken (e.g. the database it reads is damaged): still say
@@ -82,6 +96,21 @@ def _render(
         log.exception("cannot render the guidance page")
         html = _fallback(guidance, kept)
     return html, status
+
+
+def _device_fault(exc: DeviceError) -> tuple[str, int]:
+    """The guidance naming the device, with "Ulangi" repeating the request that failed: the
+    same form sent again, or the same page asked again."""
+    role = device_role(exc)
+    if role is not None:
+        services().status.device_failed(role, type(exc).__name__, (request.method, request.path))
+    g.pop("kiosk_glance", None)  # the strip of this page already shows the fault
+    guidance = guidance_for(exc)
+    if guidance.action is not Action.RETRY:
+        return _render(guidance, 503)
+    if request.method == "GET":
+        return _render(guidance, 503, retry_url=request.full_path)
+    return _render(guidance, 503, typed_form())
 
 
 def _data_dir() -> Path | None:
@@ -100,8 +129,15 @@ def _storage_fault(exc: BaseException) -> tuple[str, int] | None:
 def register(app: Flask) -> None:
     @app.errorhandler(DeviceError)
     def device_error(exc: DeviceError) -> tuple[str, int]:
-        log.warning("%s on %s: %s", type(exc).__name__, request.path, exc)
-        return _render(guidance_for(exc), 503)
+        log.warning("%s (%s) on %s: %s", type(exc).__name__, exc.role, request.path, exc)
+        return _device_fault(exc)
+
+    @app.after_request
+    def device_worked(response: Response) -> Response:
+        built: Services | None = current_app.extensions.get("services")
+        if built is not None and request.method == "POST" and response.status_code < 400:
+            built.status.device_worked((request.method, request.path))
+        return response
 
     @app.errorhandler(KioskError)
     def kiosk_error(exc: KioskError) -> tuple[str, int]:

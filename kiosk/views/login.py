@@ -16,6 +16,7 @@ bp = Blueprint("login", __name__, url_prefix="/login")
 _STATUS: dict[RefusalCode, int] = {
     AuthCode.WRONG_PIN: 401,
     AuthCode.LOCKED_OUT: 423,
+    AuthCode.LOCKED_OUT_KETUA: 423,
     AuthCode.PIN_ONLY_NOT_ALLOWED: 401,
     AuthCode.UNKNOWN_CARD: 401,
     AuthCode.NOT_IN_TRAINING: 403,

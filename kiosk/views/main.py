@@ -25,7 +25,7 @@ def inject_common() -> dict[str, object]:
         "now": info.now(),
         "guidance_by_name": guidance_by_name,
         "get_locale": get_locale,
-        "status": _glance(),
+        "status_strip": _glance(),  # not "status": views pass their own "status"
     }
 
 

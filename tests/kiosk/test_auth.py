@@ -85,7 +85,7 @@ def test_five_wrong_pins_lock_for_a_growing_delay(app_at, clock):
         assert resp.status_code == 401
         assert f"Sisa {attempts_left} kali" in resp.get_data(as_text=True)
     resp = login(client, "kpps2", "000000")
-    assert resp.status_code == 423 and "terkunci sampai 06:31:00" in resp.get_data(as_text=True)
+    assert resp.status_code == 423 and "terkunci sampai 06:31 WITA" in resp.get_data(as_text=True)
     # Locked: even the right PIN is refused, and does not count.
     assert login(client, "kpps2").status_code == 423
     clock.advance(61)
@@ -334,10 +334,10 @@ def test_refusals_carry_their_code_and_parameters(app_at, clock):
     ]
     assert [p["n"] for code, p in refused if code is AuthCode.WRONG_PIN] == [4, 3, 2, 1]
     # The end of the lock on the kiosk's clock (UTC+8 here), as the officer reads it.
-    assert refused[-1][1]["time"] == "06:31:00"
+    assert refused[-1][1]["time"] == "06:31 WITA"
     with app.test_request_context():
         message = Refused(AuthCode.LOCKED_OUT, **refused[-1][1]).message()
-    assert message.startswith("Terlalu banyak PIN salah: terkunci sampai 06:31:00.")
+    assert message.startswith("Terlalu banyak PIN salah: terkunci sampai 06:31 WITA.")
 
 
 def test_a_taken_card_is_refused_with_its_own_sentence(app_at):
