@@ -311,6 +311,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 11: device_event (schema 1) was never written by the kiosk: devices report through the
     # self-test and the log, and a table nobody owns would survive "Reset latihan"
     ("DROP TABLE device_event",),
+    # 12: a reminder of the day (11.00 DPTb, ...) tapped away stays away, also after a restart;
+    # owned by the checklist, cleared with the training day
+    (
+        """
+    CREATE TABLE reminder_dismissed (
+        day TEXT NOT NULL,
+        at TEXT NOT NULL,
+        wall TEXT NOT NULL,
+        PRIMARY KEY (day, at)
+    )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -4,7 +4,8 @@ Progress is derived from the records in SQLite, never kept in memory, so a kiosk
 the middle of a phase shows exactly where it was. Every record and sign-off is audited with the
 officer, wall and monotonic time and the clock offset in force.
 
-``ChecklistService`` owns table ``checklist_record``. It asks the owners of everything else:
+``ChecklistService`` owns tables ``checklist_record`` and ``reminder_dismissed`` (the reminders
+tapped away today). It asks the owners of everything else:
 ``Counting`` (kiosk.chasil.progress, passed in by wiring) whether counting is finished, the
 clock's ``ClockCorrection`` to keep a correction, the incidents' owner for the report's lines.
 """
@@ -78,7 +79,7 @@ class ChecklistService:
     """The day's checklist of this TPS. Without a TPS profile (``checklist``/``profile`` None)
     every use refuses with ``KioskCode.NOT_PROVISIONED``."""
 
-    owns: ClassVar[tuple[str, ...]] = ("checklist_record",)
+    owns: ClassVar[tuple[str, ...]] = ("checklist_record", "reminder_dismissed")
 
     def __init__(
         self,
@@ -323,6 +324,8 @@ class ChecklistService:
         return None
 
     def due_reminders(self) -> list[Reminder]:
+        """The reminders that fell due in the last REMINDER_SHOWN_MIN minutes, whether or not
+        they were tapped away (the bell rings for each once)."""
         now = self._clock.now()
         out = []
         for r in self.checklist.reminders:
@@ -330,6 +333,39 @@ class ChecklistService:
             if at <= now < at + dt.timedelta(minutes=REMINDER_SHOWN_MIN):
                 out.append(r)
         return out
+
+    def shown_reminders(self) -> list[Reminder]:
+        """The due reminders nobody has tapped away today, newest first."""
+        today = self._clock.now().date().isoformat()
+        gone = {
+            r["at"]
+            for r in self._db.read("SELECT at FROM reminder_dismissed WHERE day = ?", (today,))
+        }
+        due = [r for r in self.due_reminders() if r.at.strftime("%H:%M") not in gone]
+        return sorted(due, key=lambda r: r.at, reverse=True)
+
+    def dismiss_reminder(self, at: dt.time) -> bool:
+        """Tap today's reminder of ``at`` away for good; False if no reminder is due then."""
+        if not any(r.at == at for r in self.due_reminders()):
+            return False
+        now = self._clock.now()
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO reminder_dismissed (day, at, wall) VALUES (?, ?, ?)",
+                (now.date().isoformat(), at.strftime("%H:%M"), now.isoformat()),
+            )
+        return True
+
+    def counting_running(self) -> bool:
+        """The counting phase has begun and is not signed off yet."""
+        for phase in self.checklist.phases:
+            if phase.counting:
+                rows = self._db.read(
+                    "SELECT step FROM checklist_record WHERE phase = ?", (phase.id,)
+                )
+                done = {r["step"] for r in rows}
+                return bool(done) and phase.steps[-1].id not in done
+        return False
 
     def counting_deadline(self) -> dt.datetime | None:
         """Counting must end by midnight of the day it began, extended by at most the limit."""
@@ -362,9 +398,10 @@ class ChecklistService:
 
     def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
         deleted = conn.execute("DELETE FROM checklist_record").rowcount
+        dismissed = conn.execute("DELETE FROM reminder_dismissed").rowcount
         for forget in self._day_cleared:
             forget()
-        return {"checklist_record": deleted}
+        return {"checklist_record": deleted, "reminder_dismissed": dismissed}
 
 
 def _whole(value: Any, field: str) -> int:

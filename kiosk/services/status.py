@@ -31,9 +31,11 @@ class DayChecklist(DayProgress, Protocol):
 
     def now(self) -> dt.datetime: ...
 
-    def due_reminders(self) -> list[Reminder]: ...
+    def shown_reminders(self) -> list[Reminder]: ...
 
     def counting_deadline(self) -> dt.datetime | None: ...
+
+    def counting_running(self) -> bool: ...
 
 
 class UploadQueue(Protocol):
@@ -113,8 +115,9 @@ def _created(report: dict[str, Any] | None) -> str | None:
 
 @dataclass(frozen=True)
 class DayBanner:
-    reminders: list[Reminder]  # due now, shown for a while after their time
-    counting_left: dt.timedelta | None  # until counting must end; None: not counting yet
+    reminders: list[Reminder]  # due now and not tapped away, newest first
+    # until counting must end; None: not counting (not begun, signed off, or nobody logged in)
+    counting_left: dt.timedelta | None
 
 
 class StatusService:
@@ -155,10 +158,13 @@ class StatusService:
         """The home screen's one next thing to do (kiosk.services.next_step)."""
         return next_step(self._checklist, self._counting, glance.report, logged_in, glance.unsent)
 
-    def day_banner(self) -> DayBanner:
+    def day_banner(self, logged_in: bool) -> DayBanner:
+        """The reminders to show and, to the officers at work, the time left to count."""
         checklist = self._checklist
         if not checklist.provisioned:
             return DayBanner([], None)
-        deadline = checklist.counting_deadline()
-        left = deadline - checklist.now() if deadline else None
-        return DayBanner(checklist.due_reminders(), left)
+        left = None
+        if logged_in and checklist.counting_running():
+            deadline = checklist.counting_deadline()
+            left = deadline - checklist.now() if deadline else None
+        return DayBanner(checklist.shown_reminders(), left)

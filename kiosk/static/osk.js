@@ -1,5 +1,7 @@
 // On-screen keyboard for touch: every field marked data-osk="numeric" or data-osk="text" gets
 // a keypad docked at the bottom of the screen when tapped, so no physical keyboard is needed.
+// The field being typed always stays in view above the keys: the page gets room below for the
+// keyboard, then scrolls so the field (with its label) sits just above it.
 // (The C.Hasil sheet and the PIN screen have their own keypads: keypad.js.)
 (function () {
   var fields = document.querySelectorAll("[data-osk]");
@@ -57,13 +59,40 @@
     draw(el.dataset.osk);
     pad.hidden = false;
     document.body.classList.add("osk-open");
-    el.scrollIntoView({block: "center"});
+    keepInView();
+  }
+  // Room below the page as tall as the keys, then the field between the top of the screen and
+  // the top of the keys, its label too when there is room. Instant, not smooth: a tap on a key
+  // must land on the key the finger saw.
+  function keepInView() {
+    if (!field) { return; }
+    var main = document.querySelector("main") || document.body;
+    main.style.paddingBottom = (pad.offsetHeight + 16) + "px";
+    var keysTop = pad.getBoundingClientRect().top;
+    var label = field.closest("label");
+    var box = field.getBoundingClientRect();
+    var top = label ? Math.min(label.getBoundingClientRect().top, box.top) : box.top;
+    var margin = 8;
+    if (box.bottom + margin > keysTop) {
+      window.scrollBy(0, box.bottom + margin - keysTop);
+    } else if (top < margin) {
+      window.scrollBy(0, top - margin);
+    }
+    box = field.getBoundingClientRect();
+    if (label && box.top > 0) {  // show the label above the field if it fits
+      var labelTop = label.getBoundingClientRect().top;
+      if (labelTop < margin && box.bottom + (margin - labelTop) + margin <= keysTop) {
+        window.scrollBy(0, labelTop - margin);
+      }
+    }
   }
   function close() {
     if (field) { field.classList.remove("active"); }
     field = null;
     pad.hidden = true;
     document.body.classList.remove("osk-open");
+    var main = document.querySelector("main");
+    if (main) { main.style.paddingBottom = ""; }
   }
   pad.addEventListener("click", function (ev) {
     var key = ev.target.dataset && ev.target.dataset.oskKey;
@@ -78,7 +107,9 @@
       if (upper && key !== "space") { upper = false; draw(field.dataset.osk); }
     }
     field.dispatchEvent(new Event("input", {bubbles: true}));
+    keepInView();
   });
+  window.addEventListener("resize", keepInView);
   fields.forEach(function (el) {
     el.setAttribute("inputmode", "none");
     el.addEventListener("focus", function () { open(el); });

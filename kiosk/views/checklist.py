@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import (
     Blueprint,
     Flask,
@@ -22,7 +24,7 @@ from kiosk.checklist.service import ChecklistService
 from kiosk.refusals import Refused
 from kiosk.roles import Permission
 from kiosk.services.printing import TARGETS
-from kiosk.views.access import me, require, services
+from kiosk.views.access import current_session, me, require, safe_local_path, services
 
 bp = Blueprint("checklist", __name__)
 
@@ -138,8 +140,21 @@ def report(which: str) -> Response:
     return redirect(url_for("checklist.index"))
 
 
+@bp.post("/reminders/<hhmm>/dismiss")
+def dismiss_reminder(hhmm: str) -> Response:
+    """Tap a reminder away, for whoever stands at the kiosk (like the language switch): it is
+    a note on the screen, not a record of the day."""
+    try:
+        at = dt.datetime.strptime(hhmm, "%H%M").time()
+    except ValueError:
+        abort(404)
+    if not service().dismiss_reminder(at):
+        abort(404)
+    return redirect(safe_local_path(request.form.get("next"), url_for("main.home")))
+
+
 def register_banner(app: Flask) -> None:
     @app.context_processor
     def day_banner() -> dict[str, object]:
-        banner = services().status.day_banner()
+        banner = services().status.day_banner(logged_in=current_session() is not None)
         return {"reminders": banner.reminders, "counting_left": banner.counting_left}

@@ -214,7 +214,7 @@ def test_implausible_clock_is_set_by_the_ketua(day):
 def test_incident_in_one_tap_listed_and_printed(day):
     app, _ketua, anggota = day(ManualClock(at(10, 15)))
     kiosk = app.extensions["kiosk"]
-    assert 'class="incident-button"' in anggota.get("/").get_data(as_text=True)
+    assert 'class="lang incident-button"' in anggota.get("/").get_data(as_text=True)
     token = csrf_token(anggota, "/incidents/")
     anggota.post(
         "/incidents/",

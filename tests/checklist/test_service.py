@@ -143,7 +143,12 @@ def test_each_owner_clears_its_training_day(runtime):
         deleted = {}
         for owner in (services.checklist, services.incidents, services.clock):
             deleted.update(owner.clear_training_day(conn))
-    assert deleted == {"checklist_record": 1, "incident": 1, "clock_offset": 1}
+    assert deleted == {
+        "checklist_record": 1,
+        "reminder_dismissed": 0,
+        "incident": 1,
+        "clock_offset": 1,
+    }
     for owner in (services.checklist, services.incidents, services.clock):
         for table in owner.owns:
             assert runtime.db.read(f"SELECT count(*) FROM {table}")[0][0] == 0
@@ -163,7 +168,7 @@ def test_an_unprovisioned_kiosk_refuses_the_day(tmp_path):
             services.checklist.phases()
         assert refused.value.code is KioskCode.NOT_PROVISIONED
         assert services.checklist.received_at_opening("PPWP") is None
-        banner = services.status.day_banner()
+        banner = services.status.day_banner(logged_in=True)
         assert banner.reminders == [] and banner.counting_left is None
     finally:
         runtime.close()

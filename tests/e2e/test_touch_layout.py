@@ -67,6 +67,11 @@ def test_on_screen_keyboard_fills_text_and_numbers(page, demo_url, shot):
     assert page.locator(".osk").is_hidden()
     page.locator("input[name=reporter]").click()
     assert page.locator(".osk.osk-text").is_visible()
+    field, keys = (
+        page.locator("input[name=reporter]").bounding_box(),
+        page.locator(".osk").bounding_box(),
+    )
+    assert field and keys and field["y"] >= 0 and field["y"] + field["height"] <= keys["y"]
     for key in "budi":
         page.locator(f".osk button[data-osk-key='{key}']").click()
     assert page.locator("input[name=reporter]").input_value() == "Budi"

@@ -297,9 +297,7 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
     day.clock.advance(30 * MINUTE)  # 13.30
     tick(page, "penghitungan_dimulai")
     tick(page, "plano_diisi")
-    expect(page.locator("#counting-left")).to_have_text(
-        "Penghitungan harus selesai dalam 22 jam 30 menit"
-    )
+    expect(page.locator("#counting-left")).to_have_text("Sisa waktu hitung: 22 jam 30 menit")
     lanjut(page, "Isi angka C.Hasil PPWP.")
     page.locator("li[data-ballot='PPWP']").get_by_role("link", name="Masukkan angka").click()
     expect(page.locator("h1")).to_contain_text("PPWP")
