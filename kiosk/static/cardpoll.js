@@ -9,7 +9,7 @@
   var go = el.dataset.go;
   var seen = go ? null : el.dataset.cardPoll;
   var failedSeen = false;
-  setInterval(function () {
+  function poll() {
     fetch(el.dataset.url, {cache: "no-store"}).then(function (r) { return r.json(); })
       .then(function (s) {
         var card = s.card || "";
@@ -23,5 +23,7 @@
         if (card !== seen || s.failed) { window.location.reload(); }
       })
       .catch(function () {});
-  }, 1000);
+  }
+  poll();  // at once: the baseline is what the reader shows when the page opens
+  setInterval(poll, 1000);
 })();

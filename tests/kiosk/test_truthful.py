@@ -240,9 +240,9 @@ def test_a_refused_number_is_shown_at_its_box_with_the_other_boxes_kept(app, ket
     assert re.search(r'name="value:DPR"[^>]*aria-invalid="true"', step)
     error = re.search(r'<p class="bad field-error"[^>]*data-field="DPR">([^<]*)</p>', step)
     assert error and error.group(1) == "DPR: Masukkan bilangan bulat saja."
-    # Right after the DPR box, and what was typed in the others is still there.
+    # Just above the DPR box (below the PPWP one), and what was typed in the others is kept.
     assert (
-        step.index('name="value:DPR"') < step.index("field-error") < step.index('name="value:DPD"')
+        step.index('name="value:PPWP"') < step.index("field-error") < step.index('name="value:DPR"')
     )
     assert re.search(r'name="value:PPWP"[^>]*value="312"', step)
     # Once: the next look at the page has no error.
