@@ -90,6 +90,10 @@ RAW = {
 }
 # Names that stand as they are in both languages: the official forms, and files.
 NAMES = re.compile(r"C\.Kejadian Khusus|C\.[A-Z][\w-]*|[\w-]+\.(?:png|pdf|sqlite3)\b")
+# Screens and printouts that show recorded times.
+ZONED = {"/audit/", "/checklist/", "/incidents/", "/selftest/", "/chasil/PPWP/confirm"} | {
+    f"report {which}" for which in ("opening", "closing", "incidents")
+}
 # Pages that are not HTML, or not screens.
 SKIP = {"static", "main.health", "login.card_state", "documents.page_image", "simulasi.output"}
 
@@ -317,6 +321,8 @@ def test_every_screen_speaks_one_language(day, language):
     seen = 0
     for url, text in screens(day, language):
         seen += 1
+        if url in ZONED:  # records' times are on the TPS's clock, with its zone
+            assert "WITA" in text, f"{url}: no time with its zone"
         problems += [f"{url}: {leak}" for leak in leaks(text, foreign, _officer_ids())]
     assert seen >= 20
     assert not problems, f"{len(problems)} leaks:\n" + "\n".join(problems)
