@@ -45,7 +45,6 @@ def index() -> str:
         phases=svc.phases(),
         ballots=svc.ballot_types(),
         implausible=svc.clock_implausible(),
-        now=svc.now(),
         field_error=session.pop(_FIELD_ERROR, None),
     )
 

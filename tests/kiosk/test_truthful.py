@@ -248,3 +248,29 @@ def test_a_refused_number_is_shown_at_its_box_with_the_other_boxes_kept(app, ket
     # Once: the next look at the page has no error.
     again = ketua.get("/checklist/").get_data(as_text=True)
     assert "field-error" not in again
+
+
+def test_no_view_shadows_a_name_every_page_relies_on():
+    """A view passing its own "status" once hid the status strip's numbers on /chasil/: the
+    names the context processors give every page are never passed by a view."""
+    import ast
+    from pathlib import Path
+
+    views = Path(__file__).resolve().parents[2] / "kiosk" / "views"
+    common: set[str] = set()
+    passed: dict[str, str] = {}
+    for path in views.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and any(
+                "context_processor" in ast.unparse(d) for d in node.decorator_list
+            ):
+                for ret in ast.walk(node):
+                    if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Dict):
+                        common |= {k.value for k in ret.value.keys if isinstance(k, ast.Constant)}
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "render_template":
+                for kw in node.keywords:
+                    if kw.arg:
+                        passed[kw.arg] = f"{path.name}:{node.lineno}"
+    assert {"status_strip", "me", "reminders"} <= common  # the test sees the processors
+    assert {k: v for k, v in passed.items() if k in common} == {}
