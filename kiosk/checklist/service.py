@@ -260,7 +260,8 @@ class ChecklistService:
             raise Refused(ChecklistCode.PHASE_LOCKED)
         if step.kind == "signoff":
             records = self.records()
-            missing = [s.title for s in phase.steps if s.id != step.id and s.id not in records]
+            # str(): a title in the screen language (joined as it is, it would be the Indonesian)
+            missing = [str(s.title) for s in phase.steps if s.id != step.id and s.id not in records]
             if missing:
                 raise Refused(ChecklistCode.STEPS_MISSING, steps="; ".join(missing))
             if phase.counting:  # its sign-off waits for every ballot's signed C.Hasil

@@ -432,3 +432,19 @@ def test_a_self_test_report_stored_before_the_detail_codes_still_reads(day):
         assert report["created_shown"] == "14-02-2024 06:10 WITA"
         lines = kiosk.services.selftest.report_lines(report)
     assert "OK — Ruang kosong: 5120 MiB free" in lines
+
+
+def test_a_refusal_names_the_missing_steps_in_the_screen_language(tmp_path):
+    settings = Settings.from_values(data_dir=tmp_path / "data", hardware="fake", training=True)
+    app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=ManualClock(_at(6, 0)))
+    try:
+        ketua = app.test_client()
+        assert login(ketua, "kpps1").status_code == 302
+        with ketua.session_transaction() as sess:
+            sess["lang"] = "en"
+        _post(ketua, "/checklist/persiapan_ditandatangani", "/checklist/")
+        page = visible_text(ketua.get("/checklist/").get_data(as_text=True))
+    finally:
+        app.extensions["kiosk"].close()
+    assert "Supplies checked against the box's contents list" in page
+    assert "Logistik dicocokkan" not in page.split("Preparation")[0]
