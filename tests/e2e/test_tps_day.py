@@ -175,7 +175,7 @@ def do_open_steps(page: Page, day: Day, shot: Any) -> None:
     per_ballot(page, "surat_suara_diterima", RECEIVED)
     sign_off(page, "pembukaan_ditandatangani")
     phase_done(page, "pembukaan")
-    expect(step(page, "rapat_dibuka").locator("small")).to_contain_text("07:00 · kpps1")
+    expect(step(page, "rapat_dibuka").locator("small")).to_contain_text("07:00 WITA · Siti Aminah")
     shot(page, "day-06-pembukaan-done")
 
 
@@ -262,7 +262,7 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
     expect(page.locator(".flash")).to_have_text("Tercatat.")
     incident = page.locator("li[data-incident]")
     expect(incident).to_have_count(1)
-    expect(incident).to_contain_text(f"07:00 · kejadian · Budi Santoso: {what}")
+    expect(incident).to_contain_text(f"07:00 WITA · Kejadian khusus · Budi Santoso: {what}")
     shot(page, "day-07-kejadian-khusus")
 
     # 4. Pemungutan and Penutupan: the clock moves to 13.00, the reminders appear. ----------------
@@ -325,7 +325,7 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
     expect(page.locator("main")).to_contain_text("Semua pemeriksaan lolos.")
     page.get_by_role("button", name="Konfirmasi").click()
     expect(page.locator(".flash")).to_have_text("Angka dikonfirmasi.")
-    expect(page.locator("#confirmed")).to_have_text("Dikonfirmasi oleh kpps1 pukul 13:30.")
+    expect(page.locator("#confirmed")).to_have_text("Dikonfirmasi oleh Siti Aminah pukul 13:30 WITA.")
     shot(page, "day-13-chasil-confirmed")
 
     page.locator("#to-scan").click()  # straight on to the scan of this ballot
