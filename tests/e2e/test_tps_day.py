@@ -325,7 +325,9 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
     expect(page.locator("main")).to_contain_text("Semua pemeriksaan lolos.")
     page.get_by_role("button", name="Konfirmasi").click()
     expect(page.locator(".flash")).to_have_text("Angka dikonfirmasi.")
-    expect(page.locator("#confirmed")).to_have_text("Dikonfirmasi oleh Siti Aminah pukul 13:30 WITA.")
+    expect(page.locator("#confirmed")).to_have_text(
+        "Dikonfirmasi oleh Siti Aminah pukul 13:30 WITA."
+    )
     shot(page, "day-13-chasil-confirmed")
 
     page.locator("#to-scan").click()  # straight on to the scan of this ballot

@@ -135,6 +135,7 @@ class Fuzzer:
             "job_id": str(job[0]["id"]) if job else "1",
             "step_id": "tps_didirikan",
             "which": "opening",
+            "hhmm": "1100",  # a reminder of the sample checklist
         }
 
     def requests(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
