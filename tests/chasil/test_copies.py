@@ -164,7 +164,7 @@ def test_the_receipt_lists_each_copy_once_with_its_printer(ketua, kiosk):
         ("Saksi Paslon 03", "struk (thermal)")
     ]
     page = ketua.get(f"/documents/{doc_id}").get_data(as_text=True)
-    assert page.count(">A4<") == 4 and page.count(">struk (thermal)<") == 1
+    assert page.count(">Printer A4<") == 4 and page.count(">Printer struk<") == 1
 
 
 # Thermal copies -----------------------------------------------------------------------------------

@@ -56,5 +56,14 @@ def guidance(resp) -> tuple[str, str, list[tuple[str, str]]]:
     title = re.search(r"<h1>(.*?)</h1>", body, re.S)
     text = re.search(r'<p class="guide-text">(.*?)</p>', body, re.S)
     assert title and text
-    buttons = re.findall(r'<a class="big[^"]*" href="([^"]*)">([^<]*)</a>', body)
+    # A link back (a page that failed to load), or a form that sends the failed request again.
+    buttons = [
+        (m.group(1) or m.group(3), (m.group(2) or m.group(4) or "").strip())
+        for m in re.finditer(
+            r'<a class="big[^"]*"[^>]*?href="([^"]*)"[^>]*>([^<]*)</a>'
+            r'|<form method="post" action="([^"]*)"[^>]*>.*?<button[^>]*>([^<]*)</button>',
+            body,
+            re.S,
+        )
+    ]
     return title.group(1).strip(), text.group(1).strip(), buttons

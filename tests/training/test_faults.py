@@ -47,8 +47,9 @@ def test_printer_fault_stops_the_copies_with_guidance_and_retry(
     )
     assert resp.status_code == 503
     title, text, buttons = guidance(resp)
-    assert (title, text) == expected
-    assert buttons == [(page, "Ulangi")]  # one next action: back to the copies, print again
+    device = {"receipt": "Printer struk", "a4": "Printer A4"}[printer]  # the fault names it
+    assert (title, text) == (f"{device}: {expected[0]}", expected[1])
+    assert buttons == [(f"{page}/print", "Ulangi")]  # one next action: the same print again
     fake = kiosk.devices.receipt_printer if printer == "receipt" else kiosk.devices.document_printer
     assert fake.jobs == []
 
@@ -74,7 +75,7 @@ def test_scanner_jam_shows_guidance_then_the_next_scan_works(kiosk, trainer, ket
     resp = ketua.post(page, data={"csrf_token": token}, headers={"Referer": page})
     assert resp.status_code == 503
     title, text, buttons = guidance(resp)
-    assert title == "Kertas macet di pemindai"
+    assert title == "Pemindai: Kertas macet di pemindai"
     assert text == (
         "Buka pengumpan, tarik lembar keluar dengan hati-hati, pasang kembali, lalu tekan Ulangi."
     )
@@ -103,7 +104,7 @@ def test_card_removed_while_read_shows_guidance_once_then_the_card_works(kiosk, 
     resp = client.get("/login/")
     assert resp.status_code == 503
     title, text, buttons = guidance(resp)
-    assert title == "Kartu dicabut terlalu cepat"
+    assert title == "Pembaca kartu: Kartu dicabut terlalu cepat"
     assert text == "Masukkan kembali kartu dan biarkan sampai nama Anda muncul."
     assert buttons == [("/login/", "Ulangi")]
     assert client.get("/login/").status_code == 200  # shown once, the login screen is back
