@@ -29,17 +29,9 @@ from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.flows.chasil import confirm, enter_chasil
-from tests.e2e.flows.checklist import (
-    expect_done,
-    lanjut,
-    per_ballot,
-    phase_done,
-    sign_off,
-    step,
-    tick,
-)
-from tests.e2e.flows.documents import copies_and_receipt, scan_and_sign
+from tests.e2e.flows.chasil import ballot_without_mistakes, first_ballot_with_a_mistake
+from tests.e2e.flows.checklist import hand_over, lanjut, opening, sign_counting, voting_and_closing
+from tests.e2e.flows.documents import copies_and_receipt, scan_and_sign, to_scan
 from tests.e2e.touch import Touch
 from tests.stacks.collector import CollectorProcess, run_collector_cli
 from tests.upload.processes import WorkerProcess
@@ -59,8 +51,6 @@ SHEETS = {
 }
 UNUSED = {b: GOOD["SS4"] for b in BALLOTS}
 DAMAGED = {b: GOOD["SS3"] for b in BALLOTS}
-MINUTE = 60
-HOUR = 60 * MINUTE
 
 
 @dataclass
@@ -100,60 +90,17 @@ def day(tmp_path: Path, collector_factory: Any) -> Iterator[Day]:
 # The day ------------------------------------------------------------------------------------------
 
 
-def do_open_steps(touch: Touch, day: Day) -> None:
-    """Persiapan and Pembukaan: the opening waits for 07.00 on the kiosk clock."""
-    page = touch.page
-    with touch.in_flow("checklist"):
-        for step_id in ("tps_didirikan", "daftar_diumumkan", "logistik"):
-            tick(touch, step_id)
-        touch.osk_type(step(page, "mandat_saksi").locator("input[name=value]"), "3")
-        tick(touch, "mandat_saksi")
-        sign_off(touch, "persiapan_ditandatangani")
-        phase_done(page, "persiapan")
-        clock_step = step(page, "jam_dikonfirmasi")
-        expect(clock_step).to_contain_text("Jam kios: 14-02-2024 06:45")
-        touch.tap(clock_step.get_by_role("button", name="Jam sudah benar"))
-        expect_done(page, "jam_dikonfirmasi")
-        # 06.45: the opening is not open yet and says when it opens.
-        expect(step(page, "rapat_dibuka")).to_have_attribute("data-status", "waiting")
-        expect(step(page, "rapat_dibuka")).to_contain_text("dibuka pukul 07:00")
-        day.clock.advance(15 * MINUTE)  # 07.00 sharp
-        lanjut(touch, "Berikutnya: Ketua KPPS membuka rapat pemungutan suara")
-        tick(touch, "rapat_dibuka")
-        tick(touch, "sumpah")
-        tick(touch, "kotak_kosong")
-        per_ballot(touch, "surat_suara_diterima", RECEIVED)
-        sign_off(touch, "pembukaan_ditandatangani")
-        phase_done(page, "pembukaan")
-        expect(step(page, "rapat_dibuka").locator("small")).to_contain_text(
-            "07:00 WITA · Siti Aminah"
-        )
-
-
 def fake_prints(day: Day, pattern: str) -> set[str]:
     return {p.name for p in (day.data_dir / "simulasi").glob(pattern)}
 
 
 def chasil_ballot(touch: Touch, ballot: str, boxes: dict[str, int]) -> None:
     """From home: the ballot's numbers, the Ketua's confirmation, the scan and the document."""
-    page = touch.page
     with touch.in_flow("chasil"):
         lanjut(touch, f"Isi angka C.Hasil {ballot}.")
-        touch.tap(
-            page.locator(f"li[data-ballot='{ballot}']").get_by_role("link", name="Masukkan angka")
-        )
-        enter_chasil(touch, boxes)
-        expect(page.locator("#findings li")).to_have_count(0)
-        touch.tap(page.get_by_role("button", name="Simpan"))
-        touch.tap(page.get_by_role("link", name="Kembali"))
-        touch.tap(
-            page.locator(f"li[data-ballot='{ballot}']").get_by_role(
-                "link", name="Konfirmasi (Ketua)"
-            )
-        )
-        confirm(touch)
+        ballot_without_mistakes(touch, ballot, boxes)
     with touch.in_flow("documents"):
-        touch.tap(page.locator("#to-scan"))
+        to_scan(touch)
         scan_and_sign(touch, ballot)
 
 
@@ -195,9 +142,7 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
 
     # 2. Opening checklist: Persiapan and Pembukaan. ----------------------------------------------
     with touch.in_flow("checklist"):
-        lanjut(touch, "Berikutnya: TPS sudah didirikan")
-    shot(page, "day-03-checklist")
-    do_open_steps(touch, day)
+        opening(touch, day.clock, RECEIVED)
     shot(page, "day-06-pembukaan-done")
 
     # 3. A kejadian khusus, from the button in the top bar of every screen. -----------------------
@@ -214,75 +159,20 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
         expect(incident).to_contain_text(f"07:00 WITA · Kejadian khusus · Budi: {what}")
         shot(page, "day-07-kejadian-khusus")
 
-    # 4. Pemungutan and Penutupan: the clock moves to 13.00, the reminders appear. ----------------
+    # 4. Pemungutan and Penutupan: the clock moves to 13.00 with its reminders; counting starts.
     with touch.in_flow("checklist"):
-        lanjut(touch, "Berikutnya: Pemungutan suara berjalan")
-        tick(touch, "pemungutan_berjalan")
-        expect(step(page, "pemungutan_ditutup")).to_contain_text("dibuka pukul 13:00")
-        day.clock.advance(4 * HOUR)  # 11.00
-        touch.tap(page.locator("a.brand"))
-        expect(page.locator(".reminder[data-reminder='11:00']")).to_contain_text("Pemilih DPTb")
-        day.clock.advance(HOUR)  # 12.00
-        page.reload()
-        expect(page.locator(".reminder[data-reminder='12:00']")).to_contain_text("Jam DPK dimulai")
-        expect(page.locator(".reminder[data-reminder='11:00']")).to_have_count(0)
-        shot(page, "day-08-reminder-1200-dpk")
-        day.clock.advance(HOUR)  # 13.00
-        lanjut(touch, "Berikutnya: Ketua KPPS menutup pemungutan suara")
-        expect(page.locator(".reminder[data-reminder='13:00']")).to_contain_text(
-            "Pemungutan suara ditutup."
-        )
-        shot(page, "day-09-reminder-1300-closing")
-        sign_off(touch, "pemungutan_ditutup")
-        phase_done(page, "pemungutan")
-        per_ballot(touch, "surat_suara_sisa", UNUSED)
-        per_ballot(touch, "surat_suara_rusak", DAMAGED)
-        tick(touch, "daftar_hadir")
-        sign_off(touch, "penutupan_ditandatangani")
-        phase_done(page, "penutupan")
-        shot(page, "day-10-penutupan-done")
+        voting_and_closing(touch, day.clock, UNUSED, DAMAGED)
+    shot(page, "day-10-penghitungan-started")
 
-        # 5. Penghitungan: C.Hasil PPWP by touch, a mistake seen and corrected, the Ketua confirms,
-        #    scan, the signed document, the copies and the distribution receipt.
-        day.clock.advance(30 * MINUTE)  # 13.30
-        tick(touch, "penghitungan_dimulai")
-        tick(touch, "plano_diisi")
-        expect(page.locator("#counting-left")).to_have_text("Sisa waktu hitung: 22 jam 30 menit")
-
+    # 5. Penghitungan: C.Hasil PPWP by touch, a mistake seen and corrected, the Ketua confirms,
+    #    scan, the signed document, the copies and the distribution receipt.
     with touch.in_flow("chasil"):
         lanjut(touch, "Isi angka C.Hasil PPWP.")
-        touch.tap(page.locator("li[data-ballot='PPWP']").get_by_role("link", name="Masukkan angka"))
-        expect(page.locator("h1")).to_contain_text("PPWP")
-        wrong = {**GOOD, "SS2": GOOD["SS2"] - 1}  # one ballot too few, on purpose
-        enter_chasil(touch, wrong)
-        rule4 = page.locator("#findings li.bad[data-rule='4']")
-        expect(rule4).to_have_text(
-            "Jumlah surat suara digunakan (214) tidak sama dengan jumlah pemilih (215)."
-        )
-        expect(page.locator("input[data-box='SS2']")).to_have_class("box bad")
-        shot(page, "day-11-chasil-blocking-error")
-        touch.tap(page.locator("input[data-box='SS2']"), swipe=True)
-        pad = page.locator("#chasil-form .keypad")
-        touch.tap(pad.locator("button[data-key='clear']"), swipe=True)
-        touch.digits(pad, str(GOOD["SS2"]))
-        expect(page.locator("#findings li")).to_have_count(0)  # every finding is gone
-        expect(page.locator("input.box.bad")).to_have_count(0)
-        touch.tap(page.get_by_role("button", name="Simpan"))
-        expect(page.locator(".flash")).to_have_text("Tersimpan.")
-        expect(page.locator("input[data-box='SS2']")).to_have_value(str(GOOD["SS2"]))
-        shot(page, "day-12-chasil-saved")
-        touch.tap(page.get_by_role("link", name="Kembali"), swipe=True)
-        touch.tap(
-            page.locator("li[data-ballot='PPWP']").get_by_role("link", name="Konfirmasi (Ketua)")
-        )
-        confirm(touch)
-        expect(page.locator("#confirmed")).to_have_text(
-            "Dikonfirmasi oleh Siti Aminah pukul 13:30 WITA."
-        )
-        shot(page, "day-13-chasil-confirmed")
+        first_ballot_with_a_mistake(touch, GOOD)
+    shot(page, "day-13-chasil-confirmed")
 
     with touch.in_flow("documents"):
-        touch.tap(page.locator("#to-scan"))  # straight on to the scan of this ballot
+        to_scan(touch)
         scan_and_sign(touch, "PPWP")
         shot(page, "day-14-scan")
         expect(page.locator("main")).to_contain_text("1 halaman, ditandatangani oleh kios ini.")
@@ -296,12 +186,8 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
         chasil_ballot(touch, ballot, boxes)
 
     with touch.in_flow("checklist"):
-        touch.tap(page.locator("a.brand"))
-        touch.tap(page.get_by_role("link", name="Hari pemungutan di TPS"))
-        tick(touch, "foto_plano", "Pindai")
-        sign_off(touch, "penghitungan_ditandatangani")
-        phase_done(page, "penghitungan")
-        shot(page, "day-16-penghitungan-done")
+        sign_counting(touch)
+    shot(page, "day-16-penghitungan-done")
 
     # 6. The queue drains to the training collector through the real upload worker. -------------
     with touch.in_flow("queue"):
@@ -340,17 +226,10 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
         ), listed.stdout
 
     # 7. Penyerahan ke PPS, then the closing report on the (fake) receipt printer. ---------------
+    receipts_before = fake_prints(day, "struk-*.png")
     with touch.in_flow("checklist"):
-        touch.tap(page.locator("a.brand"))
-        touch.tap(page.get_by_role("link", name="Hari pemungutan di TPS"))
-        tick(touch, "salinan_diserahkan")
-        tick(touch, "kotak_disegel")
-        sign_off(touch, "penyerahan_ditandatangani")
-        phase_done(page, "penyerahan")
-        receipts_before = fake_prints(day, "struk-*.png")
-        touch.tap(page.get_by_role("button", name="Cetak laporan penutupan"), swipe=True)
-        expect(page.locator(".flash")).to_have_text("Sudah dicetak.")
-        shot(page, "day-19-penyerahan-done")
+        hand_over(touch)
+    shot(page, "day-19-penyerahan-done")
     (closing,) = fake_prints(day, "struk-*.png") - receipts_before
     page.locator("a.brand").click()
     page.get_by_role("link", name="Perangkat simulasi").click()

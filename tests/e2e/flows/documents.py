@@ -42,3 +42,8 @@ def copies_and_receipt(touch: Touch, saksi_present: tuple[str, ...]) -> int:
     touch.tap(page.get_by_role("button", name="Cetak tanda terima salinan"), swipe=True)
     expect(page.locator(".flash")).to_have_text("Tanda terima salinan sudah dicetak dan disimpan.")
     return copies
+
+
+def to_scan(touch: Touch) -> None:
+    """From the Ketua's confirmation: straight on to the scan of this ballot."""
+    touch.tap(touch.page.locator("#to-scan"))
