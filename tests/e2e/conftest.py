@@ -13,6 +13,7 @@ import waitress
 from kiosk import create_app
 from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
+from tests.e2e.touch import contact_sheet
 from tests.stacks.require import missing_stack
 
 CHROMIUM = "/usr/bin/chromium"
@@ -47,6 +48,20 @@ def demo_url(tmp_path: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
     server.close()
     app.extensions["kiosk"].close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def screen_contact_sheets() -> Iterator[None]:
+    """After the browser tests: one contact sheet per language of every screen at 800×480
+    (artifacts/screenshots/contact-screens-{id,en}.png), from the screen-budget pictures."""
+    yield
+    for lang in ("id", "en"):
+        shots = sorted(ARTIFACTS.glob(f"screen-{lang}-*-800x480.png"))
+        named = [
+            (p, p.name.removeprefix(f"screen-{lang}-").removesuffix("-800x480.png")) for p in shots
+        ]
+        if named:
+            contact_sheet(named, ARTIFACTS / f"contact-screens-{lang}.png")
 
 
 @pytest.fixture

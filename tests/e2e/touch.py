@@ -148,22 +148,24 @@ class Touch:
         expect(osk).to_be_hidden()
 
     def contact_sheets(self) -> list[Path]:
-        """One image per flow: its screens in order, small, numbered (artifacts/)."""
+        """One image per flow: its screens in order, numbered (artifacts/screenshots/)."""
         out = []
-        flows = dict.fromkeys(s.flow for s in self.screens)
-        for flow in flows:
-            shots = [s for s in self.screens if s.flow == flow]
-            cols = 4
-            rows = (len(shots) + cols - 1) // cols
-            w, h, label = WIDTH // 2, HEIGHT // 2, 18
-            sheet = Image.new("RGB", (cols * w, rows * (h + label)), "white")
-            draw = ImageDraw.Draw(sheet)
-            for i, s in enumerate(shots):
-                x, y = (i % cols) * w, (i // cols) * (h + label)
-                with Image.open(s.shot) as im:
-                    sheet.paste(im.convert("RGB").resize((w, h)), (x, y + label))
-                draw.text((x + 4, y + 2), f"{i + 1}. {s.key}"[:60], fill="black")
-            path = self.shots / f"contact-{flow}.png"
-            sheet.save(path)
-            out.append(path)
+        for flow in dict.fromkeys(s.flow for s in self.screens):
+            shots = [(s.shot, s.key) for s in self.screens if s.flow == flow]
+            out.append(contact_sheet(shots, self.shots / f"contact-{flow}.png"))
         return out
+
+
+def contact_sheet(shots: list[tuple[Path, str]], out: Path, cols: int = 4) -> Path:
+    """Screenshots at half size in rows of ``cols``, each under its number and label."""
+    w, h, label = WIDTH // 2, HEIGHT // 2, 18
+    rows = max(1, (len(shots) + cols - 1) // cols)
+    sheet = Image.new("RGB", (cols * w, rows * (h + label)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (path, text) in enumerate(shots):
+        x, y = (i % cols) * w, (i // cols) * (h + label)
+        with Image.open(path) as im:
+            sheet.paste(im.convert("RGB").resize((w, h)), (x, y + label))
+        draw.text((x + 4, y + 2), f"{i + 1}. {text}"[:60], fill="black")
+    sheet.save(out)
+    return out
