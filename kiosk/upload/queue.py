@@ -8,6 +8,8 @@ another process, writes them through its own Outbox).
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import logging
 import sqlite3
 from pathlib import Path
@@ -18,6 +20,7 @@ from kiosk.core import Core
 from kiosk.devicekey import ensure_key
 from kiosk.profile import Profile
 from kiosk.refusals import KioskCode, Refused
+from kiosk.tps_time import format_tps_time
 from kiosk.upload import explain
 from kiosk.upload.outbox import Job, Outbox, QueueCounts
 from kiosk.upload.refusals import ExportCode
@@ -32,6 +35,19 @@ By = Actor | str
 class QueuedJob(NamedTuple):
     job: Job
     message: str  # what it waits for, in the current language
+
+
+class LastExport(NamedTuple):
+    bundles: int  # documents written and checked
+    time: str  # when, on the TPS's clock with its zone: "13:40 WITA"
+
+
+class NextAction(enum.Enum):
+    """The queue screen's one primary action: what helps the documents on now."""
+
+    RETRY = "retry"  # documents wait for the server: "Coba sekarang"
+    USB = "usb"  # no server or no network, and a drive is plugged in: export to it
+    HOME = "home"  # nothing here to do (all received, or no way to send yet): back home
 
 
 class QueueService:
@@ -65,8 +81,7 @@ class QueueService:
         return [QueuedJob(job, self.message(job)) for job in self._outbox.jobs()]
 
     def message(self, job: Job) -> str:
-        when = self._outbox.next_attempt_at(job).strftime("%H:%M")
-        return explain.job_message(job, when)
+        return explain.job_message(job, self._time(self._outbox.next_attempt_at(job)))
 
     def uplink(self) -> tuple[bool, str] | None:
         """(online, checked at) as the worker last saw it; None before its first look."""
@@ -84,8 +99,21 @@ class QueueService:
         """The drives mounted below ``usb_export_root`` that can be written."""
         return usb_drives(self._usb_root)
 
-    def last_export(self) -> dict[str, Any] | None:
-        return self._outbox.last_export()
+    def last_export(self) -> LastExport | None:
+        row = self._outbox.last_export()
+        if row is None:
+            return None
+        return LastExport(int(row["bundles"]), self._time(row["wall"]))
+
+    def next_action(self, drives: list[Path]) -> NextAction:
+        """The screen's primary action, given the drives offered: sending when a server can be
+        asked, the USB drive when the network (or the server address) is missing and a drive
+        is there, else home — also when every document is received."""
+        if not self.counts().unsent:
+            return NextAction.HOME
+        if drives and (not self.server_configured() or self.online() is False):
+            return NextAction.USB
+        return NextAction.RETRY if self.server_configured() else NextAction.HOME
 
     # Acting ------------------------------------------------------------------------------------
     def retry_now(self, by: By) -> int:
@@ -123,6 +151,13 @@ class QueueService:
         """Reset latihan: the day's jobs, uplink and exports go (the ``upload_job_kept``
         trigger still keeps an unsent job made outside training)."""
         return self._outbox.clear_training_day(conn)
+
+    def _time(self, when: dt.datetime | str) -> str:
+        """``when`` as the wall shows it, with the TPS's zone once it is provisioned."""
+        if self._profile is None:
+            moment = dt.datetime.fromisoformat(when) if isinstance(when, str) else when
+            return moment.strftime("%H:%M")
+        return format_tps_time(when, self._profile.identity.code, "%H:%M")
 
     def _tps_code(self) -> str:
         if self._profile is None:

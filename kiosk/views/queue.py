@@ -1,4 +1,5 @@
-"""The upload queue screen: what is still to send, why not yet, "Coba sekarang", USB export."""
+"""The upload queue screen: what is still to send, per ballot in words, why not yet, and the
+one thing that helps now ("Coba sekarang", the USB drive, or home) — one screen at 800×480."""
 
 from __future__ import annotations
 
@@ -18,14 +19,16 @@ bp = Blueprint("queue", __name__)
 @require(Permission.UPLOAD)
 def queue() -> str:
     q = services().queue
+    drives = q.usb_drives()
     return render_template(
         "queue.html",
         counts=q.counts(),
         jobs=q.jobs(),
         online=q.online(),
         server=q.server_configured(),
-        drives=q.usb_drives(),
+        drives=drives,
         last_export=q.last_export(),
+        primary=q.next_action(drives).value,
     )
 
 

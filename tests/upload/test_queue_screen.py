@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -10,6 +11,7 @@ from drivers.gpio import Led, LedState
 from kiosk.settings import Settings
 from kiosk.upload.lights import QueueLights
 from kiosk.upload.outbox import Receipt
+from kiosk.upload.queue import NextAction, QueueService
 from kiosk.upload.refusals import UploadProblem
 from tests.kiosk.conftest import csrf_token, login
 from tests.upload.docs import signed_documents
@@ -56,7 +58,7 @@ def test_the_screen_says_in_words_what_waits_and_until_when(client, outbox):
     outbox.start(b)
     outbox.fail(b.id, UploadProblem.REJECTED, "device_unregistered")
     outbox.sent(c.id, Receipt("7", "ab" * 32, "usb"))
-    when = outbox.next_attempt_at(outbox.job(a.id)).strftime("%H:%M")
+    when = outbox.next_attempt_at(outbox.job(a.id)).strftime("%H:%M WITA")  # the TPS zone
     html = page(client)
     assert f"Tidak ada jaringan — akan dicoba lagi {when}." in html
     assert "Server menolak dokumen ini. Hubungi teknisi" in html
@@ -94,7 +96,7 @@ def test_usb_export_by_touch_writes_a_signed_checked_folder(client, app, media, 
     index = json.loads((folder / "index.json").read_text())
     assert len(index["index"]["bundles"]) == 3
     assert index["index"]["tps_code"] == "6474010001005"
-    assert "Ekspor terakhir: 3 dokumen" in page(client)
+    assert re.search(r"Ekspor terakhir: 3 dokumen pukul \d\d:\d\d WITA\.", page(client))
 
 
 def test_usb_export_to_a_drive_that_is_gone_explains_what_to_do(client, media):
@@ -142,7 +144,7 @@ def test_the_screen_says_what_a_delivered_document_waits_for(client, outbox):
     outbox.start(a)
     outbox.delivered(a.id, "http://127.0.0.1:9/files/a", 1000)
     outbox.await_receipt(a.id, "no receipt yet", 300)
-    when = outbox.next_attempt_at(outbox.job(a.id)).strftime("%H:%M")
+    when = outbox.next_attempt_at(outbox.job(a.id)).strftime("%H:%M WITA")  # the TPS zone
     html = page(client)
     assert f"Terkirim lengkap — menunggu tanda terima server, dicoba lagi {when}." in html
     assert f'data-job="{a.id}" data-state="pending" data-delivered="yes"' in html
@@ -153,3 +155,51 @@ def test_the_screen_says_what_a_delivered_document_waits_for(client, outbox):
     outbox.sent(b.id, Receipt("http://127.0.0.1:9/files/b", "ab" * 32, "tus_completion"))
     assert "Terkirim lengkap; server ini tidak memberi tanda terima" in page(client)
     assert 'data-unsent="2"' in page(client)  # a delivered document still has no receipt
+
+
+def primary(html: str) -> str:
+    """The words of the page's one primary action (the top bar has none)."""
+    (found,) = re.findall(r"<(?:a|button)[^>]*\bdata-primary\b[^>]*>([^<]*)<", html)
+    return found.strip()
+
+
+def test_the_primary_action_is_the_one_that_helps_now(client, outbox, media, mount_tmpfs):
+    login(client, "kpps1")
+    assert primary(page(client)) == "Coba sekarang"  # the server can be asked
+    outbox.set_uplink(False, "connection refused")
+    assert primary(page(client)) == "Coba sekarang"  # no drive: trying again is what is left
+    mount_tmpfs(media / "KPPS_USB", "8m")
+    html = page(client)
+    assert primary(html) == "Ekspor ke flashdisk KPPS_USB"
+    assert "Coba sekarang" in html  # still offered, not primary
+    outbox.set_uplink(True)
+    assert primary(page(client)) == "Coba sekarang"  # the network is back
+    for job in outbox.jobs():
+        outbox.sent(job.id, Receipt(str(job.id), "cd" * 32))
+    html = page(client)
+    assert primary(html) == "Kembali"  # all received: nothing to do here
+    assert "Coba sekarang" not in html
+    assert "Ekspor ke flashdisk KPPS_USB" in html  # a copy for the PPS can still be made
+
+
+def test_without_a_server_address_the_drive_is_the_way(app, outbox, media, mount_tmpfs):
+    kiosk = app.extensions["kiosk"]
+    queue = QueueService(outbox, kiosk.audit, kiosk.core.data_dir, media, profile=None)
+    assert not queue.server_configured()
+    assert queue.next_action(queue.usb_drives()) is NextAction.HOME  # plug a drive in first
+    mount_tmpfs(media / "KPPS_USB", "8m")
+    assert queue.next_action(queue.usb_drives()) is NextAction.USB
+
+
+def test_each_ballot_in_one_row_with_what_it_waits_for(client, outbox):
+    login(client, "kpps1")
+    a = outbox.jobs()[0]
+    outbox.start(a)
+    size = outbox.ensure_bundle(a).size
+    outbox.progress(a.id, "http://127.0.0.1:9/files/a", size // 4)
+    html = page(client)
+    rows = re.findall(r"<tr data-job=.*?</tr>", html, re.S)
+    assert [re.search(r"<th[^>]*>(\w+)</th>", r)[1] for r in rows] == ["PPWP", "DPR", "DPD"]
+    assert 'value="25"' in rows[0] and "25%" in rows[0]  # how far the upload has come
+    assert "Sedang dikirim…" in rows[0]
+    assert "<progress" not in rows[1] and "Menunggu dikirim." in rows[1]
