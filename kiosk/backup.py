@@ -35,6 +35,7 @@ from kiosk.integrity import DB_FILE, assess, open_database, read_marker
 from kiosk.reconcile import Reconciled, reconcile
 from kiosk.storage import fsync_dir
 from kiosk.storage_faults import storage_fault
+from kiosk.tps_time import tps_tzinfo
 
 BACKUP_FILE = "kiosk.sqlite3.bak"
 
@@ -131,6 +132,13 @@ def _set_aside(data_dir: Path) -> list[Path]:
     return moved
 
 
+def _tps_zone(data_dir: Path) -> dt.tzinfo | None:
+    """The TPS's zone (WIB, WITA, WIT) from the provisioning marker, which a restore can
+    always read; None before provisioning (the system's zone, as open_core keeps it)."""
+    code = (read_marker(data_dir) or {}).get("tps")
+    return tps_tzinfo(code) if isinstance(code, str) else None
+
+
 def _roster_from_marker(db: Database, data_dir: Path) -> None:
     officers = (read_marker(data_dir) or {}).get("officers") or []
     with db.write() as conn:
@@ -159,8 +167,9 @@ def restore(data_dir: Path) -> Restored:
             db.migrate()
             _roster_from_marker(db, data_dir)
         # The Ketua's clock correction, when the restored database kept it (a rebuilt one has
-        # none): the restore is audited on the same clock as the rest of the day.
-        audit = AuditLog(db, OffsetClock(SystemClock(), saved_offset(db)))
+        # none), in the TPS's zone: the restore is audited on the same clock as the rest of
+        # the day, whatever zone the machine runs on.
+        audit = AuditLog(db, OffsetClock(SystemClock(), saved_offset(db), _tps_zone(data_dir)))
         if how != "intact":
             audit.record(Event.DATABASE_RESTORED, officer="teknisi-cli", source=how, kept=len(kept))
         done = reconcile(db, audit, data_dir)

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk import create_app
 from kiosk.audit import AuditLog
-from kiosk.backup import BACKUP_FILE, backup
+from kiosk.backup import BACKUP_FILE, backup, restore
 from kiosk.clock import SystemClock
 from kiosk.db import Database
 from kiosk.devicekey import canonical, public_bytes
@@ -138,3 +140,34 @@ def test_the_backup_never_comes_from_a_database_deleted_under_the_running_kiosk(
     db.close()
     assert not (data / "kiosk.sqlite3").exists()  # no new empty file at the path
     assert _count(data / BACKUP_FILE, "SELECT count(*) FROM upload_job") == 2
+
+
+def test_restore_is_audited_in_the_tps_zone_whatever_zone_the_machine_runs_on(tmp_path):
+    data = tmp_path / "kiosk"
+    signed_documents(data, 1)  # the sample TPS: East Kalimantan, WITA
+    db = Database(data / "kiosk.sqlite3")
+    backup(db, data)
+    db.close()
+    (data / "kiosk.sqlite3").write_bytes(b"")
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"  # a Pi whose /etc/localtime is not set yet
+    time.tzset()
+    try:
+        assert restore(data).how == "backup"
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+    sql = "SELECT wall FROM audit_log WHERE kind = 'database_restored'"
+    (wall,) = _rows(data / "kiosk.sqlite3", sql)
+    assert wall.endswith("+08:00"), wall
+
+
+def _rows(path: Path, sql: str, *params: object) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [r[0] for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
