@@ -12,7 +12,7 @@ from types import FrameType
 from kiosk.core import Core, open_core
 from kiosk.db import Database
 from kiosk.sdnotify import notify
-from kiosk.services.provisioning import installed_profile
+from kiosk.services.provisioning import PROFILE_FILE, installed_profile
 from kiosk.settings import Settings
 from kiosk.training.network import NetworkSwitch
 from kiosk.upload.adapter import NetworkDown, NotConfigured, Uploader, UploadItem
@@ -98,6 +98,36 @@ def make_worker(core: Core) -> Worker:
     )
 
 
+def clock_follower(core: Core) -> Callable[[], None]:
+    """What the worker does on each beat to keep its clock the web app's: take up a clock
+    correction the Ketua saved meanwhile, and the TPS's zone once a profile is installed or
+    replaced while the worker runs (it then records times in WITA, not the machine's UTC).
+    The profile is read again only when its file changes."""
+    seen = _stamp(core.data_dir / PROFILE_FILE)  # open_core applied this one's zone
+
+    def follow() -> None:
+        nonlocal seen
+        core.refresh_clock()
+        stamp = _stamp(core.data_dir / PROFILE_FILE)
+        if stamp == seen:
+            return
+        seen = stamp
+        profile = installed_profile(core.data_dir)
+        if profile is not None:
+            core.use_zone(profile.identity.code)
+            log.info("TPS %s installed: times in its zone", profile.identity.code)
+
+    return follow
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def worker_command(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT; raises WorkerBusy when another worker holds the data
     directory."""
@@ -110,9 +140,10 @@ def worker_command(settings: Settings) -> int:
         lock.close()
         raise
     worker = make_worker(core)
+    follow = clock_follower(core)
 
     def beat() -> None:
-        core.refresh_clock()  # the Ketua may correct the clock during the day
+        follow()
         notify("WATCHDOG=1")
 
     worker.heartbeat = beat

@@ -9,16 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.audit import AuditLog
+from kiosk.audit import AuditLog, Event
 from kiosk.clock import OffsetClock, SystemClock
+from kiosk.core import open_core
 from kiosk.db import Database
 from kiosk.devicekey import ensure_key, public_b64
+from kiosk.services.provisioning import provision
+from kiosk.settings import Settings
 from kiosk.upload.outbox import Outbox
+from kiosk.upload.run import clock_follower
 from kiosk.upload.tus import TusUploader
 from kiosk.upload.usb_export import export_bundles
 from kiosk.upload.worker import Backoff, Worker
 from tests.stacks.collector import CollectorProcess, run_collector_cli
-from tests.upload.docs import signed_documents
+from tests.upload.docs import profile_text, signed_documents
 from tests.upload.processes import WorkerProcess
 
 TPS = "6474010001005"
@@ -310,3 +314,23 @@ def test_disk_full_in_the_data_directory_is_explained_and_the_queue_survives(
     drain(worker)
     assert [j.state for j in worker.outbox.jobs()] == ["sent", "sent"]
     db.close()
+
+
+def test_the_worker_takes_up_the_zone_of_a_tps_provisioned_while_it_runs(tmp_path):
+    data = tmp_path / "kiosk"
+    signed_documents(data, 1)  # the sample TPS in East Kalimantan: WITA
+    core = open_core(Settings.from_values(data_dir=data, hardware="fake"))
+    try:
+        follow = clock_follower(core)
+        assert core.clock.now().tzname() == "WITA"
+        follow()
+        assert core.clock.now().tzname() == "WITA"
+        # The technician installs the profile of a TPS in Jakarta while the worker runs.
+        jakarta = profile_text().replace('"6474010001005"', '"3171010001005"')
+        provision(core.db, core.audit, data, jakarta, by="test")
+        follow()
+        assert core.clock.now().tzname() == "WIB"
+        core.audit.record(Event.UPLOAD_RETRY, officer="teknisi-cli", jobs=0)
+        assert core.audit.rows(1)[0]["wall"].endswith("+07:00")
+    finally:
+        core.close()
