@@ -11,8 +11,9 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from kiosk.chasil.checks import Finding
+from kiosk.chasil.checks import BALLOT_BOXES, LPJ, VOTER_ROWS, Finding
 from kiosk.chasil.legibility import Problem
+from kiosk.profile import Ballot
 
 # In the screen language: the box codes are the form's, the words in brackets are not.
 ROW_NAMES = {
@@ -23,6 +24,57 @@ ROW_NAMES = {
     "B4": _l("B4 (all voters)"),
     "D": _l("D (voters with disabilities)"),
 }
+
+# Each box in words, as the entry screen names the box being typed: row and column of the paper.
+ROW_WORDS = {
+    "A": _l("Voters on the DPT"),
+    "B1": _l("DPT voters who voted"),
+    "B2": _l("DPTb voters who voted"),
+    "B3": _l("DPK voters who voted"),
+    "B4": _l("All voters who voted"),
+    "D": _l("Voters with disabilities who voted"),
+}
+COL_WORDS = {"L": _l("Men"), "P": _l("Women"), "J": _l("Total")}
+BOX_WORDS = {
+    "SS1": _l("Ballots received (with reserve)"),
+    "SS2": _l("Ballots used"),
+    "SS3": _l("Ballots returned damaged"),
+    "SS4": _l("Ballots not used"),
+    "S": _l("Valid votes"),
+    "T": _l("Invalid votes"),
+    "U": _l("Valid and invalid votes"),
+}
+SECTION_WORDS = {
+    "I": _l("Voters"),
+    "II": _l("Ballots"),
+    "IV": _l("Votes"),
+    "V": _l("Valid and invalid"),
+}
+
+
+def box_words(ballot: Ballot) -> dict[str, str]:
+    """Every box of the ballot's sheet in sheet order, named in words ("DPT voters who voted ·
+    Men", a party, "party · candidate")."""
+    out = {f"{r}.{c}": f"{ROW_WORDS[r]} · {COL_WORDS[c]}" for r in VOTER_ROWS for c in LPJ}
+    out |= {b: str(BOX_WORDS[b]) for b in BALLOT_BOXES}
+    if ballot.parties:
+        for i, party in enumerate(ballot.parties):
+            out[f"P.{i}"] = party.name
+            out |= {f"P.{i}.{j}": f"{party.name} · {n}" for j, n in enumerate(party.candidates)}
+    else:
+        out |= {f"V.{i}": name for i, name in enumerate(ballot.candidates)}
+    return out | {b: str(BOX_WORDS[b]) for b in ("S", "T", "U")}
+
+
+def known_source(source: str) -> str:
+    """Where a known number comes from, as the offer says it."""
+    if source == "dpt":
+        return str(_("from the DPT"))
+    if source == "opening":
+        return str(_("counted at opening"))
+    if source == "closing":
+        return str(_("counted at closing"))
+    return str(_("as on %(ballot)s", ballot=source))
 
 
 def message(f: Finding) -> str:

@@ -15,6 +15,11 @@ class ChasilCode(RefusalCode):
     NO_NUMBERS = "no_numbers"  # confirm: nothing entered for this ballot yet
     DO_NOT_ADD_UP = "do_not_add_up"  # confirm: a blocking finding
     NOTE_NEEDED = "note_needed"  # confirm: warnings without a kejadian khusus note
+    # A signed document carries the confirmed numbers (and copies were printed from it): they
+    # no longer change on the kiosk; the correction goes on paper to the PPS.
+    ALREADY_SIGNED = "already_signed"  # params: ballot
+    KETUA_CORRECTS = "ketua_corrects"  # a change after the confirmation, by a non-Ketua
+    REASON_NEEDED = "reason_needed"  # the Ketua's change after the confirmation, no reason
 
 
 class DocumentCode(RefusalCode):
@@ -36,13 +41,29 @@ class CopyCode(RefusalCode):
 CHASIL_WORDING = wording(
     ChasilCode,
     {
-        ChasilCode.SAME_OFFICER: _l("The second entry must be made by another officer."),
+        ChasilCode.SAME_OFFICER: _l(
+            "You made the first entry of %(ballot)s: the second entry must be made by another"
+            " officer. Log out, then another officer logs in and enters the sheet."
+        ),
         ChasilCode.NO_NUMBERS: _l("No numbers have been entered for this ballot yet."),
         ChasilCode.DO_NOT_ADD_UP: _l(
             "Cannot confirm: the numbers do not add up. Recount the red boxes."
         ),
         ChasilCode.NOTE_NEEDED: _l(
-            "Write a kejadian khusus note explaining the warnings, then confirm."
+            "Write a special incident note explaining the warnings, then confirm."
+        ),
+        ChasilCode.ALREADY_SIGNED: _l(
+            "The numbers of %(ballot)s are in its signed document and its copies: they can no"
+            " longer be changed here. Record the correction as a special incident; it goes to"
+            " the PPS with the documents."
+        ),
+        ChasilCode.KETUA_CORRECTS: _l(
+            "The Ketua KPPS has confirmed the numbers of %(ballot)s: only the Ketua can change"
+            " them now, with a reason. Ask the Ketua KPPS to log in."
+        ),
+        ChasilCode.REASON_NEEDED: _l(
+            "The numbers of %(ballot)s were confirmed: write why they change, then save. The"
+            " Ketua confirms them again afterwards."
         ),
     },
 )

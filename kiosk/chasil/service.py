@@ -15,12 +15,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kiosk.audit import AuditLog, Event
-from kiosk.chasil.checks import Finding, Sheet, blocking, check_sheet, check_tps, compare_entries
+from kiosk.chasil.checks import (
+    LPJ,
+    Finding,
+    Sheet,
+    blocking,
+    check_sheet,
+    check_tps,
+    compare_entries,
+)
+from kiosk.chasil.offers import SHARED_ROWS
 from kiosk.chasil.refusals import ChasilCode
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.profile import Ballot, Profile
 from kiosk.refusals import KioskCode, Refused
+from kiosk.roles import Permission, allowed
 from kiosk.tps_time import tps_time
 
 if TYPE_CHECKING:
@@ -58,6 +68,16 @@ class EntryStatus:
     first: bool
     second: bool
     confirmed: bool
+
+
+@dataclass(frozen=True)
+class Known:
+    """A number the kiosk knows for a box before it is typed, and where it knows it from:
+    ``dpt`` (the profile), ``opening`` or ``closing`` (the checklist's counts), or the ballot
+    type of the first confirmed sheet (rule 14's shared voter rows)."""
+
+    value: int
+    source: str
 
 
 @dataclass(frozen=True)
@@ -116,7 +136,9 @@ def parse_boxes(raw: Any) -> dict[str, int | None]:
 class ChasilService:
     """Entries, checks and confirmations of the C.Hasil numbers (``opening_counts``: the
     checklist's ballots counted at opening, for rule 9; ``officer``: who an officer id is, for
-    the signed manifest)."""
+    the signed manifest; ``closing_counts``: the checklist's SS3 and SS4 of a ballot type, to
+    offer; ``signed_ballots``: the ballot types that have a signed document, which freezes
+    their numbers)."""
 
     owns: ClassVar[tuple[str, ...]] = ("chasil_entry", "chasil_confirmed")
 
@@ -128,6 +150,8 @@ class ChasilService:
         profile: Profile | None,
         opening_counts: Callable[[str], int | None] | None = None,
         officer: Callable[[str], OfficerInfo | None] | None = None,
+        closing_counts: Callable[[str], Mapping[str, int]] | None = None,
+        signed_ballots: Callable[[], set[str]] | None = None,
     ) -> None:
         self.db = db
         self.audit = audit
@@ -135,6 +159,8 @@ class ChasilService:
         self._profile = profile
         self.opening_counts = opening_counts
         self.officer = officer
+        self.closing_counts = closing_counts
+        self.signed_ballots = signed_ballots
 
     @property
     def profile(self) -> Profile:
@@ -163,6 +189,52 @@ class ChasilService:
     def received_at_opening(self, ballot_type: str) -> int | None:
         """Ballots counted at opening (the checklist records them); None until it does."""
         return self.opening_counts(ballot_type) if self.opening_counts else None
+
+    def known(self, ballot_type: str) -> dict[str, Known]:
+        """What the kiosk knows of ``ballot_type``'s sheet before a box is typed, to offer (never
+        to fill): A from the DPT, SS1 from the opening count, SS3 and SS4 from the closing
+        counts, and the voter rows A, B1 and B3 of the first confirmed ballot (rule 14 wants
+        them equal on every sheet of the TPS)."""
+        self.ballot(ballot_type)
+        profile = self.profile
+        out = {
+            "A.L": Known(profile.dpt_l, "dpt"),
+            "A.P": Known(profile.dpt_p, "dpt"),
+            "A.J": Known(profile.dpt_l + profile.dpt_p, "dpt"),
+        }
+        confirmed = self.confirmed_ballots()
+        first = next((b.type for b in profile.ballots if b.type in confirmed), None)
+        if first is not None and first != ballot_type and (c := self.confirmed(first)):
+            for row in SHARED_ROWS:
+                for col in LPJ:
+                    value = c.numbers.get(f"{row}.{col}")
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        out[f"{row}.{col}"] = Known(value, first)
+        if (received := self.received_at_opening(ballot_type)) is not None:
+            out["SS1"] = Known(received, "opening")
+        closing = self.closing_counts(ballot_type) if self.closing_counts else {}
+        for box in ("SS3", "SS4"):
+            if box in closing:
+                out[box] = Known(closing[box], "closing")
+        return out
+
+    def entry_refusal(self, ballot_type: str, entry_no: int, by: ActiveSession) -> Refused | None:
+        """Why ``by`` may not make this entry at all, asked before typing starts (and again on
+        saving): the blind second entry by the first entry's officer; any entry once a signed
+        document carries the numbers; a change after the Ketua's confirmation by anyone but
+        the Ketua."""
+        self.ballot(ballot_type)
+        if entry_no == 2 and self.first_entry_officer(ballot_type) == by.officer.id:
+            return Refused(ChasilCode.SAME_OFFICER, ballot=ballot_type)
+        if entry_no == 1 and self.signed_ballots and ballot_type in self.signed_ballots():
+            return Refused(ChasilCode.ALREADY_SIGNED, ballot=ballot_type)
+        if (
+            entry_no == 1
+            and ballot_type in self.confirmed_ballots()
+            and not allowed(by.officer.role, Permission.CHASIL_CONFIRM, training=False)
+        ):
+            return Refused(ChasilCode.KETUA_CORRECTS, ballot=ballot_type)
+        return None
 
     def check(self, ballot_type: str, boxes: dict[str, int | None]) -> list[Finding]:
         sheet = self.sheet(ballot_type, boxes)
@@ -208,7 +280,7 @@ class ChasilService:
             for b in self.profile.ballots
         }
 
-    def _first_entry_officer(self, ballot_type: str) -> str | None:
+    def first_entry_officer(self, ballot_type: str) -> str | None:
         rows = self.db.read(
             "SELECT officer_id FROM chasil_entry WHERE ballot = ? AND"
             " entry_no = 1 ORDER BY id DESC LIMIT 1",
@@ -217,15 +289,26 @@ class ChasilService:
         return str(rows[0]["officer_id"]) if rows else None
 
     def save_entry(
-        self, ballot_type: str, entry_no: int, boxes: dict[str, int | None], by: ActiveSession
+        self,
+        ballot_type: str,
+        entry_no: int,
+        boxes: dict[str, int | None],
+        by: ActiveSession,
+        reason: str = "",
     ) -> list[Finding]:
         """Record an officer's entry of a sheet (1: first, 2: the blind check entry) and
-        return what the checks find. The second entry is refused
-        (``ChasilCode.SAME_OFFICER``) to the officer who made the first: a check by the same
-        eyes checks nothing."""
-        self.ballot(ballot_type)
-        if entry_no == 2 and self._first_entry_officer(ballot_type) == by.officer.id:
-            raise Refused(ChasilCode.SAME_OFFICER, ballot=ballot_type)
+        return what the checks find. Refused as ``entry_refusal`` says. A first entry that
+        changes numbers the Ketua has confirmed is a correction: the Ketua's, with a
+        ``reason`` (``ChasilCode.REASON_NEEDED``), audited, and it voids the confirmation, so
+        the Ketua confirms the corrected numbers again. Saving the confirmed numbers unchanged
+        changes nothing."""
+        if (refusal := self.entry_refusal(ballot_type, entry_no, by)) is not None:
+            raise refusal
+        correcting = entry_no == 1 and ballot_type in self.confirmed_ballots()
+        if correcting and boxes == self.latest(ballot_type, 1):
+            return self.check(ballot_type, boxes)
+        if correcting and not reason.strip():
+            raise Refused(ChasilCode.REASON_NEEDED, ballot=ballot_type)
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO chasil_entry (ballot, entry_no, officer_id, boxes,"
@@ -238,13 +321,17 @@ class ChasilService:
                     self.clock.now().isoformat(),
                 ),
             )
+            if correcting:
+                conn.execute("DELETE FROM chasil_confirmed WHERE ballot = ?", (ballot_type,))
         findings = self.check(ballot_type, boxes)
+        details: dict[str, Any] = {"reason": reason.strip(), "voids": "confirmation"}
         self.audit.record_for(
             Event.CHASIL_ENTERED,
             by,
             ballot=ballot_type,
             entry=entry_no,
             findings=[f.rule for f in findings],
+            **(details if correcting else {}),
         )
         return findings
 

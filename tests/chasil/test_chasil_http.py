@@ -23,7 +23,7 @@ def api(client, boxes, ballot="PPWP"):
 def test_api_returns_failed_rules_with_indonesian_messages(client):
     login(client, "kpps2")
     ok = api(client, GOOD).get_json()
-    assert ok == {"blocking": False, "findings": []}
+    assert ok == {"blocking": False, "findings": [], "sums": {}}
     bad = api(client, {**GOOD, "SS2": GOOD["SS2"] - 1}).get_json()
     assert bad["blocking"] is True
     rule4 = next(f for f in bad["findings"] if f["rule"] == 4)
