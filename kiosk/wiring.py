@@ -34,6 +34,7 @@ from kiosk.services.audit_trail import AuditTrail
 from kiosk.services.auth import AuthService, Policy
 from kiosk.services.card_watch import CardWatch
 from kiosk.services.cards import CardDesk
+from kiosk.services.device_look import DeviceLook
 from kiosk.services.info import KioskInfo
 from kiosk.services.printing import ReportPrinter
 from kiosk.services.provisioning import installed_profile, provision
@@ -229,7 +230,20 @@ def build_runtime(
         checklist=checklist,
         clock=correction,
         incidents=incidents,
-        status=StatusService(checklist, counting, queue, selftest),
+        status=StatusService(
+            checklist,
+            counting,
+            queue,
+            selftest,
+            # A fault clears once the device is seen well again (kiosk.services.device_look).
+            DeviceLook(
+                {
+                    "receipt_printer": devices.receipt_printer,
+                    "document_printer": devices.document_printer,
+                },
+                card_watch,
+            ).works,
+        ),
         training=training_service,
         simulasi=SimulasiService(devices),
     )

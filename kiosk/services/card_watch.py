@@ -64,11 +64,11 @@ class CardWatch:
         while not self._stop.is_set():
             try:
                 card = self.reader.wait_for_card(POLL_S)
-                if card is None:
-                    continue
-                if self.error is not None:
+                if self.error is not None:  # it answered: it works again, card or not
                     log.info("card reader is back")
                     self.error = None
+                if card is None:
+                    continue
                 self._failed_read = None
                 self._set(card)
                 while not self._stop.is_set() and not self.reader.wait_for_removal(POLL_S):

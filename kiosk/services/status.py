@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -76,6 +76,17 @@ class Glance:
         ]
         return all(printers) if printers else None
 
+    @property
+    def printers_not_ready(self) -> list[str]:
+        """The printers (roles) that failed the last self-test or in use since, so the strip
+        can say which one; [] when none is known to be down."""
+        failed = {
+            c["name"]
+            for c in (self.report or {}).get("checks", [])
+            if c["name"] in PRINTER_CHECKS and c.get("configured", True) and not c["ok"]
+        }
+        return [role for role in PRINTER_CHECKS if role in self.faults or role in failed]
+
 
 @dataclass(frozen=True)
 class _Fault:
@@ -86,12 +97,14 @@ class _Fault:
 
 class DeviceFaults:
     """The last known fault of each device, met in use (a print that found no paper), kept in
-    memory until the device works again: the request that met it succeeds when repeated, or
-    a later self-test speaks for the device. Requests run on several threads."""
+    memory until the device works again: the request that met it succeeds when repeated, a
+    look at the device (``look``: kiosk.services.device_look) sees it well, or a later
+    self-test speaks for the device. Requests run on several threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, look: Callable[[str], bool | None] | None = None) -> None:
         self._lock = threading.Lock()
         self._faults: dict[str, _Fault] = {}
+        self._look = look
 
     def failed(self, role: str, error: str, report: str | None, where: tuple[str, str]) -> None:
         with self._lock:
@@ -103,9 +116,18 @@ class DeviceFaults:
                 del self._faults[role]
 
     def since(self, report: str | None) -> dict[str, str]:
-        """The faults met since the self-test report ``report`` (its "created")."""
+        """The faults met since the self-test report ``report`` (its "created"), less those
+        of devices seen well again."""
         with self._lock:
-            return {r: f.error for r, f in self._faults.items() if f.report == report}
+            found = {r: f for r, f in self._faults.items() if f.report == report}
+        if self._look is not None:  # outside the lock: a look may wait on the device
+            for role, fault in list(found.items()):
+                if self._look(role):
+                    del found[role]
+                    with self._lock:  # unless it failed again meanwhile
+                        if self._faults.get(role) is fault:
+                            del self._faults[role]
+        return {r: f.error for r, f in found.items()}
 
 
 def _created(report: dict[str, Any] | None) -> str | None:
@@ -127,12 +149,13 @@ class StatusService:
         counting: CountingWork,
         queue: UploadQueue,
         selftest: LastSelftest,
+        look: Callable[[str], bool | None] | None = None,
     ) -> None:
         self._checklist = checklist
         self._counting = counting
         self._queue = queue
         self._selftest = selftest
-        self._faults = DeviceFaults()
+        self._faults = DeviceFaults(look)  # look: kiosk.services.device_look
 
     def glance(self) -> Glance:
         uplink = self._queue.uplink()

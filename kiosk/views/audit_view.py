@@ -3,8 +3,8 @@ every screen uses for the people and times in records: officers by name, never b
 on the TPS's clock with its zone (WIB, WITA, WIT).
 
 The filters are registered by this blueprint for every template (``officer_name``,
-``local_time``, ``step_value``), so a record reads the same on the audit screen, the checklist,
-the incidents and C.Hasil.
+``local_time``, ``step_value``, ``device_name``), so a record reads the same on the audit
+screen, the checklist, the incidents and C.Hasil.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, render_template
 
 from kiosk.checklist.reports import shown_value
+from kiosk.errors import DEVICE_NAMES
 from kiosk.roles import Permission
 from kiosk.tps_time import format_tps_time
 from kiosk.views.access import require, services
@@ -50,6 +51,12 @@ def local_time(wall: str | None, fmt: str = "%H:%M") -> str:
 def step_value(state: StepState) -> str:
     """A checklist record's value in words (the clock step: the time set, with its zone)."""
     return shown_value(state, _tps_code())
+
+
+@bp.app_template_filter("device_name")
+def device_name(role: str) -> str:
+    """A device by its role, as its faults name it: "Printer A4", "Printer struk"."""
+    return str(DEVICE_NAMES[role])
 
 
 @bp.get("/")

@@ -11,6 +11,7 @@ Viewport screenshots of every screen in both languages: artifacts/screenshots/sc
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -133,7 +134,7 @@ def chrome_px(page: Page) -> float:
 # (name, path, who logs in, does the page have a primary action, is it below the fold for now)
 SCREENS = [
     ("home-logged-out", "/", None, True, False),
-    ("login", "/login/", None, False, False),
+    ("login", "/login/", None, True, False),
     ("pin", "/login/pin/kpps1", None, True, False),
     ("home", "/", "kpps1", True, False),
     ("selftest", "/selftest/", "kpps1", True, False),
@@ -145,7 +146,7 @@ SCREENS = [
     ("scan", "/chasil/DPR/scan", "kpps1", True, False),
     ("document", "/documents/{doc}", "kpps1", True, True),
     ("queue", "/antrian", "kpps1", True, False),
-    ("audit", "/audit/", "kpps1", False, False),
+    ("audit", "/audit/", "kpps1", True, False),
     ("trainer", "/pelatih/", "pelatih", False, False),
 ]
 NAMES = {"kpps1": "Siti Aminah", "pelatih": "Pelatih Bimtek"}
@@ -314,6 +315,39 @@ def test_the_keyboard_shows_the_late_opening_reason(
         reason = page.locator("li[data-step='rapat_dibuka'] textarea[name=reason]")
         _field_above_keyboard(page, reason, "late-opening reason")
         page.screenshot(path=str(ARTIFACTS / "screen-id-keyboard-late-reason-800x480.png"))
+    finally:
+        server.close()
+        app.extensions["kiosk"].close()
+
+
+def test_a_reminder_cut_short_in_portrait_opens_whole_on_the_first_tap(
+    page: Page, tmp_path: Any
+) -> None:
+    """At 480×800 the day line leaves the reminder a few words and an ellipsis: the first tap
+    shows all of it, the next puts it away."""
+    settings = Settings.from_values(data_dir=tmp_path / "data", hardware="fake", training=True)
+    clock = ManualClock(dt.datetime(2024, 2, 14, 11, 5, tzinfo=WITA))  # DPTb from 11.00
+    app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    try:
+        page.set_viewport_size({"width": 480, "height": 800})
+        log_in(page, url)
+        reminder = page.locator(".reminder[data-reminder='11:00']")
+        text = reminder.locator(".reminder-text")
+        assert text.evaluate("t => t.scrollWidth > t.clientWidth")  # cut short, one line
+        assert text.evaluate("t => getComputedStyle(t).textOverflow") == "ellipsis"
+        reminder.click()
+        expect(reminder).to_have_class(re.compile(r"\bopen\b"))
+        assert page.url == url + "/"  # not sent: nothing dismissed yet
+        assert text.evaluate("t => t.scrollWidth <= t.clientWidth")  # all of it shows
+        box = reminder.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 800
+        page.screenshot(path=str(ARTIFACTS / "screen-id-reminder-open-480x800.png"))
+        reminder.click()
+        expect(page.locator(".reminder")).to_have_count(0)
+        assert chrome_px(page) <= CHROME_MAX_PX
     finally:
         server.close()
         app.extensions["kiosk"].close()

@@ -54,7 +54,7 @@ def test_a_printer_fault_names_the_printer_and_ulangi_prints_it(page, browser, d
     page.wait_for_selector("section.guidance")
     shot(page, "truthful-printer-fault")
     assert page.locator("section.guidance h1").inner_text() == "Printer struk: Kertas habis"
-    assert page.locator("[data-status=printer]").inner_text() == "Printer: belum siap"
+    assert page.locator("[data-status=printer]").inner_text() == "Printer struk: belum siap"
     assert in_view(page, "#retry")
     # Paper back in; Ulangi sends the same print again, and the strip says ready.
     trainer_fault(browser, demo_url, "receipt_ready")

@@ -90,7 +90,7 @@ def test_a_failed_device_check_comes_before_everything(app):
     logged_out = app.test_client()
     assert next_of(logged_out)[0] == "device"
     html = logged_out.get("/").get_data(as_text=True)
-    assert 'data-status="printer"' in html and "Printer: belum siap" in html
+    assert 'data-status="printer"' in html and "Printer A4: belum siap" in html
 
 
 def test_unprovisioned_kiosk_says_call_the_technician(tmp_path):

@@ -97,7 +97,7 @@ def test_at_0659_home_says_when_the_opening_starts_instead_of_a_refused_sign_off
     kind, text = next_of(ketua)
     assert kind == "wait"
     assert text == (
-        "Mulai pukul 07:00: Ketua KPPS membuka rapat pemungutan suara. Sampai saat "
+        "Mulai pukul 07:00 WITA: Ketua KPPS membuka rapat pemungutan suara. Sampai saat "
         "itu belum ada yang perlu dikerjakan di sini."
     )
     assert next_button(ketua) is None  # no button to a step that would be refused
@@ -117,14 +117,14 @@ def test_the_status_strip_is_the_same_on_every_page(app, ketua):
 
 
 @pytest.mark.parametrize(
-    ("target", "device", "title"),
+    ("target", "device", "title", "name"),
     [
-        ("a4", "document_printer", "Printer A4: Kertas habis"),
-        ("receipt", "receipt_printer", "Printer struk: Kertas habis"),
+        ("a4", "document_printer", "Printer A4: Kertas habis", "Printer A4"),
+        ("receipt", "receipt_printer", "Printer struk: Kertas habis", "Printer struk"),
     ],
 )
-def test_a_printer_fault_names_the_printer_and_stays_in_the_strip_until_it_prints(
-    app, ketua, target, device, title
+def test_a_printer_fault_names_the_printer_and_stays_in_the_strip_until_it_is_seen_well(
+    app, ketua, target, device, title, name
 ):
     kiosk = app.extensions["kiosk"]
     printer = getattr(kiosk.devices, device)
@@ -144,15 +144,38 @@ def test_a_printer_fault_names_the_printer_and_stays_in_the_strip_until_it_print
     assert form and form.group(1) == "/checklist/report/opening"
     assert f'name="printer" value="{target}"' in form.group(2)
     assert re.search(r'id="retry"[^>]*>Ulangi</button>', form.group(2))
-    # The strip shows the fault on every page while it lasts, though the self-test said ready.
+    # The strip names the printer on every page while the fault lasts, though the self-test
+    # said ready.
     for path in ("/", "/chasil/", "/checklist/"):
-        assert pill(ketua, path, "printer") == "bad|Printer: belum siap", path
+        assert pill(ketua, path, "printer") == f"bad|{name}: belum siap", path
+    # Paper in: the next page looks at the printer (a status request, nothing printed) and
+    # the strip says ready at once, before anyone prints again.
     printer.set_state(PrinterState.READY)
-    assert pill(ketua, "/", "printer") == "bad|Printer: belum siap"  # nobody printed yet
-    # Ulangi: the same request, now printed; the strip says ready again.
+    assert pill(ketua, "/", "printer") == "ok|Printer: siap"
+    # Ulangi: the same request, now printed.
     fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(2)))
     assert ketua.post(form.group(1), data=fields).status_code == 302
     assert pill(ketua, "/", "printer") == "ok|Printer: siap"
+
+
+def test_a_printer_that_cannot_tell_its_state_keeps_its_fault_until_it_prints(app, ketua):
+    printer = app.extensions["kiosk"].devices.receipt_printer
+    printer.set_state(PrinterState.PAPER_OUT)
+    token = csrf_token(ketua, "/checklist/")
+    form = {"csrf_token": token, "printer": "receipt"}
+    assert ketua.post("/checklist/report/opening", data=form).status_code == 503
+    printer.set_state(PrinterState.UNKNOWN)  # prints, but reports no status: not judged
+    assert pill(ketua, "/", "printer") == "bad|Printer struk: belum siap"
+    assert ketua.post("/checklist/report/opening", data=form).status_code == 302
+    assert pill(ketua, "/", "printer") == "ok|Printer: siap"
+
+
+def test_a_failed_self_test_names_the_printer_in_the_strip(app, ketua):
+    kiosk = app.extensions["kiosk"]
+    kiosk.devices.receipt_printer.set_state(PrinterState.OFFLINE)
+    kiosk.devices.document_printer.set_state(PrinterState.COVER_OPEN)
+    ketua.post("/selftest/", data={"csrf_token": csrf_token(ketua, "/selftest/")})
+    assert pill(ketua, "/", "printer") == "bad|Printer struk, Printer A4: belum siap"
 
 
 def test_a_newer_self_test_speaks_for_a_printer_that_failed(app, ketua, clock):
@@ -160,7 +183,7 @@ def test_a_newer_self_test_speaks_for_a_printer_that_failed(app, ketua, clock):
     kiosk.devices.document_printer.set_state(PrinterState.COVER_OPEN)
     token = csrf_token(ketua, "/checklist/")
     ketua.post("/checklist/report/opening", data={"csrf_token": token, "printer": "a4"})
-    assert pill(ketua, "/", "printer") == "bad|Printer: belum siap"
+    assert pill(ketua, "/", "printer") == "bad|Printer A4: belum siap"
     kiosk.devices.document_printer.set_state(PrinterState.READY)
     clock.advance(20)  # the technician looks at the printer, then checks the devices
     ketua.post("/selftest/", data={"csrf_token": csrf_token(ketua, "/selftest/")})
