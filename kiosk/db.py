@@ -322,6 +322,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         PRIMARY KEY (day, at)
     )""",
     ),
+    # 13: who receives a copy is decided per ballot (the saksi of PPWP are not those of DPR).
+    # The one shared list carries over to every ballot that already has a signed document, so
+    # its printed copies and receipt keep matching their list; other ballots start from their
+    # own saksi when their document is first shown.
+    (
+        """
+    CREATE TABLE recipient_of_ballot (
+        id INTEGER PRIMARY KEY,
+        ballot TEXT NOT NULL,
+        name TEXT NOT NULL,
+        present INTEGER NOT NULL DEFAULT 1,
+        position INTEGER NOT NULL,
+        UNIQUE (ballot, name)
+    )""",
+        """
+    INSERT INTO recipient_of_ballot (ballot, name, present, position)
+    SELECT d.ballot, r.name, r.present, r.position
+    FROM (SELECT DISTINCT ballot FROM document) AS d, recipient AS r
+    ORDER BY d.ballot, r.position""",
+        "DROP TABLE recipient",
+        "ALTER TABLE recipient_of_ballot RENAME TO recipient",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

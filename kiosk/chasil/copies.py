@@ -30,6 +30,7 @@ from kiosk.chasil.copy_render import (
 )
 from kiosk.chasil.documents import Document, DocumentService
 from kiosk.chasil.refusals import CopyCode
+from kiosk.chasil.service import ballot_of
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.errors import PRINTER_ROLES
@@ -102,32 +103,40 @@ class CopyService:
         return format_tps_time(str(when), self.profile.identity.code, fmt)
 
     # Recipients --------------------------------------------------------------------------------
-    def recipients(self) -> list[dict[str, object]]:
-        if not self.db.read("SELECT 1 FROM recipient LIMIT 1"):
-            self._default_recipients()
-        return [dict(r) for r in self.db.read("SELECT * FROM recipient ORDER BY position")]
+    def recipients(self, ballot: str) -> list[dict[str, object]]:
+        """Who receives a copy of ``ballot``'s documents, in order: its saksi (ticked as they
+        are present), then the fixed recipients. Each ballot has its own list."""
+        ballot_of(self.profile, ballot)
+        sql = "SELECT * FROM recipient WHERE ballot = ? ORDER BY position"
+        if not self.db.read(sql, (ballot,)):
+            self._default_recipients(ballot)
+        return [dict(r) for r in self.db.read(sql, (ballot,))]
 
-    def _default_recipients(self) -> None:
-        """Saksi of every candidate pair or party on the widest ballot (ticked on the day as
-        they are present), then the fixed recipients."""
-        widest = self.profile.ballots[0]
-        names = [p.name for p in widest.parties] or list(widest.candidates)
+    def _default_recipients(self, ballot: str) -> None:
+        """A saksi for every candidate pair, candidate or party on ``ballot`` (not yet
+        present), then the fixed recipients (present)."""
+        own = ballot_of(self.profile, ballot)
+        names = [p.name for p in own.parties] or list(own.candidates)
         with self.db.write() as conn:
             for n, name in enumerate(names):
                 conn.execute(
-                    "INSERT OR IGNORE INTO recipient (name, present, position) VALUES (?, 0, ?)",
-                    (f"Saksi {name}", n),
+                    "INSERT OR IGNORE INTO recipient (ballot, name, present, position)"
+                    " VALUES (?, ?, 0, ?)",
+                    (ballot, f"Saksi {name}", n),
                 )
             for n, name in enumerate(FIXED_RECIPIENTS, start=len(names)):
                 conn.execute(
-                    "INSERT OR IGNORE INTO recipient (name, present, position) VALUES (?, 1, ?)",
-                    (name, n),
+                    "INSERT OR IGNORE INTO recipient (ballot, name, present, position)"
+                    " VALUES (?, ?, 1, ?)",
+                    (ballot, name, n),
                 )
 
-    def set_present_list(self, present: set[int]) -> None:
-        """Tick exactly the recipients in ``present`` (ids); ``Refused(UNKNOWN_RECIPIENT)``
-        (nothing changed) for an id that is no recipient."""
-        known = {int(str(r["id"])) for r in self.recipients()}
+    def set_present_list(self, doc: Document, present: set[int]) -> int:
+        """Tick exactly the recipients of ``doc``'s ballot in ``present`` (ids) and return how
+        many copies the next print run will print (those ticked without a printed copy of
+        ``doc``); ``Refused(UNKNOWN_RECIPIENT)`` (nothing changed) for an id that is not on
+        this ballot's list."""
+        known = {int(str(r["id"])) for r in self.recipients(doc.ballot)}
         unknown = present - known
         if unknown:
             raise Refused(CopyCode.UNKNOWN_RECIPIENT, recipient=sorted(unknown)[0])
@@ -136,6 +145,24 @@ class CopyService:
                 conn.execute(
                     "UPDATE recipient SET present = ? WHERE id = ?", (int(rid in present), rid)
                 )
+        return len(self.missing(doc))
+
+    def missing(self, doc: Document) -> list[str]:
+        """The ticked recipients of ``doc``'s ballot who have no printed copy of it yet, in
+        list order: what the next print run prints (a reprint is never counted here)."""
+        printed = {
+            str(r["recipient"])
+            for r in self.db.read(
+                "SELECT recipient FROM print_job WHERE document_id = ? AND reprint = 0"
+                " AND state = 'printed'",
+                (doc.id,),
+            )
+        }
+        return [
+            str(r["name"])
+            for r in self.recipients(doc.ballot)
+            if r["present"] and r["name"] not in printed
+        ]
 
     # Jobs --------------------------------------------------------------------------------------
     def jobs(self, doc: Document) -> list[dict[str, object]]:
@@ -157,13 +184,13 @@ class CopyService:
         since the last run), drop unprinted ones whose recipient is no longer ticked, and
         number the unprinted ones after those already printed ("Salinan k dari K", K = the
         copies of this document known now)."""
-        present = [str(r["name"]) for r in self.recipients() if r["present"]]
+        present = [str(r["name"]) for r in self.recipients(doc.ballot) if r["present"]]
         with self.db.write() as conn:
             conn.execute(
                 "DELETE FROM print_job WHERE document_id = ? AND reprint = 0 AND extra = 0"
-                " AND state != 'printed'"
-                " AND recipient NOT IN (SELECT name FROM recipient WHERE present = 1)",
-                (doc.id,),
+                " AND state != 'printed' AND recipient NOT IN"
+                " (SELECT name FROM recipient WHERE ballot = ? AND present = 1)",
+                (doc.id, doc.ballot),
             )
             for name in present:
                 conn.execute(
@@ -180,7 +207,7 @@ class CopyService:
             waiting = {r["id"] for r in originals if r["state"] != "printed"}
             first = max([int(r["copy_no"]) for r in printed], default=0) + 1
             total = first - 1 + len(waiting)
-            order = [i for i in self._ids_by_position(conn, doc.id) if i in waiting]
+            order = [i for i in self._ids_by_position(conn, doc) if i in waiting]
             for k, job_id in enumerate(order, start=first):
                 conn.execute(
                     "UPDATE print_job SET copy_no = ?, copies = ? WHERE id = ?",
@@ -188,11 +215,12 @@ class CopyService:
                 )
 
     @staticmethod
-    def _ids_by_position(conn: sqlite3.Connection, doc_id: int) -> list[int]:
+    def _ids_by_position(conn: sqlite3.Connection, doc: Document) -> list[int]:
         rows = conn.execute(
-            "SELECT j.id FROM print_job AS j LEFT JOIN recipient AS r ON r.name = j.recipient"
+            "SELECT j.id FROM print_job AS j LEFT JOIN recipient AS r"
+            " ON r.name = j.recipient AND r.ballot = ?"
             " WHERE j.document_id = ? AND j.reprint = 0 ORDER BY coalesce(r.position, 1e9), j.id",
-            (doc_id,),
+            (doc.ballot, doc.id),
         ).fetchall()
         return [int(r[0]) for r in rows]
 

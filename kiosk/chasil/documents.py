@@ -133,6 +133,11 @@ class DocumentService:
         source = Source.ADF if feeder else Source.FLATBED
         return self.scans.scan(self.scanner, ballot, source, by, replace_page)
 
+    def numbers_confirmed(self, ballot: str) -> bool:
+        """Whether the Ketua confirmed ``ballot``'s numbers: until then ``finish`` refuses, so
+        the scan screen says what it waits for instead of offering it."""
+        return self.numbers.confirmed(ballot) is not None
+
     def use_anyway(self, page_id: int, by: ActiveSession) -> None:
         """Keep a held page despite the gate (audited); nothing for a page that is not held."""
         self._provisioned()

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from kiosk.chasil.copies import PRINTERS
 from kiosk.chasil.legibility import Problem
 from kiosk.chasil.messages import problem_message
+from kiosk.chasil.pages import Page
 from kiosk.chasil.refusals import DocumentCode
 from kiosk.chasil.signing import Document
 from kiosk.errors import Action, Guidance
@@ -47,14 +48,35 @@ _PAGE_GONE = Guidance(
 @bp.get("/chasil/<ballot_type>/scan")
 @require(Permission.CHASIL_ENTER)
 def scan_page(ballot_type: str) -> str:
+    """One page at a time: the page named by ``?page=<id>``, else the newest scanned, large
+    enough to read the form's title, with its strip of numbered chips and its actions."""
     docs = services().documents
+    pages = docs.pages(ballot_type)
+    current = _shown(pages, request.args.get("page", type=int))
     return render_template(
         "scan.html",
         ballot=ballot_type,
-        pages=docs.pages(ballot_type),
+        pages=pages,
+        current=current,
+        position=pages.index(current) + 1 if current else 0,
+        any_held=any(p.problem for p in pages),
+        confirmed=docs.numbers_confirmed(ballot_type),
         documents=docs.documents(ballot_type),
         problems={p.value: problem_message(p) for p in Problem},  # why a page is held
     )
+
+
+def _shown(pages: list[Page], wanted: int | None) -> Page | None:
+    """The page asked for if it is still kept, else the newest scanned (the highest id: a
+    rescan's page replaces in place but is the newest)."""
+    for page in pages:
+        if page.id == wanted:
+            return page
+    return max(pages, key=lambda p: p.id, default=None)
+
+
+def _to_page(ballot_type: str, page_id: int | None) -> Response:
+    return redirect(url_for("documents.scan_page", ballot_type=ballot_type, page=page_id))
 
 
 @bp.post("/chasil/<ballot_type>/scan")
@@ -63,40 +85,37 @@ def scan(ballot_type: str) -> Response | tuple[str, int]:
     feeder = request.form.get("source") == "adf"  # else the glass
     replace = request.form.get("replace", type=int)
     try:
-        result = services().documents.scan(ballot_type, me(), feeder, replace_page=replace)
+        services().documents.scan(ballot_type, me(), feeder, replace_page=replace)
     except Refused as exc:
         if exc.code is not DocumentCode.UNKNOWN_PAGE:
             raise
         # A rescan that names no kept page: nothing was scanned; back to the list.
         back = url_for("documents.scan_page", ballot_type=ballot_type)
         return render_template("guidance.html", guidance=_PAGE_GONE, retry_url=back), 404
-    for verdict in result.rejected:
-        if verdict.problem is not None:
-            flash(problem_message(verdict.problem))
-    if result.accepted:
-        flash(_("%(n)d page(s) accepted.", n=result.accepted))
-    if result.rejected:
-        flash(
-            _(
-                "Pages marked in red need a rescan. Use one anyway only if you can read every "
-                "number on it."
-            )
-        )
+    # No message: the newest page is shown next, with the gate's reason beside it if held.
     return redirect(url_for("documents.scan_page", ballot_type=ballot_type))
 
 
 @bp.post("/chasil/<ballot_type>/pages/<int:page_id>")
 @require(Permission.CHASIL_ENTER)
 def page_action(ballot_type: str, page_id: int) -> Response:
+    """Discard (then show its neighbour), use anyway, or move a page; back to the scan screen
+    showing the page acted on."""
     docs = services().documents
     action = request.form.get("action")
+    shown: int | None = page_id
     if action == "discard":
+        ids = [p.id for p in docs.pages(ballot_type)]
+        if page_id in ids:  # the next page takes its place; the last one, the one before
+            i = ids.index(page_id)
+            neighbours = ids[i + 1 : i + 2] or ids[max(i - 1, 0) : i]
+            shown = neighbours[0] if neighbours else None
         docs.discard(page_id)
     elif action == "use":
         docs.use_anyway(page_id, me())
     elif action in ("up", "down"):
         docs.move(ballot_type, page_id, -1 if action == "up" else 1)
-    return redirect(url_for("documents.scan_page", ballot_type=ballot_type))
+    return _to_page(ballot_type, shown)
 
 
 @bp.get("/chasil/<ballot_type>/pages/<int:page_id>.png")
@@ -130,27 +149,54 @@ def _document(doc_id: int) -> Document:
         abort(404)
 
 
+STEPS = 3  # who receives a copy; print the copies; the distribution receipt
+
+
 @bp.get("/documents/<int:doc_id>")
 @require(Permission.CHASIL_ENTER)
 def document(doc_id: int) -> str:
+    """The document's copies as steps (``?step=1..3``): who receives a copy of this ballot,
+    printing the copies still missing, the distribution receipt."""
     doc = _document(doc_id)
+    step = request.args.get("step", default=1, type=int)
+    step = step if step in range(1, STEPS + 1) else 1
     copies = services().copies
+    jobs = copies.jobs(doc)
+    missing = copies.missing(doc)
+    failed = {str(j["recipient"]) for j in jobs if j["state"] == "failed" and not j["reprint"]}
+    printed = [j for j in jobs if j["state"] == "printed"]
+    originals = [j for j in printed if not j["reprint"] and not j["extra"]]
     return render_template(
         "document.html",
         doc=doc,
-        recipients=copies.recipients(),
-        jobs=copies.jobs(doc),
+        step=step,
+        steps=STEPS,
+        recipients=copies.recipients(doc.ballot),
+        printed=printed,
+        waiting=[(name, name in failed) for name in missing],
+        done=len(originals),
+        total=len(originals) + len(missing),
+        receipt_printed=request.args.get("receipt") == "1",
         printers=PRINTERS,
     )
+
+
+def _step(doc_id: int, step: int, receipt: bool = False) -> Response:
+    """To a step of the document's screen (``receipt``: the receipt was just printed)."""
+    if receipt:
+        return redirect(url_for("documents.document", doc_id=doc_id, step=step, receipt="1"))
+    return redirect(url_for("documents.document", doc_id=doc_id, step=step))
 
 
 @bp.post("/documents/<int:doc_id>/recipients")
 @require(Permission.CHASIL_ENTER)
 def recipients(doc_id: int) -> Response | tuple[str, int]:
-    """Tick exactly the recipients sent as ``present`` (their ids; none = nobody present)."""
+    """Tick exactly the recipients of the document's ballot sent as ``present`` (their ids;
+    none = nobody present), say so with the copies it means, and go on to printing them."""
+    doc = _document(doc_id)
     try:
         present = {_recipient_id(x) for x in request.form.getlist("present")}
-        services().copies.set_present_list(present)
+        to_print = services().copies.set_present_list(doc, present)
     except (ValueError, Refused):
         html = render_template(
             "guidance.html",
@@ -158,7 +204,22 @@ def recipients(doc_id: int) -> Response | tuple[str, int]:
             retry_url=url_for("documents.document", doc_id=doc_id),
         )
         return html, 400
-    return redirect(url_for("documents.document", doc_id=doc_id))
+    if to_print:
+        flash(
+            _(
+                "The list of recipients of %(ballot)s is saved: %(n)d copies will be printed.",
+                ballot=doc.ballot,
+                n=to_print,
+            )
+        )
+    else:
+        flash(
+            _(
+                "The list of recipients of %(ballot)s is saved: every copy is printed already.",
+                ballot=doc.ballot,
+            )
+        )
+    return _step(doc_id, 2)
 
 
 def _recipient_id(text: str) -> int:
@@ -171,13 +232,16 @@ def _recipient_id(text: str) -> int:
 @bp.post("/documents/<int:doc_id>/print")
 @require(Permission.CHASIL_ENTER)
 def print_copies(doc_id: int) -> Response:
+    """Print the copies still missing for the current list (never a second original for a
+    recipient who has one); on to the receipt once every copy is printed."""
     doc = _document(doc_id)
     printer = request.form.get("printer", "a4")
     if printer not in PRINTERS:
         abort(400)
-    done = services().copies.print_copies(doc, printer, me())
+    copies = services().copies
+    done = copies.print_copies(doc, printer, me())
     flash(_("%(n)d copies printed.", n=done))
-    return redirect(url_for("documents.document", doc_id=doc_id))
+    return _step(doc_id, 2 if copies.missing(doc) else 3)
 
 
 @bp.post("/documents/<int:doc_id>/reprint/<int:job_id>")
@@ -189,7 +253,7 @@ def reprint(doc_id: int, job_id: int) -> Response:
     except Refused:  # no such printed copy of this document
         abort(404)
     flash(_("The copy was printed again, marked CETAK ULANG."))
-    return redirect(url_for("documents.document", doc_id=doc_id))
+    return _step(doc_id, 2)
 
 
 @bp.post("/documents/<int:doc_id>/receipt")
@@ -197,4 +261,4 @@ def reprint(doc_id: int, job_id: int) -> Response:
 def receipt(doc_id: int) -> Response:
     services().copies.print_receipt(_document(doc_id))
     flash(_("The distribution receipt was printed and kept."))
-    return redirect(url_for("documents.document", doc_id=doc_id))
+    return _step(doc_id, 3, receipt=True)

@@ -163,8 +163,8 @@ def test_the_receipt_lists_each_copy_once_with_its_printer(ketua, kiosk):
     assert copies_for(pdf_text(receipt)) == [(name, "A4") for name in FIXED] + [
         ("Saksi Paslon 03", "struk (thermal)")
     ]
-    page = ketua.get(f"/documents/{doc_id}").get_data(as_text=True)
-    assert page.count(">Printer A4<") == 4 and page.count(">Printer struk<") == 1
+    page = ketua.get(f"/documents/{doc_id}?step=2").get_data(as_text=True)  # the print step
+    assert page.count("· Printer A4<") == 4 and page.count("· Printer struk<") == 1
 
 
 # Thermal copies -----------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_a_document_waits_for_confirmed_numbers_then_for_readable_pages(kiosk):
     assert _code(s.documents.document, doc.id + 1) is DocumentCode.UNKNOWN_DOCUMENT
     assert _code(s.documents.document, 2**63) is DocumentCode.UNKNOWN_DOCUMENT
     assert _code(s.copies.reprint, doc, 1, ketua) is CopyCode.UNKNOWN_COPY
-    assert _code(s.copies.set_present_list, {10**6}) is CopyCode.UNKNOWN_RECIPIENT
+    assert _code(s.copies.set_present_list, doc, {10**6}) is CopyCode.UNKNOWN_RECIPIENT
 
 
 def test_an_unprovisioned_kiosk_refuses_instead_of_failing(kiosk):
@@ -109,7 +109,7 @@ def test_an_unprovisioned_kiosk_refuses_instead_of_failing(kiosk):
         (chasil.check, ("PPWP", {})),
         (documents.finish, ("PPWP", ketua)),
         (documents.discard, (1,)),
-        (copies.recipients, ()),
+        (copies.recipients, ("PPWP",)),
     ):
         assert _code(call, *args) is KioskCode.NOT_PROVISIONED
 

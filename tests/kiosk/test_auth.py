@@ -243,7 +243,9 @@ def test_role_table_on_every_protected_route(app_at, officer_id, method, path, p
     else:
         resp = client.get(path)
     if ROLE_OF[officer_id] in PERMISSIONS[permission]:
-        assert resp.status_code in (200, 302), resp.get_data(as_text=True)[:300]
+        # No document exists on this kiosk: past the role check, a document's route says 404.
+        allowed = (200, 302, 404) if path.startswith("/documents/") else (200, 302)
+        assert resp.status_code in allowed, resp.get_data(as_text=True)[:300]
     else:
         assert resp.status_code == 403
         assert "tidak berwenang" in resp.get_data(as_text=True)
