@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import waitress
-from flask.testing import FlaskClient
 from playwright.sync_api import Page, expect
 
 from kiosk import create_app
@@ -20,49 +19,18 @@ from kiosk.clock import ManualClock
 from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD
+from tests.chasil.test_entry_steps import to_counting
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.flows.chasil import confirm, enter_chasil, open_entry, save, tile, type_box
 from tests.e2e.touch import Touch
-from tests.kiosk.conftest import PINS, csrf_token, login
+from tests.kiosk.conftest import PINS
 
 WITA = dt.timezone(dt.timedelta(hours=8))
-BALLOTS = ("PPWP", "DPR", "DPD")
 # Before: 28 boxes of 2-3 digits each, a "Kotak berikutnya" after every box, "Simpan" and
 # "Konfirmasi": 92 taps. Now: the entry opened from the list, the digits of the 12 boxes typed
 # with "Lanjut ›" after the short ones, one tap per offer accepted (the A row, B1.J, B2.J, B3.J
 # with B4, D.J, section II, S, U), Simpan and Konfirmasi.
 GOOD_TAPS = 40
-
-
-def _step(client: FlaskClient, step_id: str, **data: str) -> None:
-    token = csrf_token(client, "/checklist/")
-    resp = client.post(f"/checklist/{step_id}", data={"csrf_token": token, **data})
-    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
-
-
-def _to_counting(app: object, clock: ManualClock) -> None:
-    """Opening (ballots received), voting, closing (unused and damaged ballots), counting."""
-    ketua, anggota = app.test_client(), app.test_client()  # type: ignore[attr-defined]
-    assert login(ketua, "kpps1").status_code == 302
-    assert login(anggota, "kpps2").status_code == 302
-    for step_id in ("tps_didirikan", "daftar_diumumkan", "logistik"):
-        _step(anggota, step_id)
-    _step(anggota, "mandat_saksi", value="3")
-    _step(ketua, "persiapan_ditandatangani")
-    _step(ketua, "jam_dikonfirmasi", action="set", time="0655")
-    clock.advance(5 * 60)
-    for step_id in ("rapat_dibuka", "sumpah", "kotak_kosong"):
-        _step(anggota, step_id)
-    _step(anggota, "surat_suara_diterima", **{f"value:{b}": str(GOOD["SS1"]) for b in BALLOTS})
-    _step(ketua, "pembukaan_ditandatangani")
-    _step(anggota, "pemungutan_berjalan")
-    clock.advance(6 * 3600)
-    _step(ketua, "pemungutan_ditutup")
-    _step(anggota, "surat_suara_sisa", **{f"value:{b}": str(GOOD["SS4"]) for b in BALLOTS})
-    _step(anggota, "surat_suara_rusak", **{f"value:{b}": str(GOOD["SS3"]) for b in BALLOTS})
-    _step(anggota, "daftar_hadir")
-    _step(ketua, "penutupan_ditandatangani")
-    _step(anggota, "penghitungan_dimulai")
 
 
 @pytest.fixture
@@ -76,7 +44,7 @@ def counting_url(tmp_path: Path) -> Iterator[str]:
     )
     clock = ManualClock(dt.datetime(2024, 2, 14, 6, 30, tzinfo=WITA))
     app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
-    _to_counting(app, clock)
+    to_counting(app, clock)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
