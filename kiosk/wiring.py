@@ -140,7 +140,33 @@ def build_runtime(
     def received_at_opening(ballot: str) -> int | None:
         return checklist.received_at_opening(ballot)
 
-    chasil = ChasilService(db, audit, clock, profile, received_at_opening, auth.officer)
+    # SS3 and SS4 to offer on the C.Hasil: the closing counts, asked of the checklist's steps
+    # (the same ids in every checklist file) at call time, like the opening count.
+    def closing_counts(ballot: str) -> dict[str, int]:
+        if not checklist.provisioned:
+            return {}
+        steps = {s.step.id: s.value for p in checklist.phases() for s in p.steps}
+        out = {}
+        for box, step_id in (("SS3", "surat_suara_rusak"), ("SS4", "surat_suara_sisa")):
+            value = steps.get(step_id)
+            if isinstance(value, dict) and isinstance(value.get(ballot), int):
+                out[box] = int(value[ballot])
+        return out
+
+    # A signed document freezes its ballot's numbers; the documents' owner is built below.
+    def signed_ballots() -> set[str]:
+        return documents.signed_ballots()
+
+    chasil = ChasilService(
+        db,
+        audit,
+        clock,
+        profile,
+        received_at_opening,
+        auth.officer,
+        closing_counts=closing_counts,
+        signed_ballots=signed_ballots,
+    )
     documents = DocumentService(
         db,
         audit,
