@@ -46,6 +46,7 @@ class Event(enum.Enum):
     CARD_ENROLLED = "card_enrolled"
     SELFTEST = "selftest"
     CHECKLIST_STEP = "checklist_step"
+    CHECKLIST_CORRECTED = "checklist_corrected"  # a recorded count or note changed (previous, why)
     CLOCK_SET = "clock_set"
     INCIDENT = "incident"
     CHASIL_ENTERED = "chasil_entered"

@@ -1,8 +1,10 @@
 """Why the TPS day's checklist, incidents or reports say no: one code each, one wording each.
 
 The wording reuses the English msgids the checklist screen always showed, so the Bahasa
-Indonesia text is unchanged. Parameters fill the wording: ``time`` (HH:MM), ``steps`` (titles
-joined by "; "), ``n`` (minutes late), ``ballots`` (ballot types joined by ", ").
+Indonesia text is unchanged. Parameters fill the wording: ``time`` (HH:MM and zone), ``steps``
+(titles joined by "; "), ``n`` (minutes late), ``ballots`` (ballot types joined by ", "); the
+opening count's warning ``expected``, ``dpt``, ``reserve`` (percent, as shown) and
+``field``/``fields`` (the first ballot type off, and all of them joined by " ").
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ class ChecklistCode(RefusalCode):
     BAD_TIME = "bad_time"
     CLOCK_IMPLAUSIBLE = "clock_implausible"
     INCIDENT_EMPTY = "incident_empty"  # an incident without text, or of an unknown kind
+    # A warning, not a rule: saved anyway when the officer says so (accept_warning).
+    RECEIVED_UNEXPECTED = "received_unexpected"  # params: field, fields, expected, dpt, reserve
+    NOT_CORRECTABLE = "not_correctable"  # a tick, sign-off, clock or scan: nothing to change
+    NOT_RECORDED = "not_recorded"  # a correction of a step nobody recorded yet
+    SIGNED_KETUA_ONLY = "signed_ketua_only"  # the phase is signed off: only the Ketua changes it
+    CORRECTION_REASON_NEEDED = "correction_reason_needed"  # signed off: a change needs a reason
 
 
 CHECKLIST_WORDING = wording(
@@ -53,5 +61,17 @@ CHECKLIST_WORDING = wording(
             "The kiosk's clock looks wrong: set the right time instead of confirming it."
         ),
         ChecklistCode.INCIDENT_EMPTY: _l("Write what happened, then save."),
+        ChecklistCode.RECEIVED_UNEXPECTED: _l(
+            "About %(expected)d expected (DPT %(dpt)d + reserve %(reserve)s %%). Check again, "
+            "or save if it really is so."
+        ),
+        ChecklistCode.NOT_CORRECTABLE: _l("This step has nothing to change."),
+        ChecklistCode.NOT_RECORDED: _l("This step is not recorded yet: record it first."),
+        ChecklistCode.SIGNED_KETUA_ONLY: _l(
+            "This phase is signed off: only the Ketua KPPS can change it, with a reason."
+        ),
+        ChecklistCode.CORRECTION_REASON_NEEDED: _l(
+            "This phase is signed off: write the reason for the change, then save."
+        ),
     },
 )

@@ -16,14 +16,15 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from kiosk.audit import AuditLog, Event
-from kiosk.checklist.model import Checklist, Phase, Reminder, Step
+from kiosk.checklist.corrections import CORRECTABLE, ExpectedCount, check_received
+from kiosk.checklist.model import Checklist, Reminder, Step
 from kiosk.checklist.refusals import ChecklistCode
 from kiosk.checklist.reports import day_report
 from kiosk.checklist.scan_step import ScanStep
+from kiosk.checklist.states import PhaseState, StepPlace, StepState
 from kiosk.clock import ClockCorrection, OffsetClock
 from kiosk.db import Database
 from kiosk.profile import Profile
@@ -31,6 +32,10 @@ from kiosk.refusals import KioskCode, Refused
 from kiosk.roles import Permission, Role
 from kiosk.services.auth import ActiveSession
 from kiosk.services.printing import ReportPrinter
+from kiosk.tps_time import format_tps_time
+
+# The states are re-exported: the screens, reports and the next-step ladder read them here.
+__all__ = ["ChecklistService", "CountingProgress", "PhaseState", "StepPlace", "StepState"]
 
 REMINDER_SHOWN_MIN = 30  # a reminder stays on screen this long after its time
 CLOCK_JUMP_S = 120  # the clock going back more than this since the last record is implausible
@@ -42,37 +47,6 @@ class CountingProgress(Protocol):
     def unfinished(self) -> list[str]:
         """Ballot types (profile order) still lacking confirmed numbers or a signed document."""
         ...
-
-
-@dataclass(frozen=True)
-class StepState:
-    step: Step
-    status: str  # done | open | waiting (a time) | locked (an earlier phase)
-    record: dict[str, Any] | None = None
-
-    @property
-    def value(self) -> Any:
-        return json.loads(self.record["value"]) if self.record else None
-
-    @property
-    def shown(self) -> str:
-        """The recorded value as a person reads it ("" for a tick): numbers per ballot as
-        ``PPWP 285 · DPR 285``, a scan by the start of its SHA-256."""
-        value = self.value
-        if value is True or value is None:
-            return ""
-        if isinstance(value, dict) and "sha256" in value:
-            return "#" + str(value["sha256"])[:12].upper()
-        if isinstance(value, dict):
-            return " · ".join(f"{k} {v}" for k, v in value.items())
-        return str(value)
-
-
-@dataclass(frozen=True)
-class PhaseState:
-    phase: Phase
-    status: str  # done | open | locked
-    steps: tuple[StepState, ...]
 
 
 class ChecklistService:
@@ -172,6 +146,41 @@ class ChecklistService:
     def current(self) -> PhaseState | None:
         return next((p for p in self.phases() if p.status == "open"), None)
 
+    def place(self, step_id: str) -> StepPlace | None:
+        """Step ``step_id`` in its phase as it stands now; None if there is no such step."""
+        for phase in self.phases():
+            for i, state in enumerate(phase.steps):
+                if state.step.id == step_id:
+                    return StepPlace(phase, state, i + 1)
+        return None
+
+    def pending(self) -> StepState | None:
+        """The first step of the day not yet done (open, or waiting for its time), as the home
+        screen's next-step ladder reads it; None when every phase is signed off."""
+        phase = self.current()
+        if phase is None:
+            return None
+        return next((s for s in phase.steps if s.status != "done"), None)
+
+    def expected_received(self) -> ExpectedCount:
+        """The ballots of each type the TPS should have received: DPT + reserve."""
+        profile = self.profile
+        return ExpectedCount(profile.dpt_l + profile.dpt_p, profile.reserve_percent)
+
+    def at_shown(self, at: dt.time) -> str:
+        """Today's ``at`` as the wall shows it, with the TPS's zone: "07:00 WITA"."""
+        now = self._clock.now()
+        moment = dt.datetime.combine(now.date(), at, now.tzinfo)
+        return format_tps_time(moment, self.profile.identity.code, "%H:%M")
+
+    def minutes_late(self, step: Step) -> int:
+        """How late the step would be if recorded now (0: on time, or no deadline)."""
+        if step.late_after is None:
+            return 0
+        now = self._clock.now()
+        late_after = dt.datetime.combine(now.date(), step.late_after, now.tzinfo)
+        return max(0, int((now - late_after).total_seconds() // 60))
+
     def clock_implausible(self) -> bool:
         """Before the election date, or earlier than something already recorded."""
         now = self._clock.now()
@@ -237,12 +246,21 @@ class ChecklistService:
             wall=wanted.isoformat(),
         )
 
-    def record(self, step_id: str, value: Any, by: ActiveSession, reason: str = "") -> None:
+    def record(
+        self,
+        step_id: str,
+        value: Any,
+        by: ActiveSession,
+        reason: str = "",
+        accept_warning: bool = False,
+    ) -> None:
         """Record step ``step_id`` by ``by``, or raise ``Refused(ChecklistCode.…)``.
 
         ``value`` as the step's kind needs it: ignored for tick, signoff and scan (the page is
         scanned here, once every rule allowed the step); a whole number or one per ballot type;
-        a note; ``{"confirm": True}`` or ``{"set": "HH:MM"}`` for the clock."""
+        a note; ``{"confirm": True}`` or ``{"set": "HH:MM"}`` for the clock. A count off what
+        is expected is refused as a warning (``RECEIVED_UNEXPECTED``) unless ``accept_warning``:
+        the officer looked again and keeps it."""
         phase, step = self.checklist.step(step_id)
         # The sign-off is the Ketua's before anything else is said about it.
         if step.kind == "signoff" and not by.may(Permission.CHECKLIST_SIGNOFF, self._training):
@@ -270,7 +288,7 @@ class ChecklistService:
                     raise Refused(ChecklistCode.CHASIL_MISSING, ballots=", ".join(unfinished))
         if state.status == "waiting":
             assert step.not_before is not None  # "waiting" means a not_before still ahead
-            raise Refused(ChecklistCode.TOO_EARLY, time=step.not_before.strftime("%H:%M"))
+            raise Refused(ChecklistCode.TOO_EARLY, time=self.at_shown(step.not_before))
         now = self._clock.now()
         late_min = 0
         if step.late_after is not None:
@@ -279,6 +297,7 @@ class ChecklistService:
             if late_min >= 1 and not reason.strip():
                 raise Refused(ChecklistCode.REASON_NEEDED, n=late_min)
         stored = self._validate(step, value, by)
+        self._warn(step, stored, accept_warning)
         now = self._clock.now()  # again: a clock step has just corrected it
         with self._db.write() as conn:
             conn.execute(
@@ -305,6 +324,63 @@ class ChecklistService:
             late_minutes=max(0, late_min),
             beyond_allowed=late_min > step.max_late_minutes if step.late_after else False,
             clock_offset=self._clock.offset_s,
+        )
+
+    def _warn(self, step: Step, stored: Any, accept_warning: bool) -> None:
+        if step.feeds == "ballots_received" and not accept_warning:
+            check_received(stored, self.expected_received())
+
+    def correct(
+        self,
+        step_id: str,
+        value: Any,
+        by: ActiveSession,
+        reason: str = "",
+        accept_warning: bool = False,
+    ) -> None:
+        """Change the recorded number(s) or note of ``step_id``: anyone who ticks steps may
+        until the phase is signed off; after that only the Ketua KPPS, with a ``reason``. The
+        new value is the record from now on (C.Hasil rule 9 reads it); the audit log keeps the
+        previous one, who changed it, when and why."""
+        phase, step = self.checklist.step(step_id)
+        if step.kind not in CORRECTABLE:
+            raise Refused(ChecklistCode.NOT_CORRECTABLE)
+        records = self.records()
+        previous = records.get(step_id)
+        if previous is None:
+            raise Refused(ChecklistCode.NOT_RECORDED)
+        signed = phase.steps[-1].id in records
+        if signed and not by.may(Permission.CHECKLIST_SIGNOFF, self._training):
+            raise Refused(ChecklistCode.SIGNED_KETUA_ONLY)
+        if signed and not reason.strip():
+            raise Refused(ChecklistCode.CORRECTION_REASON_NEEDED)
+        stored = self._validate(step, value, by)
+        self._warn(step, stored, accept_warning)
+        now = self._clock.now()
+        # The record is the value in force and who set it when; the history is the audit's.
+        with self._db.write() as conn:
+            conn.execute(
+                "UPDATE checklist_record SET value = ?, officer_id = ?, wall = ?, mono = ?,"
+                " clock_offset = ? WHERE step = ?",
+                (
+                    json.dumps(stored),
+                    by.officer.id,
+                    now.isoformat(),
+                    self._clock.monotonic(),
+                    self._clock.offset_s,
+                    step.id,
+                ),
+            )
+        self._audit.record_for(
+            Event.CHECKLIST_CORRECTED,
+            by,
+            phase=phase.id,
+            step=step.id,
+            previous=json.loads(previous["value"]),
+            value=stored,
+            previous_officer=previous["officer_id"],
+            reason=reason.strip(),
+            after_signoff=signed,
         )
 
     def received_at_opening(self, ballot: str) -> int | None:

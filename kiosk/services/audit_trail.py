@@ -33,6 +33,7 @@ EVENT_NAMES = {
     "card_enrolled": _l("Card enrolled"),
     "selftest": _l("Device check"),
     "checklist_step": _l("Checklist step done"),
+    "checklist_corrected": _l("Checklist entry changed"),
     "clock_set": _l("Clock set"),
     "incident": _l("Incident recorded"),
     "chasil_entered": _l("C.Hasil numbers typed"),

@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.services.next_step import CountingWork, DayProgress, NextStep, next_step
 
 if TYPE_CHECKING:
     from kiosk.checklist.model import Reminder
+    from kiosk.checklist.states import StepState
     from kiosk.upload.outbox import QueueCounts
 
 PRINTER_CHECKS = ("receipt_printer", "document_printer")
@@ -36,6 +37,8 @@ class DayChecklist(DayProgress, Protocol):
     def counting_deadline(self) -> dt.datetime | None: ...
 
     def counting_running(self) -> bool: ...
+
+    def pending(self) -> StepState | None: ...
 
 
 class UploadQueue(Protocol):
@@ -178,8 +181,16 @@ class StatusService:
         self._faults.worked(where)
 
     def next_step(self, glance: Glance, logged_in: bool) -> NextStep:
-        """The home screen's one next thing to do (kiosk.services.next_step)."""
-        return next_step(self._checklist, self._counting, glance.report, logged_in, glance.unsent)
+        """The home screen's one next thing to do (kiosk.services.next_step): a checklist step
+        opens on its own screen, and a time to wait for carries the kiosk's zone (WITA ...)."""
+        step = next_step(self._checklist, self._counting, glance.report, logged_in, glance.unsent)
+        if step.kind == "checklist":
+            pending = self._checklist.pending()
+            if pending is not None and pending.status == "open":
+                return replace(step, endpoint="checklist.step", values={"step_id": pending.step.id})
+        if step.kind == "wait" and step.at is not None and step.at.tzinfo is None:
+            return replace(step, at=step.at.replace(tzinfo=self._checklist.now().tzinfo))
+        return step
 
     def day_banner(self, logged_in: bool) -> DayBanner:
         """The reminders to show and, to the officers at work, the time left to count."""

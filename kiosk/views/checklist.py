@@ -18,9 +18,11 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from kiosk.checklist.corrections import CORRECTABLE
 from kiosk.checklist.refusals import ChecklistCode
 from kiosk.checklist.reports import REPORTS
 from kiosk.checklist.service import ChecklistService
+from kiosk.checklist.states import StepState
 from kiosk.refusals import Refused
 from kiosk.roles import Permission
 from kiosk.services.printing import TARGETS
@@ -39,24 +41,74 @@ def service() -> ChecklistService:
 @bp.get("/checklist/")
 @require(Permission.CHECKLIST_TICK)
 def index() -> str:
+    """The day on one screen: each phase with what is done and left, "Lanjut" to the next open
+    step, and the day's reports."""
     svc = service()
+    pending = svc.pending()
     return render_template(
         "checklist.html",
         phases=svc.phases(),
-        ballots=svc.ballot_types(),
+        pending=pending,
+        pending_at=_opens_at(svc, pending),
         implausible=svc.clock_implausible(),
-        field_error=session.pop(_FIELD_ERROR, None),
     )
+
+
+@bp.get("/checklist/step/<step_id>")
+@require(Permission.CHECKLIST_TICK)
+def step(step_id: str) -> str:
+    """One step on one screen: where it is in its phase, what it needs, its one action. A done
+    number or note is shown with "Ubah"; ``?ubah=1`` opens it again to change it."""
+    svc = service()
+    place = svc.place(step_id)
+    if place is None:
+        abort(404)
+    state = place.state
+    editing = request.args.get("ubah") == "1" and state.status == "done"
+    field_error = session.pop(_FIELD_ERROR, None)
+    if field_error and field_error.get("step") != step_id:
+        field_error = None
+    pending = svc.pending()
+    template = "checklist_signoff.html" if state.step.kind == "signoff" else "checklist_step.html"
+    return render_template(
+        template,
+        place=place,
+        state=state,
+        editing=editing or bool(field_error and field_error.get("correct")),
+        correctable=state.step.kind in CORRECTABLE,
+        ballots=svc.ballot_types(),
+        expected=svc.expected_received() if state.step.feeds == "ballots_received" else None,
+        late=svc.minutes_late(state.step) if state.status == "open" else 0,
+        opens_at=_opens_at(svc, state),
+        next_url=_next_url(svc, pending, step_id),
+        field_error=field_error,
+        implausible=svc.clock_implausible(),
+    )
+
+
+def _opens_at(svc: ChecklistService, state: StepState | None) -> str | None:
+    """When a waiting step opens, with the zone ("07:00 WITA"); None if it does not wait."""
+    if state is None or state.status != "waiting" or state.step.not_before is None:
+        return None
+    return svc.at_shown(state.step.not_before)
+
+
+def _next_url(svc: ChecklistService, pending: StepState | None, here: str = "") -> str:
+    """Where "Lanjut" goes: the next step of the day if it can be done now, else the day."""
+    if pending is not None and pending.status == "open" and pending.step.id != here:
+        return url_for("checklist.step", step_id=pending.step.id)
+    return url_for("checklist.index")
 
 
 # A number refused for one box: shown at that box (not at the top of the page) with what was
 # typed in the step's other boxes, once, by the page the refusal redirects to.
 _FIELD_ERROR = "checklist_field_error"
+_AT_A_BOX = (ChecklistCode.NOT_A_NUMBER, ChecklistCode.RECEIVED_UNEXPECTED)
 
 
-def _keep_field_error(step_id: str, exc: Refused) -> bool:
+def _keep_field_error(step_id: str, exc: Refused, correcting: bool) -> bool:
     """Keep a refusal that names its box for the next page; False when it names none."""
-    if exc.code is not ChecklistCode.NOT_A_NUMBER or "field" not in exc.params:
+    if exc.code not in _AT_A_BOX or "field" not in exc.params:
         return False
     typed = {k: v for k, v in request.form.items() if k == "value" or k.startswith("value:")}
     field = str(exc.params["field"])
@@ -64,8 +116,13 @@ def _keep_field_error(step_id: str, exc: Refused) -> bool:
         "step": step_id,
         "input": f"value:{field}" if field else "value",
         "field": field,
+        "fields": str(exc.params.get("fields", field)).split(),
         "message": exc.message(),
         "typed": typed,
+        # A warning the officer may overrule with one more tap ("Simpan juga").
+        "warning": exc.code is ChecklistCode.RECEIVED_UNEXPECTED,
+        "correct": correcting,
+        "reason": request.form.get("reason", ""),
     }
     return True
 
@@ -89,19 +146,45 @@ def _value(kind: str, per_ballot: bool) -> object:
 @bp.post("/checklist/<step_id>")
 @require(Permission.CHECKLIST_TICK)
 def record(step_id: str) -> Response:
+    """Record a step (or, with ``correct=1``, change a recorded number or note), then go on:
+    to the next step of the day that can be done now, or home when it waits for a time, or
+    the day's summary when every phase is signed off. A refusal goes back to the step."""
     svc = service()
     login = me()
     step = svc.find_step(step_id)
     if step is None:
         abort(404)
+    correcting = request.form.get("correct") == "1"
+    keep = request.form.get("keep") == "1"
+    value = _value(step.kind, step.per_ballot)
+    reason = request.form.get("reason", "")
     try:
-        svc.record(
-            step_id, _value(step.kind, step.per_ballot), login, request.form.get("reason", "")
-        )
+        if correcting:
+            svc.correct(step_id, value, login, reason, accept_warning=keep)
+        else:
+            svc.record(step_id, value, login, reason, accept_warning=keep)
     except Refused as exc:
-        if not _keep_field_error(step_id, exc):
+        if not _keep_field_error(step_id, exc, correcting):
             flash(exc.message())
-    return redirect(url_for("checklist.index"))
+        if correcting:
+            return redirect(url_for("checklist.step", step_id=step_id, ubah="1"))
+        return redirect(url_for("checklist.step", step_id=step_id))
+    if correcting:
+        flash(_("Changed."))
+        return redirect(url_for("checklist.step", step_id=step_id))
+    pending = svc.pending()
+    if pending is None:
+        return redirect(url_for("checklist.index"))
+    if pending.status == "waiting" and pending.step.not_before is not None:
+        flash(
+            _(
+                "Saved. Next, from %(time)s: %(step)s.",
+                time=svc.at_shown(pending.step.not_before),
+                step=pending.step.title,
+            )
+        )
+        return redirect(url_for("main.home"))
+    return redirect(url_for("checklist.step", step_id=pending.step.id))
 
 
 @bp.route("/incidents/", methods=["GET", "POST"])

@@ -57,7 +57,16 @@ def steps_recorded(runtime):
 def test_every_checklist_code_has_wording(language):
     with in_language(language):
         for code in ChecklistCode:
-            text = Refused(code, time="07:00", steps="A; B", n=12, ballots="PPWP").message()
+            text = Refused(
+                code,
+                time="07:00",
+                steps="A; B",
+                n=12,
+                ballots="PPWP",
+                expected=224,
+                dpt=220,
+                reserve="2",
+            ).message()
             assert text.strip(), code
     with in_language("id"):
         indonesian = {c: str(CHECKLIST_WORDING[c]) for c in ChecklistCode}

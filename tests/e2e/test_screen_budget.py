@@ -46,7 +46,8 @@ def _step(client: FlaskClient, step_id: str, **data: str) -> None:
     token = csrf_token(client, "/checklist/")
     resp = client.post(f"/checklist/{step_id}", data={"csrf_token": token, **data})
     assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
-    assert "/checklist/" in resp.headers["Location"]
+    # On to the next step, or home while the next one waits for its time.
+    assert "/checklist/" in resp.headers["Location"] or resp.headers["Location"] == "/"
 
 
 def _counting_under_way(app: Any, clock: ManualClock) -> str:
@@ -138,7 +139,9 @@ SCREENS = [
     ("pin", "/login/pin/kpps1", None, True, False),
     ("home", "/", "kpps1", True, False),
     ("selftest", "/selftest/", "kpps1", True, False),
-    ("checklist", "/checklist/", "kpps1", True, True),
+    ("checklist", "/checklist/", "kpps1", True, False),
+    ("checklist-step", "/checklist/step/surat_suara_sisa", "kpps1", True, False),
+    ("checklist-signoff", "/checklist/step/penghitungan_ditandatangani", "kpps1", True, False),
     ("incidents", "/incidents/", "kpps1", True, False),
     ("chasil-index", "/chasil/", "kpps1", True, True),
     ("chasil-entry", "/chasil/DPR/2", "kpps1", True, True),
@@ -311,8 +314,8 @@ def test_the_keyboard_shows_the_late_opening_reason(
     try:
         page.set_viewport_size({"width": 800, "height": 480})
         log_in(page, url)
-        page.goto(url + "/checklist/")
-        reason = page.locator("li[data-step='rapat_dibuka'] textarea[name=reason]")
+        page.goto(url + "/checklist/step/rapat_dibuka")
+        reason = page.locator("section[data-step='rapat_dibuka'] textarea[name=reason]")
         _field_above_keyboard(page, reason, "late-opening reason")
         page.screenshot(path=str(ARTIFACTS / "screen-id-keyboard-late-reason-800x480.png"))
     finally:

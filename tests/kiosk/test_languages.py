@@ -36,6 +36,7 @@ from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD, form
 from tests.kiosk.conftest import csrf_token, login
+from tests.kiosk.signing import signed_document
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "kiosk/translations/id/LC_MESSAGES/messages.po"
@@ -91,7 +92,14 @@ RAW = {
 # Names that stand as they are in both languages: the official forms, and files.
 NAMES = re.compile(r"C\.Kejadian Khusus|C\.[A-Z][\w-]*|[\w-]+\.(?:png|pdf|sqlite3)\b")
 # Screens and printouts that show recorded times.
-ZONED = {"/audit/", "/checklist/", "/incidents/", "/selftest/", "/chasil/PPWP/confirm"} | {
+ZONED = {
+    "/audit/",
+    "/checklist/",
+    "/checklist/step/surat_suara_diterima",
+    "/incidents/",
+    "/selftest/",
+    "/chasil/PPWP/confirm",
+} | {
     f"report {which}" for which in ("opening", "closing", "incidents")
 }
 # Pages that are not HTML, or not screens.
@@ -226,13 +234,7 @@ def _sample_day(app: Flask, clock: ManualClock) -> None:
     step(anggota, "pemungutan_berjalan")
     assert _post(ketua, "/selftest/", "/selftest/").status_code == 302
     # PPWP numbers confirmed, its page scanned, the document signed and copied on both printers.
-    token = csrf_token(ketua, "/chasil/PPWP/1")
-    ketua.post("/chasil/PPWP/1", data=form(GOOD, token))
-    ketua.post("/chasil/PPWP/confirm", data={"csrf_token": token})
-    assert ketua.post("/chasil/PPWP/scan", data={"csrf_token": token}).status_code == 302
-    resp = ketua.post("/chasil/PPWP/finish", data={"csrf_token": token})
-    assert resp.status_code == 302 and "/documents/" in resp.headers["Location"]
-    doc = resp.headers["Location"].rsplit("/", 1)[1]
+    doc = signed_document(ketua)
     for printer in ("receipt", "a4"):
         _post(ketua, f"/documents/{doc}/print", f"/documents/{doc}", printer=printer)
     # DPR's first entry typed, not yet confirmed.
@@ -262,6 +264,7 @@ def _url(app: Flask, rule: str) -> str:
         "doc_id": db.read("SELECT id FROM document ORDER BY id LIMIT 1"),
     }
     values = {"ballot_type": "PPWP", "entry_no": "1", "officer_id": "kpps2", "code": "en"}
+    values["step_id"] = "surat_suara_diterima"  # a checklist step with its recorded numbers
     values |= {k: str(v[0]["id"]) for k, v in first.items() if v}
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: values[m.group(1)], rule)
 

@@ -60,7 +60,7 @@ def test_the_ladder_from_a_fresh_kiosk_to_the_counting(app):
     client.post("/selftest/", data={"csrf_token": csrf_token(client, "/selftest/")})
     kind, text = next_of(client)
     assert kind == "checklist" and text.startswith("Berikutnya: TPS sudah didirikan")
-    assert next_button(client) == "/checklist/"
+    assert next_button(client) == "/checklist/step/tps_didirikan"  # the step itself
     # Every step up to the counting phase done: the C.Hasil of each ballot, in order.
     service = app.extensions["kiosk"].services.checklist
     for phase in service.phases():

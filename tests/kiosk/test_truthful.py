@@ -103,7 +103,7 @@ def test_at_0659_home_says_when_the_opening_starts_instead_of_a_refused_sign_off
     assert next_button(ketua) is None  # no button to a step that would be refused
     clock.advance(60)  # 07:00: now it can be done, and the button is there
     assert next_of(ketua) == ("checklist", "Berikutnya: Ketua KPPS membuka rapat pemungutan suara")
-    assert next_button(ketua) == "/checklist/"
+    assert next_button(ketua) == "/checklist/step/rapat_dibuka"
 
 
 # 2. The status strip is the same on every page and shows a fault while it lasts ---------------
@@ -259,7 +259,7 @@ def test_a_refused_number_is_shown_at_its_box_with_the_other_boxes_kept(app, ket
     )
     html = resp.get_data(as_text=True)
     assert 'class="flash"' not in html  # not at the top of the page
-    step = html.split('data-step="surat_suara_diterima"', 1)[1].split("</li>", 1)[0]
+    step = html.split('data-step="surat_suara_diterima"', 1)[1].split("</form>", 1)[0]
     assert re.search(r'name="value:DPR"[^>]*aria-invalid="true"', step)
     error = re.search(r'<p class="bad field-error"[^>]*data-field="DPR">([^<]*)</p>', step)
     assert error and error.group(1) == "DPR: Masukkan bilangan bulat saja."
@@ -269,7 +269,7 @@ def test_a_refused_number_is_shown_at_its_box_with_the_other_boxes_kept(app, ket
     )
     assert re.search(r'name="value:PPWP"[^>]*value="312"', step)
     # Once: the next look at the page has no error.
-    again = ketua.get("/checklist/").get_data(as_text=True)
+    again = ketua.get("/checklist/step/surat_suara_diterima").get_data(as_text=True)
     assert "field-error" not in again
 
 

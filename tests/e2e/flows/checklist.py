@@ -1,8 +1,7 @@
-"""The checklist by touch: steps ticked, counts typed, phases signed off."""
+"""The checklist by touch, one step per screen: each step's one action, the next step following
+by itself, counts on the keypad docked beside their boxes, sign-offs that show what they sign."""
 
 from __future__ import annotations
-
-import re
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -18,35 +17,52 @@ def lanjut(touch: Touch, says: str) -> None:
     touch.tap(page.locator("#next-button"))
 
 
-def step(page: Page, step_id: str) -> Locator:
-    return page.locator(f"li[data-step='{step_id}']")
-
-
-def expect_done(page: Page, step_id: str) -> None:
-    expect(step(page, step_id)).to_have_attribute("data-status", "done")
-    expect(step(page, step_id).locator(".mark")).to_have_text("✔")
+def screen(page: Page, step_id: str) -> Locator:
+    """The step's own screen, open for its action."""
+    return page.locator(f"section.step-screen[data-step='{step_id}'][data-status='open']")
 
 
 def tick(touch: Touch, step_id: str, button: str = "Selesai") -> None:
-    touch.tap(step(touch.page, step_id).get_by_role("button", name=button, exact=True))
-    expect_done(touch.page, step_id)
-
-
-def sign_off(touch: Touch, step_id: str) -> None:
-    tick(touch, step_id, "Tanda tangani")
-
-
-def per_ballot(touch: Touch, step_id: str, counts: dict[str, int]) -> None:
+    """The step's one action; the screen moves on to the next step."""
     page = touch.page
-    for ballot, n in counts.items():
-        touch.osk_type(step(page, step_id).locator(f"input[name='value:{ballot}']"), str(n))
-    tick(touch, step_id)
-    for ballot, n in counts.items():  # every count is shown with the step
-        expect(step(page, step_id)).to_contain_text(re.compile(rf"{ballot}\W+{n}\b"))
+    expect(screen(page, step_id)).to_be_visible()
+    touch.tap(screen(page, step_id).get_by_role("button", name=button, exact=True))
+    expect(screen(page, step_id)).to_have_count(0)
 
 
-def phase_done(page: Page, phase: str) -> None:
-    expect(page.locator(f"section.phase[data-phase='{phase}']")).to_have_class("phase done")
+def number(touch: Touch, step_id: str, n: int) -> None:
+    """One number on the keypad beside its box, then Simpan."""
+    touch.digits(screen(touch.page, step_id).locator(".keypad"), str(n))
+    expect(screen(touch.page, step_id).locator("input[name=value]")).to_have_value(str(n))
+    tick(touch, step_id, "Simpan")
+
+
+def per_ballot(touch: Touch, step_id: str, counts: dict[str, int], offered: bool = False) -> None:
+    """A count per ballot type. The same count for every type: the offered number in one tap
+    (``offered``), else typed once and "Sama untuk semua jenis"."""
+    page = touch.page
+    here = screen(page, step_id)
+    (n,) = set(counts.values())  # the sample day has the same count for every ballot type
+    if offered:
+        touch.tap(here.locator("#offer-expected"))
+    else:
+        touch.digits(here.locator(".keypad"), str(n))
+        touch.tap(here.get_by_role("button", name="Sama untuk semua jenis"))
+    for ballot in counts:
+        expect(here.locator(f"input[name='value:{ballot}']")).to_have_value(str(n))
+    tick(touch, step_id, "Simpan")
+
+
+def sign_off(touch: Touch, step_id: str, shows: dict[str, str]) -> None:
+    """The phase's sign-off screen lists what is signed (``shows``: entry → text in it); one
+    tap signs it."""
+    page = touch.page
+    for entry, text in shows.items():
+        expect(page.locator(f"li[data-entry='{entry}']")).to_contain_text(text)
+    expect(page.locator("li[data-entry][data-status='done']")).to_have_count(
+        page.locator("li[data-entry]").count()
+    )
+    tick(touch, step_id, "Tanda tangani")
 
 
 MINUTE, HOUR = 60, 3600
@@ -57,28 +73,34 @@ def opening(touch: Touch, clock: ManualClock, received: dict[str, int]) -> None:
     ballots received per ballot type."""
     page = touch.page
     lanjut(touch, "Berikutnya: TPS sudah didirikan")
+    expect(page.locator(".step-place")).to_have_text("Persiapan · Langkah 1 dari 5")
     for step_id in ("tps_didirikan", "daftar_diumumkan", "logistik"):
         tick(touch, step_id)
-    touch.osk_type(step(page, "mandat_saksi").locator("input[name=value]"), "3")
-    tick(touch, "mandat_saksi")
-    sign_off(touch, "persiapan_ditandatangani")
-    phase_done(page, "persiapan")
-    clock_step = step(page, "jam_dikonfirmasi")
-    expect(clock_step).to_contain_text("Jam kios: 14-02-2024 06:45")
-    touch.tap(clock_step.get_by_role("button", name="Jam sudah benar"))
-    expect_done(page, "jam_dikonfirmasi")
-    # 06.45: the opening is not open yet and says when it opens.
-    expect(step(page, "rapat_dibuka")).to_have_attribute("data-status", "waiting")
-    expect(step(page, "rapat_dibuka")).to_contain_text("dibuka pukul 07:00")
+    number(touch, "mandat_saksi", 3)
+    sign_off(touch, "persiapan_ditandatangani", {"mandat_saksi": "06:45 WITA · Siti Aminah · 3"})
+    expect(screen(page, "jam_dikonfirmasi")).to_contain_text("Jam kios: 14-02-2024 06:45")
+    tick(touch, "jam_dikonfirmasi", "Jam sudah benar")
+    # 06.45: the opening is not open yet; home says when it opens, with the zone.
+    expect(page.locator(".flash")).to_have_text(
+        "Tersimpan. Berikutnya, mulai pukul 07:00 WITA: Ketua KPPS membuka rapat pemungutan suara."
+    )
+    expect(page.locator("#next-button")).to_have_count(0)
     clock.advance(15 * MINUTE)  # 07.00 sharp
     lanjut(touch, "Berikutnya: Ketua KPPS membuka rapat pemungutan suara")
     tick(touch, "rapat_dibuka")
     tick(touch, "sumpah")
     tick(touch, "kotak_kosong")
-    per_ballot(touch, "surat_suara_diterima", received)
-    sign_off(touch, "pembukaan_ditandatangani")
-    phase_done(page, "pembukaan")
-    expect(step(page, "rapat_dibuka").locator("small")).to_contain_text("07:00 WITA · Siti Aminah")
+    expect(screen(page, "surat_suara_diterima").locator("#offer-expected")).to_contain_text(
+        f"{received['PPWP']} untuk semua jenis"
+    )
+    per_ballot(touch, "surat_suara_diterima", received, offered=True)
+    shown = " · ".join(f"{b} {n}" for b, n in received.items())
+    sign_off(
+        touch,
+        "pembukaan_ditandatangani",
+        {"rapat_dibuka": "07:00 WITA · Siti Aminah", "surat_suara_diterima": shown},
+    )
+    expect(screen(page, "pemungutan_berjalan")).to_be_visible()
 
 
 def voting_and_closing(
@@ -89,7 +111,7 @@ def voting_and_closing(
     page = touch.page
     lanjut(touch, "Berikutnya: Pemungutan suara berjalan")
     tick(touch, "pemungutan_berjalan")
-    expect(step(page, "pemungutan_ditutup")).to_contain_text("dibuka pukul 13:00")
+    expect(page.locator(".flash")).to_contain_text("mulai pukul 13:00 WITA")
     clock.advance(4 * HOUR)  # 11.00
     touch.tap(page.locator("a.brand"))
     expect(page.locator(".reminder[data-reminder='11:00']")).to_contain_text("Pemilih DPTb")
@@ -102,13 +124,15 @@ def voting_and_closing(
     expect(page.locator(".reminder[data-reminder='13:00']")).to_contain_text(
         "Pemungutan suara ditutup."
     )
-    sign_off(touch, "pemungutan_ditutup")
-    phase_done(page, "pemungutan")
+    sign_off(touch, "pemungutan_ditutup", {"pemungutan_berjalan": "Siti Aminah"})
     per_ballot(touch, "surat_suara_sisa", unused)
     per_ballot(touch, "surat_suara_rusak", damaged)
     tick(touch, "daftar_hadir")
-    sign_off(touch, "penutupan_ditandatangani")
-    phase_done(page, "penutupan")
+    sign_off(
+        touch,
+        "penutupan_ditandatangani",
+        {"surat_suara_sisa": " · ".join(f"{b} {n}" for b, n in unused.items())},
+    )
     clock.advance(30 * MINUTE)  # 13.30
     tick(touch, "penghitungan_dimulai")
     tick(touch, "plano_diisi")
@@ -118,22 +142,19 @@ def voting_and_closing(
 def sign_counting(touch: Touch) -> None:
     """From home once every ballot has its signed document: the plano scan, then the Ketua
     signs the counting off."""
-    page = touch.page
-    touch.tap(page.locator("a.brand"))
-    touch.tap(page.get_by_role("link", name="Hari pemungutan di TPS"))
+    lanjut(touch, "Berikutnya: C.Hasil plano dipindai")
     tick(touch, "foto_plano", "Pindai")
-    sign_off(touch, "penghitungan_ditandatangani")
-    phase_done(page, "penghitungan")
+    sign_off(touch, "penghitungan_ditandatangani", {"foto_plano": "#"})
 
 
 def hand_over(touch: Touch) -> None:
-    """From home: the hand-over to PPS, signed off, then the closing report printed."""
+    """From home: the hand-over to PPS, signed off, then the closing report printed from the
+    day's summary, where the last sign-off leads."""
     page = touch.page
-    touch.tap(page.locator("a.brand"))
-    touch.tap(page.get_by_role("link", name="Hari pemungutan di TPS"))
+    lanjut(touch, "Berikutnya: Salinan C.Hasil diserahkan")
     tick(touch, "salinan_diserahkan")
     tick(touch, "kotak_disegel")
-    sign_off(touch, "penyerahan_ditandatangani")
-    phase_done(page, "penyerahan")
-    touch.tap(page.get_by_role("button", name="Cetak laporan penutupan"), swipe=True)
+    sign_off(touch, "penyerahan_ditandatangani", {"kotak_disegel": "Siti Aminah"})
+    expect(page.locator("li.tile.done")).to_have_count(6)
+    touch.tap(page.get_by_role("button", name="Cetak laporan penutupan"))
     expect(page.locator(".flash")).to_have_text("Sudah dicetak.")
