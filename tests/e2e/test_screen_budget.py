@@ -29,6 +29,7 @@ from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD, form
 from tests.e2e.conftest import ARTIFACTS
 from tests.kiosk.conftest import PINS, csrf_token, login
+from tests.kiosk.signing import signed_document
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 CHROME_MAX_PX = 96
@@ -75,17 +76,12 @@ def _counting_under_way(app: Any, clock: ManualClock) -> str:
     _step(anggota, "daftar_hadir")
     _step(ketua, "penutupan_ditandatangani")
     _step(anggota, "penghitungan_dimulai")
-    token = csrf_token(ketua, "/chasil/PPWP/1")
-    ketua.post("/chasil/PPWP/1", data=form(GOOD, token))
-    ketua.post("/chasil/PPWP/confirm", data={"csrf_token": token})
-    assert ketua.post("/chasil/PPWP/scan", data={"csrf_token": token}).status_code == 302
-    resp = ketua.post("/chasil/PPWP/finish", data={"csrf_token": token})
-    assert resp.status_code == 302 and "/documents/" in resp.headers["Location"]
+    doc = signed_document(ketua)
     # DPR typed once with PPWP's sheet (its party boxes left empty): its confirm page lists the
     # findings and asks for the Kejadian khusus note.
     anggota.post("/chasil/DPR/1", data=form(GOOD, csrf_token(anggota, "/chasil/DPR/1")))
     clock.advance(10 * 60)  # 13.10: the 13.00 reminder is still due, counting runs
-    return str(resp.headers["Location"].rsplit("/", 1)[1])
+    return str(doc)
 
 
 @pytest.fixture(scope="module")
@@ -143,11 +139,12 @@ SCREENS = [
     ("checklist-step", "/checklist/step/surat_suara_sisa", "kpps1", True, False),
     ("checklist-signoff", "/checklist/step/penghitungan_ditandatangani", "kpps1", True, False),
     ("incidents", "/incidents/", "kpps1", True, False),
-    ("chasil-index", "/chasil/", "kpps1", True, True),
-    ("chasil-entry", "/chasil/DPR/2", "kpps1", True, True),
+    ("chasil-index", "/chasil/", "kpps1", True, False),
+    ("chasil-entry", "/chasil/DPR/2", "kpps1", True, False),
     ("chasil-confirm", "/chasil/DPR/confirm", "kpps1", True, False),
     ("scan", "/chasil/DPR/scan", "kpps1", True, False),
-    ("document", "/documents/{doc}", "kpps1", True, True),
+    ("scan-page", "/chasil/PPWP/scan", "kpps1", True, False),
+    ("document", "/documents/{doc}", "kpps1", True, False),
     ("queue", "/antrian", "kpps1", True, False),
     ("audit", "/audit/", "kpps1", True, False),
     ("trainer", "/pelatih/", "pelatih", False, False),

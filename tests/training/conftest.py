@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.chasil.test_chasil_http import GOOD, form
 from tests.kiosk.conftest import app, client, csrf_token, kiosk, login, settings  # noqa: F401
+from tests.kiosk.signing import signed_document  # noqa: F401 - the trainer tests' import
 
 KETUA_CARD = "04A1B2C3D4E5F6"  # Siti Aminah's card in the sample profile
 
@@ -33,17 +33,6 @@ def press(trainer, what: str, name: str):
     """The trainer presses a button of the panel (``what``: fault or scenario)."""
     token = csrf_token(trainer, "/pelatih/")
     return trainer.post(f"/pelatih/{what}", data={"csrf_token": token, what: name})
-
-
-def signed_document(browser) -> int:
-    """PPWP numbers confirmed, one page scanned, the signed document made; its id."""
-    token = csrf_token(browser, "/chasil/PPWP/1")
-    browser.post("/chasil/PPWP/1", data=form(GOOD, token))
-    browser.post("/chasil/PPWP/confirm", data={"csrf_token": token})
-    assert browser.post("/chasil/PPWP/scan", data={"csrf_token": token}).status_code == 302
-    resp = browser.post("/chasil/PPWP/finish", data={"csrf_token": token})
-    assert resp.status_code == 302 and "/documents/" in resp.headers["Location"], resp.data[:300]
-    return int(resp.headers["Location"].rsplit("/", 1)[1])
 
 
 def guidance(resp) -> tuple[str, str, list[tuple[str, str]]]:
