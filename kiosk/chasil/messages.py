@@ -44,6 +44,8 @@ BOX_WORDS = {
     "T": _l("Invalid votes"),
     "U": _l("Valid and invalid votes"),
 }
+# Section V's boxes in short words where the grids would show a bare letter.
+BOX_SHORT = {"S": _l("valid"), "T": _l("invalid"), "U": _l("total")}
 SECTION_WORDS = {
     "I": _l("Voters"),
     "II": _l("Ballots"),

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from kiosk.chasil.checks import blocking
-from kiosk.chasil.messages import SECTION_WORDS, as_json, box_words, known_source
+from kiosk.chasil.messages import BOX_SHORT, SECTION_WORDS, as_json, box_words, known_source
 from kiosk.chasil.offers import SECTIONS, relations, section_of, sum_offers
 from kiosk.chasil.offers import as_json as relations_json
 from kiosk.chasil.refusals import ChasilCode
@@ -53,7 +53,8 @@ def sheet_sections(ballot: Ballot) -> list[dict[str, Any]]:
     by_id = {s["id"]: s for s in sections}
     for n, (box, text) in enumerate(words.items(), start=1):
         section = by_id[section_of(box)]
-        section["boxes"].append({"box": box, "words": text, "step": n})
+        label = str(BOX_SHORT.get(box, box))
+        section["boxes"].append({"box": box, "words": text, "step": n, "label": label})
     for section in sections:
         size = len(section["boxes"])
         for i, b in enumerate(section["boxes"], start=1):
