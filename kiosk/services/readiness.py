@@ -24,6 +24,7 @@ from typing import Any
 
 from drivers.errors import DeviceError
 from drivers.gpio import Led, LedState
+from drivers.printer import DocumentPrinter, PrinterStatus, ReceiptPrinter
 from drivers.scanner import ColorMode, ScanRequest
 from kiosk.db import Database
 from kiosk.devices import Devices
@@ -148,13 +149,12 @@ def _receipt_printer(ctx: SelftestContext) -> Detail:
 
     printer = ctx.devices.receipt_printer
     assert printer is not None
-    status = printer.status()
-    if not status.ready:
-        raise _status_error(status.state.value)
-    if ctx.test_print:
+
+    def test() -> dict[str, object]:
         printer.print_image(test_receipt(printer.width_px))
-        return "receipt_printed", {"state": status.state.value, "dots": printer.width_px}
-    return "receipt_ready", {"state": status.state.value, "dots": printer.width_px}
+        return {"dots": printer.width_px}
+
+    return _printer(ctx, printer, "receipt", lambda status: {"dots": printer.width_px}, test)
 
 
 def _document_printer(ctx: SelftestContext) -> Detail:
@@ -162,15 +162,31 @@ def _document_printer(ctx: SelftestContext) -> Detail:
 
     printer = ctx.devices.document_printer
     assert printer is not None
+
+    def test() -> dict[str, object]:
+        pdf = ctx.data_dir / "tmp" / "test-page.pdf"
+        write_durably(pdf, test_page_pdf())
+        return {"job": printer.print_pdf(pdf, "TPS Kiosk test page")}
+
+    return _printer(ctx, printer, "a4", lambda status: {"detail": status.detail}, test)
+
+
+def _printer(
+    ctx: SelftestContext,
+    printer: ReceiptPrinter | DocumentPrinter,
+    kind: str,
+    ready: Callable[[PrinterStatus], dict[str, object]],
+    test: Callable[[], dict[str, object]],
+) -> Detail:
+    """Either printer's check: its status must say ready; with ``test_print`` it also prints
+    its test page (``test``). The detail: ``<kind>_ready`` with ``ready``'s values, or
+    ``<kind>_printed`` with ``test``'s."""
     status = printer.status()
     if not status.ready:
         raise _status_error(status.state.value)
     if ctx.test_print:
-        pdf = ctx.data_dir / "tmp" / "test-page.pdf"
-        write_durably(pdf, test_page_pdf())
-        job = printer.print_pdf(pdf, "TPS Kiosk test page")
-        return "a4_printed", {"state": status.state.value, "job": job}
-    return "a4_ready", {"state": status.state.value, "detail": status.detail}
+        return f"{kind}_printed", {"state": status.state.value, **test()}
+    return f"{kind}_ready", {"state": status.state.value, **ready(status)}
 
 
 def _status_error(state: str) -> DeviceError:
