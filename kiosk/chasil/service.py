@@ -80,12 +80,6 @@ class Known:
     source: str
 
 
-@dataclass(frozen=True)
-class BoxLabel:
-    box: str
-    label: str
-
-
 def ballot_of(profile: Profile, ballot_type: str) -> Ballot:
     """The profile's ballot ``ballot_type``; ``Refused(UNKNOWN_BALLOT)`` if it has none."""
     for ballot in profile.ballots:
@@ -94,18 +88,7 @@ def ballot_of(profile: Profile, ballot_type: str) -> Ballot:
     raise Refused(KioskCode.UNKNOWN_BALLOT, ballot=ballot_type)
 
 
-def vote_labels(ballot: Ballot) -> list[BoxLabel]:
-    """The vote boxes of a ballot in sheet order, labelled with the profile's names."""
-    if ballot.parties:
-        out = []
-        for i, party in enumerate(ballot.parties):
-            out.append(BoxLabel(f"P.{i}", party.name))
-            out += [BoxLabel(f"P.{i}.{j}", f"  {name}") for j, name in enumerate(party.candidates)]
-        return out
-    return [BoxLabel(f"V.{i}", name) for i, name in enumerate(ballot.candidates)]
-
-
-MAX_DIGITS = 9  # the keypad types 4; a longer string is a mistake, not a count
+MAX_DIGITS = 9  # the keypad types 3 (the paper's cells); a longer string is a mistake
 
 
 def parse_boxes(raw: Any) -> dict[str, int | None]:
