@@ -116,19 +116,14 @@ class CopyService:
         """A saksi for every candidate pair, candidate or party on ``ballot`` (not yet
         present), then the fixed recipients (present)."""
         own = ballot_of(self.profile, ballot)
-        names = [p.name for p in own.parties] or list(own.candidates)
+        saksi = [p.name for p in own.parties] or list(own.candidates)
+        rows = [(f"Saksi {name}", 0) for name in saksi] + [(n, 1) for n in FIXED_RECIPIENTS]
         with self.db.write() as conn:
-            for n, name in enumerate(names):
+            for position, (name, present) in enumerate(rows):
                 conn.execute(
                     "INSERT OR IGNORE INTO recipient (ballot, name, present, position)"
-                    " VALUES (?, ?, 0, ?)",
-                    (ballot, f"Saksi {name}", n),
-                )
-            for n, name in enumerate(FIXED_RECIPIENTS, start=len(names)):
-                conn.execute(
-                    "INSERT OR IGNORE INTO recipient (ballot, name, present, position)"
-                    " VALUES (?, ?, 1, ?)",
-                    (ballot, name, n),
+                    " VALUES (?, ?, ?, ?)",
+                    (ballot, name, present, position),
                 )
 
     def set_present_list(self, doc: Document, present: set[int]) -> int:

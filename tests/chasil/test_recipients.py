@@ -227,3 +227,23 @@ def test_migration_gives_the_shared_list_to_each_ballot_with_a_document(tmp_path
     with db.write() as c:  # ... but the same name on another ballot's list
         c.execute("INSERT INTO recipient (ballot, name, position) VALUES ('DPD', 'PPS', 0)")
     db.close()
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_every_step_speaks_one_language(ketua, kiosk, language):
+    from tests.kiosk.test_languages import _officer_ids, leaks, visible_text, vocabularies
+
+    doc, token = signed(ketua)
+    ketua.get(f"/documents/{doc}")
+    save(ketua, kiosk, doc, token, "PPWP", "Saksi Paslon 01")
+    print_on(ketua, doc, token, "a4")  # some copies printed ...
+    save(ketua, kiosk, doc, token, "PPWP", "Saksi Paslon 01", "Saksi Paslon 02")  # ... one not
+    with ketua.session_transaction() as sess:
+        sess["lang"] = language
+    english, indonesian = vocabularies()
+    foreign = english if language == "id" else indonesian
+    found = []
+    for url in (f"/documents/{doc}?step={n}" for n in (1, 2, 3)):
+        text = visible_text(ketua.get(url).get_data(as_text=True))
+        found += [f"{url}: {leak}" for leak in leaks(text, foreign, _officer_ids())]
+    assert not found, "\n".join(found)
