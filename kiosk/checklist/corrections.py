@@ -12,9 +12,11 @@ KPPS with a reason; ticks, sign-offs, the clock and scans have no value to chang
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from kiosk.checklist.model import Step
 from kiosk.checklist.refusals import ChecklistCode
 from kiosk.refusals import Refused
 
@@ -52,3 +54,30 @@ def check_received(counts: Mapping[str, int], expected: ExpectedCount) -> None:
             dpt=expected.dpt,
             reserve=expected.reserve_shown,
         )
+
+
+def parse_entry(step: Step, value: Any, ballot_types: Sequence[str]) -> Any:
+    """A number step's whole number (or one per ballot type), or a text step's note, as
+    recorded; a refusal naming the box otherwise."""
+    if step.kind == "text":
+        if not isinstance(value, str) or not value.strip():
+            raise Refused(ChecklistCode.TEXT_MISSING)
+        return value.strip()
+    assert step.kind == "number", step.kind  # CORRECTABLE: number and text only
+    if not step.per_ballot:
+        return _whole(value, "")
+    if not isinstance(value, dict) or sorted(value) != sorted(ballot_types):
+        raise Refused(ChecklistCode.NUMBERS_MISSING)
+    return {t: _whole(value[t], t) for t in ballot_types}
+
+
+def _whole(value: Any, field: str) -> int:
+    """``value`` as a whole number, or a refusal naming the ``field`` it was typed in (a
+    ballot type; "" for a step's only number) so the screen shows it at that box."""
+    if isinstance(value, bool):
+        raise Refused(ChecklistCode.NOT_A_NUMBER, field=field)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or value < 0:
+        raise Refused(ChecklistCode.NOT_A_NUMBER, field=field)
+    return value

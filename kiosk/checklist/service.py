@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 from kiosk.audit import AuditLog, Event
-from kiosk.checklist.corrections import CORRECTABLE, ExpectedCount, check_received
+from kiosk.checklist.corrections import CORRECTABLE, ExpectedCount, check_received, parse_entry
 from kiosk.checklist.model import Checklist, Reminder, Step
 from kiosk.checklist.refusals import ChecklistCode
 from kiosk.checklist.reports import day_report
@@ -196,17 +196,8 @@ class ChecklistService:
             raise Refused(ChecklistCode.KETUA_ONLY)
         if step.kind in {"tick", "signoff"}:
             return True
-        if step.kind == "number":
-            if step.per_ballot:
-                types = self.ballot_types()
-                if not isinstance(value, dict) or sorted(value) != sorted(types):
-                    raise Refused(ChecklistCode.NUMBERS_MISSING)
-                return {t: _whole(value[t], t) for t in types}
-            return _whole(value, "")
-        if step.kind == "text":
-            if not isinstance(value, str) or not value.strip():
-                raise Refused(ChecklistCode.TEXT_MISSING)
-            return value.strip()
+        if step.kind in CORRECTABLE:
+            return parse_entry(step, value, self.ballot_types())
         if step.kind == "clock":
             return self._clock_step(value, by)
         if step.kind == "scan":
@@ -479,15 +470,3 @@ class ChecklistService:
         for forget in self._day_cleared:
             forget()
         return {"checklist_record": deleted, "reminder_dismissed": dismissed}
-
-
-def _whole(value: Any, field: str) -> int:
-    """``value`` as a whole number, or a refusal naming the ``field`` it was typed in (a
-    ballot type; "" for a step's only number) so the screen shows it at that box."""
-    if isinstance(value, bool):
-        raise Refused(ChecklistCode.NOT_A_NUMBER, field=field)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or value < 0:
-        raise Refused(ChecklistCode.NOT_A_NUMBER, field=field)
-    return value

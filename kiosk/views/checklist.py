@@ -147,8 +147,9 @@ def _value(kind: str, per_ballot: bool) -> object:
 @require(Permission.CHECKLIST_TICK)
 def record(step_id: str) -> Response:
     """Record a step (or, with ``correct=1``, change a recorded number or note), then go on:
-    to the next step of the day that can be done now, or home when it waits for a time, or
-    the day's summary when every phase is signed off. A refusal goes back to the step."""
+    to the next step of the day that can be done now, else to the day's summary (saying when
+    the next step opens, with the zone, if it waits for a time). A refusal goes back to the
+    step."""
     svc = service()
     login = me()
     step = svc.find_step(step_id)
@@ -183,7 +184,7 @@ def record(step_id: str) -> Response:
                 step=pending.step.title,
             )
         )
-        return redirect(url_for("main.home"))
+        return redirect(url_for("checklist.index"))
     return redirect(url_for("checklist.step", step_id=pending.step.id))
 
 

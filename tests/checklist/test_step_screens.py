@@ -1,7 +1,7 @@
 """The checklist one step per screen (issue 16): home's "Lanjut" opens the step itself, each
 step says where it is ("Langkah n dari N") and has one primary action, saving goes straight on
-to the next step (or home, saying when the next one opens, with the zone), the sign-off shows
-what it signs and is signed with one tap, and the day fits one summary screen."""
+to the next step (or to the day's summary, saying when the next one opens, with the zone), the
+sign-off shows what it signs and is signed with one tap, and the day fits one summary screen."""
 
 from __future__ import annotations
 
@@ -80,19 +80,21 @@ def test_lanjut_opens_the_step_and_each_step_goes_on_to_the_next(day):
     assert home_button(ketua) == "/checklist/step/jam_dikonfirmasi"
 
 
-def test_a_step_that_waits_sends_home_saying_when_with_the_zone(day):
+def test_a_step_that_waits_is_announced_with_its_time_and_zone(day):
     ketua = day.ketua
     for step in ("tps_didirikan", "daftar_diumumkan", "logistik"):
         post(ketua, step)
     post(ketua, "mandat_saksi", value="3")
     post(ketua, "persiapan_ditandatangani")
-    assert post(ketua, "jam_dikonfirmasi", action="confirm") == "/"
-    home = page(ketua, "/")
+    assert post(ketua, "jam_dikonfirmasi", action="confirm") == "/checklist/"
+    summary = page(ketua, "/checklist/")
     assert (
         "Tersimpan. Berikutnya, mulai pukul 07:00 WITA: Ketua KPPS membuka rapat pemungutan "
-        "suara." in home
+        "suara." in summary
     )
-    assert home_button(ketua) is None
+    assert "dibuka pukul 07:00 WITA" in summary.split('data-phase="pembukaan"')[1]
+    assert primaries(summary) == ["Layar utama"]  # nothing to do here until then
+    assert home_button(ketua) is None  # nor on the home screen
     waiting = page(ketua, "/checklist/step/rapat_dibuka")
     assert 'data-status="waiting"' in waiting
     assert "Belum waktunya: langkah ini dibuka pukul 07:00 WITA." in waiting
