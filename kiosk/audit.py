@@ -15,6 +15,9 @@ import enum
 import hashlib
 import json
 import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -95,6 +98,27 @@ def _row_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class AuditTx:
+    """A write transaction that records events together with the change they record
+    (``AuditLog.transaction``)."""
+
+    def __init__(
+        self, log: AuditLog, conn: sqlite3.Connection, key: Ed25519PrivateKey | None
+    ) -> None:
+        self.conn = conn
+        self._log = log
+        self._key = key
+        self.head: SignedHead | None = None  # the newest signed head, mirrored after commit
+
+    def record(
+        self, kind: Event, officer: str | None = None, role: str | None = None, **details: Any
+    ) -> int:
+        """Append one event in this transaction; its sequence number."""
+        seq, head = self._log._append(self.conn, self._key, kind, officer, role, details)
+        self.head = head or self.head
+        return seq
+
+
 class AuditLog:
     """The log in ``db``. The device key is read lazily from ``data_dir`` (default: the
     database's folder, where every kiosk keeps both), because it appears only at the first
@@ -116,35 +140,54 @@ class AuditLog:
         self, kind: Event, officer: str | None = None, role: str | None = None, **details: Any
     ) -> int:
         """Append one event; return its sequence number."""
-        key = self._device_key()
-        head: SignedHead | None = None
+        with self.transaction() as tx:
+            return tx.record(kind, officer, role, **details)
+
+    @contextmanager
+    def transaction(self) -> Iterator[AuditTx]:
+        """One write transaction (kiosk.db's one write path) for a change and the events that
+        record it: ``tx.conn`` writes the change, ``tx.record(...)`` appends an event; both are
+        kept or neither. The head file follows after the commit."""
+        key = self._device_key()  # before the lock: reading a file keeps others waiting
         with self.db.write() as conn:
-            last = conn.execute(
-                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            row: dict[str, Any] = {
-                "seq": (last["seq"] + 1) if last else 1,
-                "wall": self.clock.now().isoformat(timespec="milliseconds"),
-                "mono": round(self.clock.monotonic(), 3),
-                "officer": officer,
-                "role": role,
-                "kind": kind.value,
-                "details": json.dumps(details, sort_keys=True, ensure_ascii=False),
-                "prev_hash": last["hash"] if last else GENESIS,
-            }
-            conn.execute(
-                "INSERT INTO audit_log (seq, wall, mono, officer, role, kind, details, prev_hash,"
-                " hash) VALUES (:seq, :wall, :mono, :officer, :role, :kind, :details,"
-                " :prev_hash, :hash)",
-                {**row, "hash": _row_hash(row)},
-            )
-            if key is not None:
-                # Same transaction as the row: the head and the log cannot get out of step.
-                head = audit_head.sign(key, int(row["seq"]), _row_hash(row))
-                audit_head.save(conn, head)
-        if head is not None:
-            self._mirror(head)
-        return int(row["seq"])
+            tx = AuditTx(self, conn, key)
+            yield tx
+        if tx.head is not None:
+            self._mirror(tx.head)
+
+    def _append(
+        self,
+        conn: sqlite3.Connection,
+        key: Ed25519PrivateKey | None,
+        kind: Event,
+        officer: str | None,
+        role: str | None,
+        details: dict[str, Any],
+    ) -> tuple[int, SignedHead | None]:
+        """Append one row inside ``conn``'s transaction, re-signing the head with ``key``."""
+        head: SignedHead | None = None
+        last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        row: dict[str, Any] = {
+            "seq": (last["seq"] + 1) if last else 1,
+            "wall": self.clock.now().isoformat(timespec="milliseconds"),
+            "mono": round(self.clock.monotonic(), 3),
+            "officer": officer,
+            "role": role,
+            "kind": kind.value,
+            "details": json.dumps(details, sort_keys=True, ensure_ascii=False),
+            "prev_hash": last["hash"] if last else GENESIS,
+        }
+        conn.execute(
+            "INSERT INTO audit_log (seq, wall, mono, officer, role, kind, details, prev_hash,"
+            " hash) VALUES (:seq, :wall, :mono, :officer, :role, :kind, :details,"
+            " :prev_hash, :hash)",
+            {**row, "hash": _row_hash(row)},
+        )
+        if key is not None:
+            # Same transaction as the row: the head and the log cannot get out of step.
+            head = audit_head.sign(key, int(row["seq"]), _row_hash(row))
+            audit_head.save(conn, head)
+        return int(row["seq"]), head
 
     def _mirror(self, head: SignedHead) -> None:
         """The head file, after commit. The row is recorded whatever happens here: a file that

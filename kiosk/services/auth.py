@@ -286,23 +286,25 @@ class AuthService:
             log.warning("logout not recorded: %s", exc)
 
     def end(self, session_id: str, reason: str) -> None:
-        with self.db.write() as conn:
-            row = conn.execute(
+        """End a session and audit LOGOUT in one transaction: a session is never ended without
+        its record, nor recorded ended while it still runs."""
+        with self.audit.transaction() as tx:
+            row = tx.conn.execute(
                 "SELECT officer_id FROM login_session WHERE id = ? AND ended IS NULL", (session_id,)
             ).fetchone()
             if row is None:
                 return
-            conn.execute(
+            tx.conn.execute(
                 "UPDATE login_session SET ended = ?, end_reason = ? WHERE id = ?",
                 (self._epoch(), reason, session_id),
             )
-        officer = self.officer(row["officer_id"])
-        self.audit.record(
-            Event.LOGOUT,
-            officer=row["officer_id"],
-            role=officer.role.value if officer else None,
-            reason=reason,
-        )
+            officer = self.officer(row["officer_id"])
+            tx.record(
+                Event.LOGOUT,
+                officer=row["officer_id"],
+                role=officer.role.value if officer else None,
+                reason=reason,
+            )
 
     def card_removed(self, uid: str) -> None:
         """The card left the reader: end every session that logged in with it."""

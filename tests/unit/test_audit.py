@@ -330,3 +330,51 @@ def test_rows_of_events_no_longer_in_the_catalogue_still_read_and_verify(log):
     log.record(Event.LOGOUT, officer="kpps1", role="anggota")
     assert [r["kind"] for r in log.rows(2)] == ["logout", "device_lost"]
     assert log.verify() is None
+
+
+def test_a_change_and_its_event_are_kept_together_or_not_at_all(log):
+    log.db.migrate()
+    before = log.count()
+    with pytest.raises(RuntimeError), log.transaction() as tx:
+        tx.conn.execute("INSERT INTO uplink (id, online, checked_wall) VALUES (1, 1, 'x')")
+        tx.record(Event.UPLOAD_RETRY, officer="kpps1", jobs=1)
+        raise RuntimeError("the change failed half-way")
+    assert log.count() == before
+    assert log.db.read("SELECT count(*) FROM uplink")[0][0] == 0
+    with log.transaction() as tx:
+        tx.conn.execute("INSERT INTO uplink (id, online, checked_wall) VALUES (1, 1, 'x')")
+        seq = tx.record(Event.UPLOAD_RETRY, officer="kpps1", jobs=1)
+    assert log.count() == before + 1 and log.rows(1)[0]["seq"] == seq
+    assert log.verify() is None
+
+
+def test_a_session_ends_only_with_its_logout_recorded(tmp_path, monkeypatch):
+    from kiosk import create_app
+    from kiosk.audit import AuditTx
+    from kiosk.settings import Settings
+    from kiosk.tps import SAMPLE_PROFILE
+    from tests.kiosk.conftest import login
+
+    app = create_app(
+        Settings.from_values(data_dir=tmp_path / "data", hardware="fake"),
+        provision_from=SAMPLE_PROFILE,
+    )
+    kiosk = app.extensions["kiosk"]
+    try:
+        assert login(app.test_client(), "kpps1").status_code == 302
+        (session,) = kiosk.auth.open_sessions()
+
+        def broken(self, kind, *args, **kwargs):
+            raise sqlite3.OperationalError("disk I/O error")
+
+        with monkeypatch.context() as m:
+            m.setattr(AuditTx, "record", broken)
+            with pytest.raises(sqlite3.OperationalError):
+                kiosk.auth.end(session, "logout")
+        assert kiosk.auth.open_sessions() == [session]  # not ended without its record
+        kiosk.auth.end(session, "logout")
+        assert kiosk.auth.open_sessions() == []
+        last = kiosk.audit.rows(1)[0]
+        assert (last["kind"], last["officer"]) == ("logout", "kpps1")
+    finally:
+        kiosk.close()
