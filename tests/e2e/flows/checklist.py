@@ -112,8 +112,8 @@ def voting_and_closing(
     lanjut(touch, "Berikutnya: Pemungutan suara berjalan")
     tick(touch, "pemungutan_berjalan")
     expect(page.locator(".flash")).to_contain_text("mulai pukul 13:00 WITA")
-    clock.advance(4 * HOUR)  # 11.00
-    touch.tap(page.locator("a.brand"))
+    clock.advance(4 * HOUR)  # 11.00: the reminder on the day's summary, where the step left it
+    page.reload()
     expect(page.locator(".reminder[data-reminder='11:00']")).to_contain_text("Pemilih DPTb")
     clock.advance(HOUR)  # 12.00
     page.reload()
