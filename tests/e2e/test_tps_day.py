@@ -6,12 +6,14 @@ every ballot has its signed document), the queue drained to a real collector by 
 worker, the hand-over to PPS and the closing report. Only taps: buttons, links, the PIN and
 C.Hasil keypads and the on-screen keyboard; never fill/type/keyboard presses.
 
-Screenshots of every step go to artifacts/screenshots/day-NN-*.png.
+Screenshots of every step go to artifacts/screenshots/day-NN-*.png; every screen met, and a
+contact sheet per flow, to artifacts/screenshots/day/.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -109,7 +111,8 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
     started = time.monotonic()
     page.set_viewport_size({"width": 800, "height": 480})
     page.set_default_timeout(15_000)
-    touch = Touch(page, ARTIFACTS)
+    shutil.rmtree(ARTIFACTS / "day", ignore_errors=True)  # this run's screens only
+    touch = Touch(page, ARTIFACTS / "day")
 
     # 1. Login with a tapped card and the PIN, then the first device check of the day. -----------
     page.goto(day.url + "/")
