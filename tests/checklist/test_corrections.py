@@ -162,6 +162,12 @@ def test_after_the_sign_off_only_the_ketua_changes_a_count_with_a_reason(kiosk):
     assert finding.blocking and finding.values == {"ss1": GOOD["SS1"], "received": 9999}
     good = dict.fromkeys(BALLOTS, EXPECTED)
 
+    # The Anggota is not offered "Ubah" any more, and a change sent anyway is refused.
+    done = kiosk.anggota.get("/checklist/step/surat_suara_diterima").get_data(as_text=True)
+    assert 'id="change"' not in done
+    assert 'id="change"' in kiosk.ketua.get("/checklist/step/surat_suara_diterima").get_data(
+        as_text=True
+    )
     post(kiosk.anggota, "surat_suara_diterima", correct="1", reason="salah ketik", **counts(good))
     assert received(kiosk) == TYPO
     assert "hanya Ketua KPPS yang dapat mengubahnya" in kiosk.anggota.get("/").get_data(
