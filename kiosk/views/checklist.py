@@ -106,25 +106,23 @@ _FIELD_ERROR = "checklist_field_error"
 _AT_A_BOX = (ChecklistCode.NOT_A_NUMBER, ChecklistCode.RECEIVED_UNEXPECTED)
 
 
-def _keep_field_error(step_id: str, exc: Refused, correcting: bool) -> bool:
-    """Keep a refusal that names its box for the next page; False when it names none."""
-    if exc.code not in _AT_A_BOX or "field" not in exc.params:
-        return False
-    typed = {k: v for k, v in request.form.items() if k == "value" or k.startswith("value:")}
-    field = str(exc.params["field"])
+def _keep_typed(step_id: str, exc: Refused, correcting: bool) -> bool:
+    """Keep what was typed for the step's screen after a refusal, once; a refusal that names
+    its box is shown at that box (True), any other is for the caller to flash (False)."""
+    at_a_box = exc.code in _AT_A_BOX and "field" in exc.params
+    field = str(exc.params["field"]) if at_a_box else None
     session[_FIELD_ERROR] = {
         "step": step_id,
-        "input": f"value:{field}" if field else "value",
         "field": field,
-        "fields": str(exc.params.get("fields", field)).split(),
-        "message": exc.message(),
-        "typed": typed,
+        "fields": str(exc.params.get("fields", field)).split() if at_a_box else [],
+        "message": exc.message() if at_a_box else "",
+        "typed": {k: v for k, v in request.form.items() if k == "value" or k.startswith("value:")},
         # A warning the officer may overrule with one more tap ("Simpan juga").
         "warning": exc.code is ChecklistCode.RECEIVED_UNEXPECTED,
         "correct": correcting,
         "reason": request.form.get("reason", ""),
     }
-    return True
+    return at_a_box
 
 
 def _value(kind: str, per_ballot: bool) -> object:
@@ -165,7 +163,7 @@ def record(step_id: str) -> Response:
         else:
             svc.record(step_id, value, login, reason, accept_warning=keep)
     except Refused as exc:
-        if not _keep_field_error(step_id, exc, correcting):
+        if not _keep_typed(step_id, exc, correcting):
             flash(exc.message())
         if correcting:
             return redirect(url_for("checklist.step", step_id=step_id, ubah="1"))

@@ -177,6 +177,7 @@ def test_after_the_sign_off_only_the_ketua_changes_a_count_with_a_reason(kiosk):
     assert received(kiosk) == TYPO
     edit = kiosk.ketua.get("/checklist/step/surat_suara_diterima?ubah=1").get_data(as_text=True)
     assert "tulis alasan perubahan" in edit and 'name="reason"' in edit
+    assert re.search(r'name="value:PPWP"[^>]*value="285"', edit)  # what was typed, kept
     assert corrections(kiosk) == []
 
     post(
