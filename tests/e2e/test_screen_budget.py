@@ -34,6 +34,18 @@ from tests.kiosk.signing import signed_document
 WITA = dt.timezone(dt.timedelta(hours=8))
 CHROME_MAX_PX = 96
 NEXT_SESSION = "one step per screen: next session"
+# DPR's sheet of the sample day with more than 10 % invalid votes: every sum right, one warning.
+DPR_WARNED = {k: v for k, v in GOOD.items() if not k.startswith("V.")} | {
+    "P.0": 10,
+    "P.0.0": 50,
+    "P.0.1": 40,
+    "P.1": 5,
+    "P.1.0": 85,
+    "P.1.1": 2,
+    "P.1.2": 1,
+    "S": 193,
+    "T": 22,
+}
 
 
 @dataclass
@@ -76,9 +88,9 @@ def _counting_under_way(app: Any, clock: ManualClock) -> str:
     _step(ketua, "penutupan_ditandatangani")
     _step(anggota, "penghitungan_dimulai")
     doc = signed_document(ketua)
-    # DPR typed once with PPWP's sheet (its party boxes left empty): its confirm page lists the
-    # findings and asks for the Kejadian khusus note.
-    anggota.post("/chasil/DPR/1", data=form(GOOD, csrf_token(anggota, "/chasil/DPR/1")))
+    # DPR typed once, adding up but with 22 invalid votes of 215 (rule 15, a warning): its
+    # confirm page lists the finding and asks for the special incident note.
+    anggota.post("/chasil/DPR/1", data=form(DPR_WARNED, csrf_token(anggota, "/chasil/DPR/1")))
     clock.advance(10 * 60)  # 13.10: the 13.00 reminder is still due, counting runs
     return str(doc)
 
