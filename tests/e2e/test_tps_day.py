@@ -51,6 +51,8 @@ SHEETS = {
     | {"P.0": 10, "P.0.0": 50, "P.0.1": 40, "P.1": 5, "P.1.0": 100, "P.1.1": 2, "P.1.2": 1},
     "DPD": NOT_VOTES | {"V.0": 62, "V.1": 118, "V.2": 20, "V.3": 8},
 }
+# One saksi present for each of the later ballots (the PPWP has two).
+SAKSI = {"DPR": "Saksi Partai Contoh A", "DPD": "Saksi Calon 2"}
 UNUSED = {b: GOOD["SS4"] for b in BALLOTS}
 DAMAGED = {b: GOOD["SS3"] for b in BALLOTS}
 
@@ -96,14 +98,16 @@ def fake_prints(day: Day, pattern: str) -> set[str]:
     return {p.name for p in (day.data_dir / "simulasi").glob(pattern)}
 
 
-def chasil_ballot(touch: Touch, ballot: str, boxes: dict[str, int]) -> None:
-    """From home: the ballot's numbers, the Ketua's confirmation, the scan and the document."""
+def chasil_ballot(touch: Touch, ballot: str, boxes: dict[str, int], saksi: str) -> None:
+    """From home: the ballot's numbers, the Ketua's confirmation, the scan, the document, its
+    copies (one saksi present) and their receipt."""
     with touch.in_flow("chasil"):
         lanjut(touch, f"Isi angka C.Hasil {ballot}.")
         ballot_without_mistakes(touch, ballot, boxes)
     with touch.in_flow("documents"):
         to_scan(touch)
         scan_and_sign(touch, ballot)
+        copies_and_receipt(touch, (saksi,))
 
 
 @pytest.mark.timeout(420)
@@ -186,7 +190,7 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
     # The other ballots the same way (no mistake this time); then the counting can be signed.
     for ballot, boxes in SHEETS.items():
         touch.tap(page.locator("a.brand"))
-        chasil_ballot(touch, ballot, boxes)
+        chasil_ballot(touch, ballot, boxes, SAKSI[ballot])
 
     with touch.in_flow("checklist"):
         sign_counting(touch)
