@@ -8,6 +8,8 @@ officer, wall and monotonic time and the clock offset in force.
 tapped away today). It asks the owners of everything else:
 ``Counting`` (kiosk.chasil.progress, passed in by wiring) whether counting is finished, the
 clock's ``ClockCorrection`` to keep a correction, the incidents' owner for the report's lines.
+The clock step lives in kiosk.checklist.clock_step, the reminders (and the SQL of
+``reminder_dismissed``) in kiosk.checklist.reminders.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 from kiosk.audit import AuditLog, Event
+from kiosk.checklist.clock_step import ClockStep
 from kiosk.checklist.corrections import CORRECTABLE, ExpectedCount, check_received, parse_entry
 from kiosk.checklist.model import Checklist, Reminder, Step
 from kiosk.checklist.refusals import ChecklistCode
+from kiosk.checklist.reminders import Reminders
 from kiosk.checklist.reports import day_report
 from kiosk.checklist.scan_step import ScanStep
-from kiosk.checklist.states import PhaseState, StepPlace, StepState
+from kiosk.checklist.states import PhaseState, StepPlace, StepState, phase_states
 from kiosk.clock import ClockCorrection, OffsetClock
 from kiosk.db import Database
 from kiosk.profile import Profile
@@ -36,9 +40,6 @@ from kiosk.tps_time import format_tps_time
 
 # The states are re-exported: the screens, reports and the next-step ladder read them here.
 __all__ = ["ChecklistService", "CountingProgress", "PhaseState", "StepPlace", "StepState"]
-
-REMINDER_SHOWN_MIN = 30  # a reminder stays on screen this long after its time
-CLOCK_JUMP_S = 120  # the clock going back more than this since the last record is implausible
 
 
 class CountingProgress(Protocol):
@@ -72,7 +73,8 @@ class ChecklistService:
         self._db = db
         self._audit = audit
         self._clock = clock
-        self._correction = correction
+        self._clock_step = ClockStep(clock, correction, audit)
+        self._reminders = Reminders(db, clock)
         self._checklist = checklist
         self._profile = profile
         self._counting = counting
@@ -117,31 +119,7 @@ class ChecklistService:
         return {r["step"]: dict(r) for r in self._db.read("SELECT * FROM checklist_record")}
 
     def phases(self) -> list[PhaseState]:
-        checklist = self.checklist
-        records = self.records()
-        now = self._clock.now().time()
-        out: list[PhaseState] = []
-        previous_done = True
-        for phase in checklist.phases:
-            steps = []
-            for step in phase.steps:
-                if step.id in records:
-                    status = "done"
-                elif not previous_done:
-                    status = "locked"
-                elif step.not_before is not None and now < step.not_before:
-                    status = "waiting"
-                else:
-                    status = "open"
-                steps.append(StepState(step, status, records.get(step.id)))
-            done = phase.steps[-1].id in records
-            out.append(
-                PhaseState(
-                    phase, "done" if done else "open" if previous_done else "locked", tuple(steps)
-                )
-            )
-            previous_done = done
-        return out
+        return phase_states(self.checklist, self.records(), self._clock.now().time())
 
     def current(self) -> PhaseState | None:
         return next((p for p in self.phases() if p.status == "open"), None)
@@ -183,13 +161,12 @@ class ChecklistService:
 
     def clock_implausible(self) -> bool:
         """Before the election date, or earlier than something already recorded."""
-        now = self._clock.now()
-        if now.date() < self.profile.election_date:
-            return True
-        last = self._db.read("SELECT max(wall) AS w FROM checklist_record")[0]["w"]
-        return bool(
-            last and dt.datetime.fromisoformat(last) - now > dt.timedelta(seconds=CLOCK_JUMP_S)
-        )
+        return self._clock_step.implausible(self.profile.election_date, self._last_record())
+
+    def _last_record(self) -> str | None:
+        """The wall time of the latest step recorded; None before the first."""
+        last: str | None = self._db.read("SELECT max(wall) AS w FROM checklist_record")[0]["w"]
+        return last
 
     def _validate(self, step: Step, value: Any, by: ActiveSession) -> Any:
         if step.kind == "signoff" and by.officer.role is not Role.KETUA:
@@ -199,43 +176,15 @@ class ChecklistService:
         if step.kind in CORRECTABLE:
             return parse_entry(step, value, self.ballot_types())
         if step.kind == "clock":
-            return self._clock_step(value, by)
+            election_date = self.profile.election_date
+            return self._clock_step.take(value, by, election_date, self._last_record())
         if step.kind == "scan":
             return self._scan.scan(step.id)
         raise AssertionError(step.kind)  # model.KINDS lists every kind handled above
 
-    def _clock_step(self, value: Any, by: ActiveSession) -> Any:
-        """``{"confirm": true}`` or ``{"set": "HH:MM"}`` (today's date kept). Ketua only."""
-        if by.officer.role is not Role.KETUA:
-            raise Refused(ChecklistCode.KETUA_ONLY)
-        election_date = self.profile.election_date
-        if isinstance(value, dict) and isinstance(value.get("set"), str):
-            try:
-                hh, mm = (int(x) for x in value["set"].split(":"))
-                wanted = self._clock.now().replace(hour=hh, minute=mm, second=0, microsecond=0)
-            except ValueError as exc:
-                raise Refused(ChecklistCode.BAD_TIME) from exc
-            if self._clock.now().date() < election_date:
-                wanted = wanted.replace(
-                    year=election_date.year, month=election_date.month, day=election_date.day
-                )
-            self.set_clock(wanted, by)
-            return {"set": wanted.isoformat(timespec="minutes")}
-        if isinstance(value, dict) and value.get("confirm") is True:
-            if self.clock_implausible():
-                raise Refused(ChecklistCode.CLOCK_IMPLAUSIBLE)
-            return {"confirm": self._clock.now().isoformat(timespec="minutes")}
-        raise Refused(ChecklistCode.BAD_TIME)
-
     def set_clock(self, wanted: dt.datetime, by: ActiveSession) -> None:
         """Have the clock's owner keep the correction that makes the kiosk read ``wanted``."""
-        offset = self._correction.save(wanted, by.officer.id)
-        self._audit.record_for(
-            Event.CLOCK_SET,
-            by,
-            offset_s=round(offset, 1),
-            wall=wanted.isoformat(),
-        )
+        self._clock_step.set(wanted, by)
 
     def record(
         self,
@@ -392,37 +341,16 @@ class ChecklistService:
         return None
 
     def due_reminders(self) -> list[Reminder]:
-        """The reminders that fell due in the last REMINDER_SHOWN_MIN minutes, whether or not
-        they were tapped away (the bell rings for each once)."""
-        now = self._clock.now()
-        out = []
-        for r in self.checklist.reminders:
-            at = dt.datetime.combine(now.date(), r.at, now.tzinfo)
-            if at <= now < at + dt.timedelta(minutes=REMINDER_SHOWN_MIN):
-                out.append(r)
-        return out
+        """The reminders that fell due in the last minutes, tapped away or not."""
+        return self._reminders.due(self.checklist.reminders)
 
     def shown_reminders(self) -> list[Reminder]:
         """The due reminders nobody has tapped away today, newest first."""
-        today = self._clock.now().date().isoformat()
-        gone = {
-            r["at"]
-            for r in self._db.read("SELECT at FROM reminder_dismissed WHERE day = ?", (today,))
-        }
-        due = [r for r in self.due_reminders() if r.at.strftime("%H:%M") not in gone]
-        return sorted(due, key=lambda r: r.at, reverse=True)
+        return self._reminders.shown(self.checklist.reminders)
 
     def dismiss_reminder(self, at: dt.time) -> bool:
         """Tap today's reminder of ``at`` away for good; False if no reminder is due then."""
-        if not any(r.at == at for r in self.due_reminders()):
-            return False
-        now = self._clock.now()
-        with self._db.write() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO reminder_dismissed (day, at, wall) VALUES (?, ?, ?)",
-                (now.date().isoformat(), at.strftime("%H:%M"), now.isoformat()),
-            )
-        return True
+        return self._reminders.dismiss(self.checklist.reminders, at)
 
     def counting_running(self) -> bool:
         """The counting phase has begun and is not signed off yet."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.checklist.model import Phase, Step
+from kiosk.checklist.model import Checklist, Phase, Step
 
 
 @dataclass(frozen=True)
@@ -56,3 +58,32 @@ class StepPlace:
     def signed(self) -> bool:
         """The phase is signed off: a change now needs the Ketua and a reason."""
         return self.phase.steps[-1].status == "done"
+
+
+def phase_states(
+    checklist: Checklist, records: Mapping[str, dict[str, Any]], now: dt.time
+) -> list[PhaseState]:
+    """Every phase and step of ``checklist`` as it stands with ``records`` (step id -> its
+    record) at ``now``: a phase opens when the one before it is signed off (its last step)."""
+    out: list[PhaseState] = []
+    previous_done = True
+    for phase in checklist.phases:
+        steps = []
+        for step in phase.steps:
+            if step.id in records:
+                status = "done"
+            elif not previous_done:
+                status = "locked"
+            elif step.not_before is not None and now < step.not_before:
+                status = "waiting"
+            else:
+                status = "open"
+            steps.append(StepState(step, status, records.get(step.id)))
+        done = phase.steps[-1].id in records
+        out.append(
+            PhaseState(
+                phase, "done" if done else "open" if previous_done else "locked", tuple(steps)
+            )
+        )
+        previous_done = done
+    return out

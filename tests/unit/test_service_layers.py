@@ -255,6 +255,8 @@ OWNER_STORAGE = {
     "kiosk/upload/queue.py": ("kiosk/upload/outbox.py",),
     "kiosk/chasil/documents.py": ("kiosk/chasil/pages.py",),
     "kiosk/training/service.py": ("kiosk/training/network.py",),
+    # The reminders tapped away are kept beside the reminders' rules.
+    "kiosk/checklist/service.py": ("kiosk/checklist/reminders.py",),
     # Provisioning installs the roster that the auth service checks logins against.
     "kiosk/services/auth.py": ("kiosk/services/provisioning.py",),
 }
