@@ -1,6 +1,7 @@
 """Salinan: one printed copy of a signed C.Hasil document per recipient, and the receipt.
 
-What a copy looks like (footer, QR code and SIMULASI on every page) is ``copy_render``. Copies
+What a copy looks like (footer, QR code and SIMULASI on every page) is ``copy_render``, what
+the distribution receipt looks like ``copy_receipt``. Copies
 are print jobs in SQLite, one per document and recipient whichever
 printer prints it (the partial unique index print_job_one_copy): a printer error stops the run,
 and the next run, on either printer, prints only the copies not yet printed, including those of
@@ -9,7 +10,6 @@ recipients ticked since. A reprint is a further job, marked CETAK ULANG.
 
 from __future__ import annotations
 
-import io
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -21,6 +21,7 @@ from PIL import Image
 from drivers.errors import PrinterError, PrinterOffline
 from drivers.printer import DocumentPrinter, ReceiptPrinter
 from kiosk.audit import AuditLog, Event
+from kiosk.chasil.copy_receipt import PRINTER_NAMES, receipt_pdf
 from kiosk.chasil.copy_render import (
     CopyLabel,
     copy_pdf,
@@ -36,7 +37,6 @@ from kiosk.db import Database
 from kiosk.errors import PRINTER_ROLES
 from kiosk.profile import Profile
 from kiosk.refusals import KioskCode, Refused
-from kiosk.services.report_render import new_pdf, pdf_text, watermark
 from kiosk.storage import write_durably
 from kiosk.tps_time import format_tps_time
 
@@ -45,8 +45,6 @@ if TYPE_CHECKING:
 
 FIXED_RECIPIENTS = ("Pengawas TPS", "PPS", "PPK (melalui PPS)", "Pengumuman publik")
 PRINTERS = ("a4", "receipt")
-# What the distribution receipt calls each printer (it is printed in Bahasa Indonesia only).
-PRINTER_NAMES = {"a4": "A4", "receipt": "struk (thermal)"}
 SQLITE_MAX_ID = 2**63 - 1  # larger ids cannot even be asked for (OverflowError)
 # One print run at a time in this process (waitress threads): a double tap on "print" must not
 # send a copy that the other run is printing.
@@ -345,44 +343,12 @@ class CopyService:
     def receipt_pdf(self, doc: Document) -> Path:
         """The distribution receipt: each printed copy once, its recipient, the printer that
         printed it and when, and a line to sign; kept in the document's folder."""
-        tps = self.profile.identity
-        pdf, family = new_pdf()
-        pdf.add_page()
-        if doc.training:
-            watermark(pdf, family)
-        pdf.set_font(family, "B", 14)
-        pdf.multi_cell(0, 8, "Tanda terima salinan C.Hasil", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(family, "", 10)
-        for line in (
-            f"TPS {tps.code} · {tps.village}, {tps.district}, {tps.regency}",
-            f"C.Hasil {doc.ballot} · {doc.pages} halaman · hash {doc.short_hash}",
-            f"Dibuat {self._time(self.clock.now().isoformat())}",
-        ):
-            pdf.multi_cell(0, 6, pdf_text(line, family), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(4)
-        for job in self.jobs(doc):
-            if job["state"] != "printed":
-                continue
-            mark = " (cetak ulang)" if job["reprint"] else ""
-            if job.get("extra"):
-                mark = " (salinan kedua, dicetak sebelum pembaruan kios)"
-            printer = PRINTER_NAMES.get(str(job["printer"]), str(job["printer"]))
-            text = (
-                f"Salinan {job['copy_no']} dari {job['copies']} · {job['recipient']} · {printer}"
-                f" · {self._time(job['printed_wall'], '%H:%M')}{mark}"
-            )
-            pdf.multi_cell(0, 7, pdf_text(text, family), new_x="LMARGIN", new_y="NEXT")
-            pdf.multi_cell(
-                0,
-                10,
-                "Tanda tangan penerima: ______________________",
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
-        buf = io.BytesIO()
-        pdf.output(buf)
+        made_at = self._time(self.clock.now().isoformat())
+        pdf = receipt_pdf(
+            self.profile, doc, self.jobs(doc), made_at, lambda at: self._time(at, "%H:%M")
+        )
         path = doc.folder / "tanda-terima.pdf"
-        write_durably(path, buf.getvalue())
+        write_durably(path, pdf)
         return path
 
     def print_receipt(self, doc: Document) -> Path:

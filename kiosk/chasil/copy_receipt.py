@@ -1,0 +1,66 @@
+"""The distribution receipt of a signed C.Hasil document: who received which copy, to sign.
+
+Each printed copy once, its recipient, the printer that printed it and when, and a line for
+the recipient's signature. It is printed in Bahasa Indonesia only, like the copy footer
+(``copy_render``). ``kiosk.chasil.copies`` keeps the print jobs it lists.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+
+from kiosk.chasil.signing import Document
+from kiosk.profile import Profile
+from kiosk.services.report_render import new_pdf, pdf_text, watermark
+
+# What the distribution receipt calls each printer (it is printed in Bahasa Indonesia only).
+PRINTER_NAMES = {"a4": "A4", "receipt": "struk (thermal)"}
+
+
+def receipt_pdf(
+    profile: Profile,
+    doc: Document,
+    jobs: Sequence[Mapping[str, object]],
+    made_at: str,
+    clock_time: Callable[[object], str],
+) -> bytes:
+    """The receipt of ``doc``'s printed ``jobs`` (its print jobs in copy order), made at
+    ``made_at``; ``clock_time`` shows a job's print time at this TPS ("13:05 WITA")."""
+    tps = profile.identity
+    pdf, family = new_pdf()
+    pdf.add_page()
+    if doc.training:
+        watermark(pdf, family)
+    pdf.set_font(family, "B", 14)
+    pdf.multi_cell(0, 8, "Tanda terima salinan C.Hasil", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 10)
+    for line in (
+        f"TPS {tps.code} · {tps.village}, {tps.district}, {tps.regency}",
+        f"C.Hasil {doc.ballot} · {doc.pages} halaman · hash {doc.short_hash}",
+        f"Dibuat {made_at}",
+    ):
+        pdf.multi_cell(0, 6, pdf_text(line, family), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    for job in jobs:
+        if job["state"] != "printed":
+            continue
+        mark = " (cetak ulang)" if job["reprint"] else ""
+        if job.get("extra"):
+            mark = " (salinan kedua, dicetak sebelum pembaruan kios)"
+        printer = PRINTER_NAMES.get(str(job["printer"]), str(job["printer"]))
+        text = (
+            f"Salinan {job['copy_no']} dari {job['copies']} · {job['recipient']} · {printer}"
+            f" · {clock_time(job['printed_wall'])}{mark}"
+        )
+        pdf.multi_cell(0, 7, pdf_text(text, family), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            10,
+            "Tanda tangan penerima: ______________________",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    buf = io.BytesIO()
+    pdf.output(buf)
+    return buf.getvalue()
