@@ -10,9 +10,12 @@ SIZES = [(800, 480), (1280, 800), (480, 800), (800, 1280)]
 PAGES = [
     "/",
     "/checklist/",
+    "/checklist/step/tps_didirikan",
+    "/checklist/step/persiapan_ditandatangani",
     "/incidents/",
     "/chasil/",
     "/chasil/PPWP/1",
+    "/chasil/PPWP/confirm",
     "/chasil/PPWP/scan",
     "/antrian",
     "/selftest/",
