@@ -21,7 +21,7 @@ from PIL import Image
 from drivers.errors import PrinterError, PrinterOffline
 from drivers.printer import DocumentPrinter, ReceiptPrinter
 from kiosk.audit import AuditLog, Event
-from kiosk.chasil.copy_receipt import PRINTER_NAMES, receipt_pdf
+from kiosk.chasil.copy_receipt import receipt_pdf
 from kiosk.chasil.copy_render import (
     CopyLabel,
     copy_pdf,
@@ -53,7 +53,6 @@ _RUN_LOCK = threading.Lock()
 __all__ = [
     "FIXED_RECIPIENTS",
     "PRINTERS",
-    "PRINTER_NAMES",
     "CopyLabel",
     "CopyService",
     "copy_pdf",

@@ -2,7 +2,9 @@
 
 Each printed copy once, its recipient, the printer that printed it and when, and a line for
 the recipient's signature. It is printed in Bahasa Indonesia only, like the copy footer
-(``copy_render``). ``kiosk.chasil.copies`` keeps the print jobs it lists.
+(``copy_render``), whatever the screen's language; the printers go by the screen's names for
+them, from the catalogue ("Printer A4", "Printer struk"). ``kiosk.chasil.copies`` keeps the
+print jobs it lists.
 """
 
 from __future__ import annotations
@@ -10,12 +12,24 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping, Sequence
 
+from flask_babel import force_locale
+
 from kiosk.chasil.signing import Document
+from kiosk.errors import DEVICE_NAMES, PRINTER_ROLES
 from kiosk.profile import Profile
 from kiosk.services.report_render import new_pdf, pdf_text, watermark
 
-# What the distribution receipt calls each printer (it is printed in Bahasa Indonesia only).
-PRINTER_NAMES = {"a4": "A4", "receipt": "struk (thermal)"}
+RECEIPT_LANGUAGE = "id"
+
+
+def printer_name(printer: str) -> str:
+    """What the receipt calls print target ``printer`` ("a4", "receipt"): the device's name
+    in Bahasa Indonesia, as the print step of the screen says it."""
+    role = PRINTER_ROLES.get(printer)
+    if role is None:
+        return printer
+    with force_locale(RECEIPT_LANGUAGE):
+        return str(DEVICE_NAMES[role])
 
 
 def receipt_pdf(
@@ -48,7 +62,7 @@ def receipt_pdf(
         mark = " (cetak ulang)" if job["reprint"] else ""
         if job.get("extra"):
             mark = " (salinan kedua, dicetak sebelum pembaruan kios)"
-        printer = PRINTER_NAMES.get(str(job["printer"]), str(job["printer"]))
+        printer = printer_name(str(job["printer"]))
         text = (
             f"Salinan {job['copy_no']} dari {job['copies']} · {job['recipient']} · {printer}"
             f" · {clock_time(job['printed_wall'])}{mark}"

@@ -204,7 +204,7 @@ def test_numbers_scan_sign_copies_and_receipt(real_app, escpos_listener, tmp_pat
     client.post(f"/documents/{doc_id}/receipt", data={"csrf_token": token})
     receipt_text = pdf_text(folder / "tanda-terima.pdf")
     assert receipt_text.count("Tanda tangan penerima") == 7  # 6 copies + 1 reprint
-    assert receipt_text.count("· struk (thermal) ·") == 3
-    assert receipt_text.count("· A4 ·") == 4  # 3 copies and the reprint
+    assert receipt_text.count("· Printer struk ·") == 3
+    assert receipt_text.count("· Printer A4 ·") == 4  # 3 copies and the reprint
     assert len(stack.new_pdfs(before)) == 1
     assert kiosk.audit.verify() is None

@@ -101,7 +101,7 @@ def qr_codes(png: Path) -> list[str]:
 
 def copies_for(text: str) -> list[tuple[str, str]]:
     """(recipient, printer) of each copy line of a distribution receipt's text."""
-    return re.findall(r"Salinan \d+ dari \d+ · (.+?) · (A4|struk \(thermal\))", text)
+    return re.findall(r"Salinan \d+ dari \d+ · (.+?) · (Printer A4|Printer struk) ·", text)
 
 
 def payload(kiosk, doc_id: int) -> str:
@@ -160,11 +160,29 @@ def test_the_receipt_lists_each_copy_once_with_its_printer(ketua, kiosk):
     print_on(ketua, doc_id, token, "receipt")
     assert ketua.post(f"/documents/{doc_id}/receipt", data={"csrf_token": token}).status_code == 302
     receipt = kiosk.devices.document_printer.jobs[-1].path
-    assert copies_for(pdf_text(receipt)) == [(name, "A4") for name in FIXED] + [
-        ("Saksi Paslon 03", "struk (thermal)")
+    assert copies_for(pdf_text(receipt)) == [(name, "Printer A4") for name in FIXED] + [
+        ("Saksi Paslon 03", "Printer struk")
     ]
     page = ketua.get(f"/documents/{doc_id}?step=2").get_data(as_text=True)  # the print step
     assert page.count("· Printer A4<") == 4 and page.count("· Printer struk<") == 1
+
+
+def test_the_receipt_names_the_printers_in_indonesian_whatever_the_screen_language(ketua, kiosk):
+    doc_id, token = signed(ketua)
+    print_on(ketua, doc_id, token, "a4")
+    tick(ketua, kiosk, doc_id, token, "Saksi Paslon 03")
+    print_on(ketua, doc_id, token, "receipt")
+    with ketua.session_transaction() as sess:
+        sess["lang"] = "en"
+    page = ketua.get(f"/documents/{doc_id}?step=2").get_data(as_text=True)
+    assert "· Receipt printer<" in page  # the screen speaks English now
+    ketua.post(f"/documents/{doc_id}/receipt", data={"csrf_token": token})
+    text = pdf_text(kiosk.devices.document_printer.jobs[-1].path)
+    assert "Tanda terima salinan C.Hasil" in text
+    assert [printer for _name, printer in copies_for(text)] == ["Printer A4"] * 4 + [
+        "Printer struk"
+    ]
+    assert "Receipt printer" not in text and "thermal" not in text
 
 
 # Thermal copies -----------------------------------------------------------------------------------

@@ -146,7 +146,7 @@ def test_a_saksi_added_after_printing_gets_exactly_one_copy_and_is_on_the_receip
     resp = ketua.post(f"/documents/{doc}/receipt", data={"csrf_token": token})
     assert resp.headers["Location"].endswith("?step=3&receipt=1")
     text = pdf_text(a4.jobs[-1].path)
-    listed = re.findall(r"Salinan \d+ dari \d+ · (.+?) · A4", text)
+    listed = re.findall(r"Salinan \d+ dari \d+ · (.+?) · Printer A4", text)
     assert sorted(listed) == sorted(names)
     assert "Saksi Paslon 02" in listed
 
