@@ -1,24 +1,21 @@
-// On-screen keyboard for touch: every field marked data-osk="numeric" or data-osk="text" gets
-// a keypad docked at the bottom of the screen when tapped, so no physical keyboard is needed.
+// On-screen keyboard for touch: every field marked data-osk="text" gets a keyboard docked at
+// the bottom of the screen when tapped, so no physical keyboard is needed.
 // The field being typed always stays in view above the keys: the page gets room below for the
 // keyboard, then scrolls so the field (with its label) sits just above it.
-// (The C.Hasil sheet and the PIN screen have their own keypads: keypad.js.)
+// (Numbers are typed on keypads of their own, docked beside their boxes: keypad.js.)
 (function () {
   var fields = document.querySelectorAll("[data-osk]");
   if (!fields.length) { return; }
   var labels = document.body.dataset;
-  var rows = {
-    numeric: [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"], ["back", "0", "done"]],
-    text: [
-      ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"],
-      ["q", "w", "e", "r", "t", "y", "u", "i", "o", "p"],
-      ["a", "s", "d", "f", "g", "h", "j", "k", "l", "-"],
-      ["shift", "z", "x", "c", "v", "b", "n", "m", ",", "."],
-      ["back", "space", "done"]
-    ]
-  };
+  var rows = [
+    ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"],
+    ["q", "w", "e", "r", "t", "y", "u", "i", "o", "p"],
+    ["a", "s", "d", "f", "g", "h", "j", "k", "l", "-"],
+    ["shift", "z", "x", "c", "v", "b", "n", "m", ",", "."],
+    ["back", "space", "done"]
+  ];
   var pad = document.createElement("div");
-  pad.className = "osk";
+  pad.className = "osk osk-text";
   pad.hidden = true;
   pad.setAttribute("role", "group");
   document.body.appendChild(pad);
@@ -32,10 +29,9 @@
     if (key === "shift") { return "⇧"; }
     return upper ? key.toUpperCase() : key;
   }
-  function draw(mode) {
+  function draw() {
     pad.innerHTML = "";
-    pad.className = "osk osk-" + mode;
-    rows[mode].forEach(function (row) {
+    rows.forEach(function (row) {
       var line = document.createElement("div");
       line.className = "osk-row";
       row.forEach(function (key) {
@@ -55,8 +51,8 @@
     if (field) { field.classList.remove("active"); }
     field = el;
     el.classList.add("active");
-    upper = el.dataset.osk === "text" && el.value === "";
-    draw(el.dataset.osk);
+    upper = el.value === "";  // a name or a note starts with a capital
+    draw();
     pad.hidden = false;
     document.body.classList.add("osk-open");
     keepInView();
@@ -101,10 +97,10 @@
     var max = parseInt(field.getAttribute("maxlength") || "500", 10);
     if (key === "done") { close(); return; }
     if (key === "back") { field.value = field.value.slice(0, -1); }
-    else if (key === "shift") { upper = !upper; draw(field.dataset.osk); return; }
+    else if (key === "shift") { upper = !upper; draw(); return; }
     else if (field.value.length < max) {
       field.value += key === "space" ? " " : (upper ? key.toUpperCase() : key);
-      if (upper && key !== "space") { upper = false; draw(field.dataset.osk); }
+      if (upper && key !== "space") { upper = false; draw(); }
     }
     field.dispatchEvent(new Event("input", {bubbles: true}));
     keepInView();
