@@ -99,9 +99,7 @@ ZONED = {
     "/incidents/",
     "/selftest/",
     "/chasil/PPWP/confirm",
-} | {
-    f"report {which}" for which in ("opening", "closing", "incidents")
-}
+} | {f"report {which}" for which in ("opening", "closing", "incidents")}
 # Pages that are not HTML, or not screens.
 SKIP = {"static", "main.health", "login.card_state", "documents.page_image", "simulasi.output"}
 
@@ -284,6 +282,18 @@ def screens(app: Flask, language: str) -> Iterator[tuple[str, str]]:
         url = _url(app, rule.rule)
         who = "pelatih" if rule.endpoint.startswith("trainer.") else "kpps1"
         resp = clients[who].get(url)
+        assert resp.status_code == 200, f"{url}: {resp.status_code}"
+        yield url, visible_text(resp.get_data(as_text=True))
+    # Step screens reached by the same rule with other values: a phase's sign-off, the copies'
+    # print and receipt steps, the blind second entry.
+    doc = app.extensions["kiosk"].db.read("SELECT id FROM document ORDER BY id LIMIT 1")[0]["id"]
+    for url in (
+        "/checklist/step/pembukaan_ditandatangani",
+        f"/documents/{doc}?step=2",
+        f"/documents/{doc}?step=3",
+        "/chasil/DPR/2",
+    ):
+        resp = clients["kpps1"].get(url)
         assert resp.status_code == 200, f"{url}: {resp.status_code}"
         yield url, visible_text(resp.get_data(as_text=True))
     # The printed reports, as their lines go to paper: the day's reports as the service makes
