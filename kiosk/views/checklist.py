@@ -24,7 +24,7 @@ from kiosk.checklist.reports import REPORTS
 from kiosk.checklist.service import ChecklistService
 from kiosk.checklist.states import StepState
 from kiosk.refusals import Refused
-from kiosk.roles import Permission
+from kiosk.roles import Permission, Role
 from kiosk.services.printing import TARGETS
 from kiosk.views.access import current_session, me, require, safe_local_path, services
 
@@ -204,7 +204,10 @@ def incidents() -> str | Response:
         else:
             flash(_("Recorded."))
         return redirect(url_for("checklist.incidents"))
-    return render_template("incidents.html", incidents=desk.all())
+    # The KPPS on duty are offered as the reporter, one tap each; anyone else is typed.
+    kpps = (Role.KETUA, Role.ANGGOTA, Role.OPERATOR)
+    people = [o.name for o in services().auth.officers() if o.role in kpps]
+    return render_template("incidents.html", incidents=desk.all(), people=people)
 
 
 @bp.post("/checklist/report/<which>")

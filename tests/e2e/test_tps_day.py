@@ -27,7 +27,6 @@ from playwright.sync_api import Page, expect
 
 from kiosk import create_app
 from kiosk.clock import ManualClock
-from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD
 from tests.e2e.conftest import ARTIFACTS
@@ -35,6 +34,7 @@ from tests.e2e.flows.chasil import ballot_without_mistakes, first_ballot_with_a_
 from tests.e2e.flows.checklist import hand_over, lanjut, opening, sign_counting, voting_and_closing
 from tests.e2e.flows.documents import copies_and_receipt, scan_and_sign, to_scan
 from tests.e2e.touch import Touch
+from tests.kiosk.day import day_settings
 from tests.stacks.collector import CollectorProcess, run_collector_cli
 from tests.upload.processes import WorkerProcess
 
@@ -72,14 +72,7 @@ def day(tmp_path: Path, collector_factory: Any) -> Iterator[Day]:
     training collector; logins survive the jumps of the clock."""
     collector = collector_factory(accept_training=True, trust_first_use=True)
     clock = ManualClock(START)
-    settings = Settings.from_values(
-        data_dir=tmp_path / "data",
-        hardware="fake",
-        training=True,
-        idle_timeout_min=24 * 60,
-        session_max_hours=24,
-        upload_endpoint=collector.files_url,
-    )
+    settings = day_settings(tmp_path / "data", upload_endpoint=collector.files_url)
     app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -156,14 +149,14 @@ def test_a_whole_tps_day_by_touch(page: Page, day: Day, shot: Any) -> None:
     with touch.in_flow("incident"):
         touch.tap(page.locator(".incident-button"))
         expect(page.locator("input[name=kind][value=kejadian]")).to_be_checked()
-        touch.osk_type(page.locator("input[name=reporter]"), "Budi")
+        touch.tap(page.get_by_role("button", name="Budi Santoso"))  # a KPPS on duty: one tap
         what = "Segel DPD diganti"
         touch.osk_type(page.locator("textarea[name=text]"), what)
         touch.tap(page.get_by_role("button", name="Simpan"))
         expect(page.locator(".flash")).to_have_text("Tercatat.")
         incident = page.locator("li[data-incident]")
         expect(incident).to_have_count(1)
-        expect(incident).to_contain_text(f"07:00 WITA · Kejadian khusus · Budi: {what}")
+        expect(incident).to_contain_text(f"07:00 WITA · Kejadian khusus · Budi Santoso: {what}")
         shot(page, "day-07-kejadian-khusus")
 
     # 4. Pemungutan and Penutupan: the clock moves to 13.00 with its reminders; counting starts.
