@@ -25,10 +25,10 @@ from kiosk import create_app
 from kiosk.chasil.documents import verify_manifest
 from kiosk.clock import ManualClock
 from kiosk.db import MIGRATIONS, Database
-from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD, form
 from tests.kiosk.conftest import csrf_token, login
+from tests.kiosk.day import day_settings
 
 NOW_UTC = dt.datetime(2024, 2, 14, 5, 5, tzinfo=dt.UTC)  # 13:05 WITA on election day
 FIXED = ["Pengawas TPS", "PPS", "PPK (melalui PPS)", "Pengumuman publik"]
@@ -37,13 +37,7 @@ NOTE = "Saksi Paslon 02 keberatan atas 3 surat suara rusak."
 
 @pytest.fixture
 def app(tmp_path):
-    settings = Settings.from_values(
-        data_dir=tmp_path / "data",
-        hardware="fake",
-        training=True,
-        idle_timeout_min=24 * 60,
-        session_max_hours=24,
-    )
+    settings = day_settings(tmp_path / "data")
     app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=ManualClock(NOW_UTC))
     yield app
     app.extensions["kiosk"].close()

@@ -20,11 +20,11 @@ from flask.testing import FlaskClient
 
 from kiosk import create_app
 from kiosk.clock import ManualClock
-from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD, api, form
 from tests.chasil.test_checks import consistent_boxes
 from tests.kiosk.conftest import csrf_token, login
+from tests.kiosk.day import day_settings
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 BALLOTS = ("PPWP", "DPR", "DPD")
@@ -74,13 +74,7 @@ def to_counting(app: Flask, clock: ManualClock) -> None:
 @pytest.fixture
 def counting(tmp_path: Path) -> Iterator[Flask]:
     """A training kiosk at 13.00 with counting begun and the checklist's counts recorded."""
-    settings = Settings.from_values(
-        data_dir=tmp_path / "data",
-        hardware="fake",
-        training=True,
-        idle_timeout_min=24 * 60,
-        session_max_hours=24,
-    )
+    settings = day_settings(tmp_path / "data")
     clock = ManualClock(dt.datetime(2024, 2, 14, 6, 30, tzinfo=WITA))
     app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
     to_counting(app, clock)

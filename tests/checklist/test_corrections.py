@@ -16,10 +16,10 @@ from kiosk.checklist.corrections import ExpectedCount
 from kiosk.checklist.refusals import ChecklistCode
 from kiosk.clock import ManualClock
 from kiosk.refusals import Refused
-from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD
 from tests.kiosk.conftest import csrf_token, login
+from tests.kiosk.day import day_settings
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 BALLOTS = ("PPWP", "DPR", "DPD")
@@ -32,13 +32,7 @@ def kiosk(tmp_path):
     """A training kiosk at 07.00 on election day, the Persiapan signed and the opening steps
     before the count done; ``kiosk.ketua`` and ``kiosk.anggota`` are logged-in clients."""
     clock = ManualClock(dt.datetime(2024, 2, 14, 6, 30, tzinfo=WITA))
-    settings = Settings.from_values(
-        data_dir=tmp_path / "data",
-        hardware="fake",
-        training=True,
-        idle_timeout_min=24 * 60,
-        session_max_hours=24,
-    )
+    settings = day_settings(tmp_path / "data")
     app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
     runtime = app.extensions["kiosk"]
     runtime.ketua, runtime.anggota = app.test_client(), app.test_client()

@@ -12,10 +12,10 @@ import pytest
 
 from kiosk import create_app
 from kiosk.clock import ManualClock
-from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD
 from tests.kiosk.conftest import csrf_token, login
+from tests.kiosk.day import day_settings
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 DAY = dt.date(2024, 2, 14)  # the sample profile's election date
@@ -32,13 +32,7 @@ def day(tmp_path):
 
     def make(clock):
         # The test jumps hours at a time: keep the logins alive across the jumps.
-        settings = Settings.from_values(
-            data_dir=tmp_path / "data",
-            hardware="fake",
-            training=True,
-            idle_timeout_min=24 * 60,
-            session_max_hours=24,
-        )
+        settings = day_settings(tmp_path / "data")
         app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
         apps.append(app)
         ketua, anggota = app.test_client(), app.test_client()

@@ -12,9 +12,9 @@ import pytest
 
 from kiosk import create_app
 from kiosk.clock import ManualClock
-from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.kiosk.conftest import csrf_token, login
+from tests.kiosk.day import day_settings
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 
@@ -22,13 +22,7 @@ WITA = dt.timezone(dt.timedelta(hours=8))
 @pytest.fixture
 def day(tmp_path):
     clock = ManualClock(dt.datetime(2024, 2, 14, 6, 40, tzinfo=WITA))
-    settings = Settings.from_values(
-        data_dir=tmp_path / "data",
-        hardware="fake",
-        training=True,
-        idle_timeout_min=24 * 60,
-        session_max_hours=24,
-    )
+    settings = day_settings(tmp_path / "data")
     app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
     runtime = app.extensions["kiosk"]
     runtime.app, runtime.manual = app, clock

@@ -16,7 +16,6 @@ from playwright.sync_api import Page, expect
 
 from kiosk import create_app
 from kiosk.clock import ManualClock
-from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD
 from tests.chasil.test_entry_steps import to_counting
@@ -24,6 +23,7 @@ from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.flows.chasil import confirm, enter_chasil, open_entry, save, tile, type_box
 from tests.e2e.touch import Touch
 from tests.kiosk.conftest import PINS
+from tests.kiosk.day import day_settings
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 # Before: 28 boxes of 2-3 digits each, a "Kotak berikutnya" after every box, "Simpan" and
@@ -35,13 +35,7 @@ GOOD_TAPS = 40
 
 @pytest.fixture
 def counting_url(tmp_path: Path) -> Iterator[str]:
-    settings = Settings.from_values(
-        data_dir=tmp_path / "data",
-        hardware="fake",
-        training=True,
-        idle_timeout_min=24 * 60,
-        session_max_hours=24,
-    )
+    settings = day_settings(tmp_path / "data")
     clock = ManualClock(dt.datetime(2024, 2, 14, 6, 30, tzinfo=WITA))
     app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
     to_counting(app, clock)

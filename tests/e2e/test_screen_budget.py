@@ -30,6 +30,7 @@ from tests.chasil.test_chasil_http import GOOD, form
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.touch import CHROME_MAX_PX, chrome_px, in_view
 from tests.kiosk.conftest import PINS, csrf_token, login
+from tests.kiosk.day import day_settings
 from tests.kiosk.signing import signed_document
 
 WITA = dt.timezone(dt.timedelta(hours=8))
@@ -96,13 +97,7 @@ def _counting_under_way(app: Any, clock: ManualClock) -> str:
 
 @pytest.fixture(scope="module")
 def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
-    settings = Settings.from_values(
-        data_dir=tmp_path_factory.mktemp("budget") / "data",
-        hardware="fake",
-        training=True,
-        idle_timeout_min=24 * 60,
-        session_max_hours=24,
-    )
+    settings = day_settings(tmp_path_factory.mktemp("budget") / "data")
     clock = ManualClock(dt.datetime(2024, 2, 14, 6, 30, tzinfo=WITA))
     app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
     doc = _counting_under_way(app, clock)

@@ -36,6 +36,7 @@ from kiosk.settings import Settings
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD, form
 from tests.kiosk.conftest import csrf_token, login
+from tests.kiosk.day import day_settings
 from tests.kiosk.signing import signed_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -241,13 +242,7 @@ def _sample_day(app: Flask, clock: ManualClock) -> None:
 
 @pytest.fixture(scope="module")
 def day(tmp_path_factory) -> Iterator[Flask]:
-    settings = Settings.from_values(
-        data_dir=tmp_path_factory.mktemp("languages") / "data",
-        hardware="fake",
-        training=True,
-        idle_timeout_min=24 * 60,
-        session_max_hours=24,
-    )
+    settings = day_settings(tmp_path_factory.mktemp("languages") / "data")
     clock = ManualClock(_at(6, 0))
     app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
     _sample_day(app, clock)
