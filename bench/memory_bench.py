@@ -1,0 +1,350 @@
+"""Memory of the kiosk's two long-running processes (issue 17), beside the bare minimum.
+
+The web app (``tps-kiosk serve``: waitress, 8 threads) and the upload worker (``tps-kiosk
+worker``) run as real processes of a training kiosk provisioned with the sample TPS, every
+device fake (as ``tps-kiosk demo`` runs them), uploading to the reference collector on
+127.0.0.1. A full sample day goes through HTTP as the screen sends it: the checklist from
+preparation to counting (the trainer's clock jumps between the moments), a printed opening
+report, a self-test, then for each of PPWP, DPR and DPD the numbers entered and confirmed, one
+page scanned, the document signed, every copy printed on the receipt printer and on A4 and the
+distribution receipt; the worker sends the three documents. RSS, PSS and USS
+(/proc/<pid>/smaps_rollup) of each process are read at idle after start and after the day.
+
+Goals: web app <= 80 MB RSS, worker <= 60 MB RSS after the day. Bare minimum: waitress serving
+one Flask route (8 threads, after 50 requests), and a loop that imports only tuspy.
+
+Then what takes the memory: the RSS each third-party package adds when the process's entry
+module is imported (attributed to the package imported first, nested imports included), and
+the C extensions mapped in the real processes after the day.
+
+Run: .venv/bin/python bench/memory_bench.py
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the tests' helpers, reused
+
+from kiosk.tps import SAMPLE_PROFILE  # noqa: E402
+from tests.chasil.test_chasil_http import GOOD, form  # noqa: E402
+from tests.e2e.test_tps_day import SHEETS  # noqa: E402
+from tests.kiosk.conftest import PINS  # noqa: E402
+from tests.stacks.collector import CollectorProcess, free_port  # noqa: E402
+
+GOAL_MB = {"web app": 80, "worker": 60}
+SHEET = {"PPWP": GOOD, **SHEETS}
+
+
+# -- reading memory ------------------------------------------------------------------------
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """RSS, PSS and USS (private clean + dirty) of one process, in KiB."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0])
+    uss = fields["Private_Clean"] + fields["Private_Dirty"]
+    return {"rss": fields["Rss"], "pss": fields["Pss"], "uss": uss}
+
+
+def extensions(pid: int) -> list[str]:
+    """The packages whose C extensions (or bundled libraries) the process has mapped."""
+    found = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        m = re.search(r"site-packages/([^/]+)/.*\.so", line)
+        if m:
+            found.add(m.group(1).removesuffix(".libs"))
+    return sorted(found)
+
+
+# -- the processes -------------------------------------------------------------------------
+
+
+def kiosk_env(data_dir: Path, port: int, endpoint: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "KIOSK_DATA_DIR": str(data_dir),
+        "KIOSK_TRAINING": "1",
+        "KIOSK_HARDWARE": "fake",
+        "KIOSK_BIND": "127.0.0.1",
+        "KIOSK_PORT": str(port),
+        "KIOSK_UPLOAD_ENDPOINT": endpoint,
+        # Logins that last the whole day: the trainer's clock jumps hours at a time.
+        "KIOSK_IDLE_TIMEOUT_MIN": str(24 * 60),
+        "KIOSK_SESSION_MAX_HOURS": "24",
+    }
+
+
+@contextlib.contextmanager
+def process(
+    command: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        with contextlib.suppress(requests.ConnectionError):
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer in {timeout_s} s")
+
+
+def settle() -> None:
+    """Let background threads finish their first rounds before a reading."""
+    time.sleep(3)
+
+
+# -- the day through HTTP ------------------------------------------------------------------
+
+
+class Browser:
+    """One screen's session: cookies, and a form's CSRF token read from the page."""
+
+    def __init__(self, url: str, officer: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+        self.post("/login/", f"/login/pin/{officer}", pin=PINS[officer])
+
+    def token(self, page: str) -> str:
+        html = self.session.get(self.url + page, timeout=30).text
+        match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert match, f"{page} has no form"
+        return match.group(1)
+
+    def post(self, page: str, to: str, **data: object) -> requests.Response:
+        resp = self.session.post(
+            self.url + to,
+            data={"csrf_token": self.token(page), **data},
+            allow_redirects=False,
+            timeout=60,
+        )
+        assert resp.status_code in (302, 303), f"{to}: {resp.status_code} {resp.text[:300]}"
+        return resp
+
+
+def sample_day(url: str) -> list[int]:
+    """The sample TPS's day from 06.30 to signed counting; the three documents' ids."""
+    ketua, anggota, trainer = (Browser(url, o) for o in ("kpps1", "kpps2", "pelatih"))
+
+    def jump(hhmm: str) -> None:
+        trainer.post("/pelatih/", "/pelatih/clock", time=hhmm)
+
+    def step(who: Browser, step_id: str, **data: object) -> None:
+        who.post("/checklist/", f"/checklist/{step_id}", **data)
+
+    jump("0630")
+    for step_id in ("tps_didirikan", "daftar_diumumkan", "logistik"):
+        step(anggota, step_id)
+    step(anggota, "mandat_saksi", value="3")
+    step(ketua, "persiapan_ditandatangani")
+    step(ketua, "jam_dikonfirmasi", action="set", time="0655")
+    jump("0700")
+    for step_id in ("rapat_dibuka", "sumpah", "kotak_kosong"):
+        step(anggota, step_id)
+    counts = {f"value:{b}": str(GOOD["SS1"]) for b in SHEET}
+    step(anggota, "surat_suara_diterima", **counts)
+    step(ketua, "pembukaan_ditandatangani")
+    ketua.post("/checklist/", "/checklist/report/opening", printer="receipt")
+    ketua.post("/selftest/", "/selftest/")
+    step(anggota, "pemungutan_berjalan")
+    jump("1300")
+    step(ketua, "pemungutan_ditutup")
+    step(anggota, "surat_suara_sisa", **{k: str(GOOD["SS4"]) for k in counts})
+    step(anggota, "surat_suara_rusak", **{k: str(GOOD["SS3"]) for k in counts})
+    step(anggota, "daftar_hadir")
+    step(ketua, "penutupan_ditandatangani")
+    step(anggota, "penghitungan_dimulai")
+    docs = []
+    for ballot, sheet in SHEET.items():
+        page = f"/chasil/{ballot}/1"
+        token = ketua.token(page)
+        ketua.session.post(url + page, data=form(sheet, token), allow_redirects=False)
+        ketua.post(page, f"/chasil/{ballot}/confirm")
+        ketua.post(page, f"/chasil/{ballot}/scan")
+        where = ketua.post(page, f"/chasil/{ballot}/finish").headers["Location"]
+        assert "/documents/" in where, f"{ballot} not signed: {where}"
+        doc = int(where.rsplit("/", 1)[1])
+        for printer in ("receipt", "a4"):
+            ketua.post(f"/documents/{doc}", f"/documents/{doc}/print", printer=printer)
+        ketua.post(f"/documents/{doc}", f"/documents/{doc}/receipt")
+        docs.append(doc)
+    return docs
+
+
+def wait_sent(data_dir: Path, n: int, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(data_dir / "kiosk.sqlite3", timeout=10)) as db:
+            sent = db.execute("SELECT count(*) FROM upload_job WHERE state = 'sent'").fetchone()
+        if sent[0] >= n:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the worker did not send {n} documents in {timeout_s} s")
+
+
+# -- the bare minimum and the attribution --------------------------------------------------
+
+BARE_WEB = """
+import threading, urllib.request, flask, waitress.server
+app = flask.Flask("bare")
+app.add_url_rule("/", "home", lambda: "ok")
+server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=8)
+threading.Thread(target=server.run, daemon=True).start()
+for _ in range(50):
+    urllib.request.urlopen(f"http://127.0.0.1:{server.effective_port}/").read()
+print(open("/proc/self/status").read().split("VmRSS:")[1].split()[0])
+"""
+BARE_WORKER = """
+import time
+from tusclient.client import TusClient
+TusClient("http://127.0.0.1:9/files/")
+print(open("/proc/self/status").read().split("VmRSS:")[1].split()[0])
+"""
+# Imports a module with a finder that reads RSS around each top-level package's first import;
+# prints "package kib" lines, biggest first.
+ATTRIBUTE = """
+import importlib.abc, importlib.machinery, sys
+def rss():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0])
+cost, depth = {}, [0]
+class Timed(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if "." in name or depth[0]:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return None
+        run = spec.loader.exec_module
+        def exec_module(module, run=run, name=name):
+            depth[0] += 1
+            before = rss()
+            try:
+                run(module)
+            finally:
+                depth[0] -= 1
+                cost[name] = rss() - before
+        spec.loader.exec_module = exec_module
+        return spec
+sys.meta_path.insert(0, Timed())
+start = rss()
+for entry in sys.argv[1:]:
+    __import__(entry)
+print("TOTAL", rss() - start)
+for name, kib in sorted(cost.items(), key=lambda kv: -kv[1])[:9]:
+    print(name, kib)
+"""
+
+
+def bare_rss_kb(code: str) -> int:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[-1])
+
+
+def attribution(*entries: str) -> list[tuple[str, int]]:
+    out = subprocess.run(
+        [sys.executable, "-c", ATTRIBUTE, *entries],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [(n, int(k)) for n, k in (line.split() for line in out.stdout.splitlines())]
+
+
+def mb(kib: int) -> str:
+    return f"{kib / 1024:6.1f}"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="memory-bench-") as tmp:
+        root = Path(tmp)
+        data_dir = root / "data"
+        collector = CollectorProcess(
+            root / "collector", free_port(), accept_training=True, trust_first_use=True
+        ).start()
+        try:
+            port = free_port()
+            env = kiosk_env(data_dir, port, collector.files_url)
+            kiosk = [sys.executable, "-m", "kiosk"]
+            subprocess.run(
+                [*kiosk, "provision", str(SAMPLE_PROFILE)],
+                cwd=REPO,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            with (
+                process([*kiosk, "serve"], env, root / "web.log") as web,
+                process([*kiosk, "worker"], env, root / "worker.log") as worker,
+            ):
+                url = f"http://127.0.0.1:{port}"
+                wait_http(url + "/health", web)
+                settle()
+                idle = {"web app": memory_kb(web.pid), "worker": memory_kb(worker.pid)}
+                started = time.monotonic()
+                docs = sample_day(url)
+                wait_sent(data_dir, len(docs))
+                took = time.monotonic() - started
+                settle()
+                after = {"web app": memory_kb(web.pid), "worker": memory_kb(worker.pid)}
+                mapped = {"web app": extensions(web.pid), "worker": extensions(worker.pid)}
+        finally:
+            collector.stop()
+    bare = {"web app": bare_rss_kb(BARE_WEB), "worker": bare_rss_kb(BARE_WORKER)}
+    print(f"Sample day through HTTP: {len(docs)} documents signed, printed, sent in {took:.0f} s")
+    print()
+    print(
+        f"{'MB':10} {'idle RSS':>8} {'PSS':>6} {'USS':>6} | {'day RSS':>7} {'PSS':>6} "
+        f"{'USS':>6} | {'goal':>4} {'bare':>6} {'x bare':>6}"
+    )
+    for name in ("web app", "worker"):
+        i, a = idle[name], after[name]
+        print(
+            f"{name:10} {mb(i['rss']):>8} {mb(i['pss'])} {mb(i['uss'])} | {mb(a['rss']):>7} "
+            f"{mb(a['pss'])} {mb(a['uss'])} | {GOAL_MB[name]:>4} {mb(bare[name])} "
+            f"{a['rss'] / bare[name]:5.2f}x  {'ok' if a['rss'] <= GOAL_MB[name] * 1024 else 'OVER'}"
+        )
+    print()
+    entries = {
+        "web app": ("waitress", "kiosk.app", "kiosk.wiring"),
+        "worker": ("kiosk.upload.run",),
+    }
+    for name, modules in entries.items():
+        rows = attribution(*modules)
+        total = rows[0][1]
+        print(f"{name}: importing {' '.join(modules)} adds {mb(total).strip()} MB RSS; by package:")
+        print("   " + ", ".join(f"{n} {k / 1024:.1f}" for n, k in rows[1:]))
+        print(f"   C extensions mapped after the day: {', '.join(mapped[name]) or '-'}")
+
+
+if __name__ == "__main__":
+    main()
