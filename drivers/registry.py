@@ -20,6 +20,7 @@ RECEIPT_PRINTERS = ("escpos", "fake", "none")
 DOCUMENT_PRINTERS = ("cups", "fake", "none")
 CARD_READERS = ("pcsc", "fake", "none")
 PANELS = ("gpiozero", "fake", "none")
+FAKE_SCAN_PAGES = ("clean", "realistic")  # see drivers/scanner/fake.py
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class DeviceConfig:
     panel: str = "fake"
     pins: PanelPins = field(default_factory=PanelPins)
     fake_output_dir: Path = Path("simulasi")
+    fake_scan_pages: str = "realistic"
 
 
 def _check(kind: str, choice: str, allowed: tuple[str, ...]) -> None:
@@ -59,7 +61,7 @@ def open_scanner(cfg: DeviceConfig) -> Scanner | None:
     if cfg.scanner == "fake":
         from drivers.scanner.fake import FakeScanner
 
-        return FakeScanner()
+        return FakeScanner(pages=cfg.fake_scan_pages)
     return None
 
 

@@ -105,6 +105,13 @@ class Settings:
         "SANE device name (see `scanimage -L`); empty = first scanner found.",
     )
     scanner_dpi = Setting(int, 300, "Scan resolution in dots per inch.")
+    fake_scan_pages = Setting(
+        str,
+        "realistic",
+        "What the fake scanner delivers: 'realistic' pages (paper, pen, skew, uneven light and"
+        " sensor noise, several MB as PNG, like a real scan) or 'clean' ones (~100 KB, faster).",
+        registry.FAKE_SCAN_PAGES,
+    )
     receipt_printer = Setting(
         str,
         "escpos",
@@ -242,6 +249,7 @@ class Settings:
                 button=self.pin_button,
             ),
             fake_output_dir=Path(self.data_dir) / "simulasi",
+            fake_scan_pages=self.fake_scan_pages,
         )
 
     @property

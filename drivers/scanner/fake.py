@@ -10,7 +10,10 @@ from PIL import Image
 
 from drivers.errors import AdfEmpty, ScanCancelled, ScannerBusy, ScannerError
 from drivers.scanner import ColorMode, ScanRequest, Source
+from drivers.scanner.realistic import render_realistic
 from drivers.scanner.sample_pages import SAMPLE_SHEETS, render_sheet
+
+PAGE_KINDS = ("clean", "realistic")
 
 
 class FakeScanner:
@@ -20,12 +23,19 @@ class FakeScanner:
     ``page_time_s`` is how long each page takes to "scan" (seconds): 0 in tests and demos, a
     second or two in training, so the cancel button and the busy message can be shown.
     Pages are rendered one at a time as the caller takes them, like a real feeder delivers them.
+
+    ``pages`` is ``"clean"`` (the printed sheet with drawn numbers: ~100 KB as PNG, fast) or
+    ``"realistic"`` (paper, pen pressure, skew, uneven light and sensor noise, as a real scanner
+    delivers it: see realistic.py).
     """
 
     name = "Pemindai simulasi (C.Hasil contoh)"
 
-    def __init__(self, adf_pages: int = 2, page_time_s: float = 0.0) -> None:
+    def __init__(self, adf_pages: int = 2, page_time_s: float = 0.0, pages: str = "clean") -> None:
+        if pages not in PAGE_KINDS:
+            raise ValueError(f"pages = {pages!r}: one of {', '.join(PAGE_KINDS)}")
         self.adf_pages = adf_pages
+        self.pages = pages
         self.page_time_s = page_time_s
         self._next_sheet = itertools.count()
         self._fault: tuple[ScannerError, int] | None = None
@@ -80,6 +90,16 @@ class FakeScanner:
                 if self._cancelled.wait(self.page_time_s):
                     raise ScanCancelled("cancelled by the operator")
                 n = next(self._next_sheet)
+                if self.pages == "realistic":
+                    yield render_realistic(
+                        SAMPLE_SHEETS[n % len(SAMPLE_SHEETS)],
+                        request.dpi,
+                        colour=request.mode is ColorMode.COLOR,
+                        seed=n,
+                        width_mm=request.width_mm,
+                        height_mm=request.height_mm,
+                    ).image
+                    continue
                 yield render_sheet(
                     SAMPLE_SHEETS[n % len(SAMPLE_SHEETS)],
                     request.dpi,

@@ -161,6 +161,8 @@ SAMPLE_SHEETS: tuple[SampleSheet, ...] = (
 _LEFT = 16.0
 _COLUMNS = (112.0, 140.0, 168.0)  # left edges of the L, P and J boxes; a single box sits under J
 _BOX_W, _BOX_H, _ROW_H = 25.0, 6.5, 8.0
+SIGNATURE_X_MM = (30.0, 130.0)  # left edges of the Ketua's and the witness's signatures
+SIGNATURE_GAP_MM = 12.0  # from the bottom of the last box to the top of the signatures
 
 _VOTER_LABELS = {
     "A": "A. Pemilih dalam DPT",
@@ -317,9 +319,11 @@ def render_sheet(
     height_mm: float = 297.0,
     seed: int = 0,
     color: bool = False,
+    handwriting: bool = True,
 ) -> Image.Image:
     """The sheet as a scanner would return it: ``width_mm`` x ``height_mm`` at ``dpi`` dots per
-    inch, grey ('L') or colour ('RGB', the numbers in blue ballpoint).
+    inch, grey ('L') or colour ('RGB', the numbers in blue ballpoint). Without ``handwriting``
+    it is the printed form alone (realistic.py writes its own numbers on it).
 
     The pixel size is cut down to whole pixels, as SANE backends do (A4 at 300 dpi: 2480 x 3507).
     """
@@ -343,10 +347,11 @@ def render_sheet(
         x0, y0, x1, y1 = (round(v * px) for v in b.rect)
         rect = (x0, y0, x1, y1)
         draw.rectangle(rect, outline=black, width=line)
-        _write_number(draw, str(b.value), rect, rng, pen, pen_ink)
+        if handwriting:
+            _write_number(draw, str(b.value), rect, rng, pen, pen_ink)
     bottom = max(b.rect[3] for b in boxes)
-    for x in (30, 130):
-        _signature(draw, x, bottom + 12, px, rng, pen, pen_ink)
+    for x in SIGNATURE_X_MM if handwriting else ():
+        _signature(draw, x, bottom + SIGNATURE_GAP_MM, px, rng, pen, pen_ink)
     draw.rectangle(
         (10 * px, 8 * px, (width_mm - 10) * px, (bottom + 30) * px), outline=black, width=line
     )

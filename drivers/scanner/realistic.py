@@ -1,0 +1,323 @@
+"""Sample C.Hasil pages as a real flatbed or feeder delivers them, with their ground truth.
+
+The clean sample sheet (sample_pages.py) compresses to ~100 KB and hides what real scans cost.
+A real scan of a filled form has, from the paper up to the sensor:
+
+- slightly off-white paper with low-frequency cloudiness and short fibres;
+- the printed form (toner, not quite black);
+- the numbers written by hand in ballpoint (blue in colour scans) or pencil, with varying
+  pressure (handwriting.py);
+- the sheet lying a little askew (up to ``MAX_SKEW_DEG``) and off-place on the glass;
+- the optics' softness, light falling off across the page (lamp gradient and vignette);
+- per-pixel sensor noise, σ between ``NOISE_SIGMA`` bounds, independent per colour channel.
+
+Every random choice comes from one ``random.Random(seed)``: the same arguments give the same
+bytes. ``WrittenNumber`` says where each handwritten number sits on the final page (after skew),
+so benchmarks can crop the smallest digits and a reader can be checked against the truth.
+Pillow only (no numpy): noise is random bytes mapped through a Gaussian quantile table.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from dataclasses import dataclass
+from statistics import NormalDist
+
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+from drivers.scanner.handwriting import (
+    PENS,
+    Pen,
+    PixelBox,
+    Writer,
+    draw_number,
+    draw_signature,
+    layout_number,
+)
+from drivers.scanner.sample_pages import (
+    MM_PER_INCH,
+    SAMPLE_SHEETS,
+    SIGNATURE_GAP_MM,
+    SIGNATURE_X_MM,
+    SampleSheet,
+    number_boxes,
+    render_sheet,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_SKEW_DEG = 2.0
+NOISE_SIGMA = (2.5, 6.0)  # grey levels; real flatbeds measured 2..8
+PEN_NAMES = tuple(PENS)
+# Ink as the scanner sees it at full coverage: blue ballpoint, graphite; grey = its luminance.
+_INK_RGB = {"ballpoint": (28, 40, 128), "pencil": (78, 78, 84)}
+_TONER = 22  # printed black as scanned
+_LID = 250  # the scanner lid's white where the askew sheet leaves the glass uncovered
+
+
+@dataclass(frozen=True)
+class WrittenNumber:
+    """One handwritten number on a realistic page, in the final page's pixels (after skew).
+
+    ``bbox`` bounds the ink of the whole number, ``digits`` each digit's ink (the character and
+    its box), ``box_rect`` the printed box it was written in; boxes are (x0, y0, x1, y1) with x1,
+    y1 exclusive. ``box`` is the kiosk's box name (``B1.L``, ``V.0``, ``S`` ...).
+    """
+
+    box: str
+    value: int
+    bbox: PixelBox
+    box_rect: PixelBox
+    digits: tuple[tuple[str, PixelBox], ...]
+    pen: str
+
+    @property
+    def text(self) -> str:
+        return str(self.value)
+
+    @property
+    def digit_height_px(self) -> int:
+        """Height of the smallest digit: the one a legibility check must keep readable."""
+        return min(b[3] - b[1] for _, b in self.digits)
+
+
+@dataclass(frozen=True)
+class RealisticPage:
+    """A realistic scan and how it was made (the ground truth of the corpus)."""
+
+    image: Image.Image
+    numbers: tuple[WrittenNumber, ...]
+    sheet: str  # ballot: PPWP, DPR, DPD
+    dpi: int
+    colour: bool
+    pen: str
+    seed: int
+    skew_deg: float  # counter-clockwise, as Pillow's rotate; the page as scanned
+    noise_sigma: float
+
+
+def sheet_named(ballot: str) -> SampleSheet:
+    for sheet in SAMPLE_SHEETS:
+        if sheet.ballot == ballot:
+            return sheet
+    raise ValueError(f"no sample sheet {ballot!r}: one of {[s.ballot for s in SAMPLE_SHEETS]}")
+
+
+def _random_layer(size: tuple[int, int], rng: random.Random, lut: list[int]) -> Image.Image:
+    return Image.frombytes("L", size, rng.randbytes(size[0] * size[1])).point(lut)
+
+
+def gaussian_lut(sigma: float, mean: int = 128) -> list[int]:
+    """Uniform bytes -> Gaussian grey levels around ``mean`` (inverse CDF at each byte's centre)."""
+    dist = NormalDist(mean, sigma)
+    return [min(255, max(0, round(dist.inv_cdf((u + 0.5) / 256)))) for u in range(256)]
+
+
+def _paper(size: tuple[int, int], px_mm: float, rng: random.Random) -> Image.Image:
+    """Off-white paper ('L', brightness): cloudy at the centimetre scale, mottled at the
+    millimetre scale, with short faint fibres."""
+    w, h = size
+    level = rng.randint(236, 244)
+    cloud_cells = (max(2, round(w / (9 * px_mm))), max(2, round(h / (9 * px_mm))))
+    cloud = _random_layer(cloud_cells, rng, gaussian_lut(2.2, level)).resize(
+        size, Image.Resampling.BICUBIC
+    )
+    mottle_cells = (max(2, round(w / (0.6 * px_mm))), max(2, round(h / (0.6 * px_mm))))
+    mottle = _random_layer(mottle_cells, rng, gaussian_lut(1.6)).resize(
+        size, Image.Resampling.BILINEAR
+    )
+    paper = ImageChops.add(cloud, mottle, 1.0, -128)
+    draw = ImageDraw.Draw(paper)
+    area_cm2 = w * h / (10 * px_mm) ** 2
+    for _ in range(round(area_cm2 * 0.4)):
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        angle, length = rng.uniform(0, math.pi), rng.uniform(0.8, 3.5) * px_mm
+        bend = rng.uniform(-0.3, 0.3) * length
+        pts = [
+            (
+                x + math.cos(angle) * length * t - math.sin(angle) * bend * t * (1 - t),
+                y + math.sin(angle) * length * t + math.cos(angle) * bend * t * (1 - t),
+            )
+            for t in (0, 0.25, 0.5, 0.75, 1)
+        ]
+        draw.line(pts, fill=level - rng.randint(4, 9), width=max(1, round(0.05 * px_mm)))
+    return paper
+
+
+def _light(size: tuple[int, int], rng: random.Random) -> Image.Image:
+    """The lamp's light across the glass as a multiplier (255 = full): a gradient in a random
+    direction, a vignette off one corner, and falloff along the lamp's ends."""
+    gw, gh = 42, 60
+    angle = rng.uniform(0, math.tau)
+    slope = rng.uniform(0.02, 0.06)
+    cx, cy = rng.uniform(-0.2, 1.2), rng.uniform(-0.2, 1.2)
+    vignette = rng.uniform(0.02, 0.06)
+    ends = rng.uniform(0.01, 0.04)
+    values = []
+    for j in range(gh):
+        for i in range(gw):
+            u, v = i / (gw - 1), j / (gh - 1)
+            lin = (u - 0.5) * math.cos(angle) + (v - 0.5) * math.sin(angle)
+            r2 = ((u - cx) ** 2 + (v - cy) ** 2) / 2
+            edge = min(u, 1 - u)
+            f = 1 - slope * (lin + 0.7) - vignette * r2 - ends * max(0.0, 1 - edge / 0.06)
+            values.append(max(0, min(255, round(255 * f))))
+    grid = Image.new("L", (gw, gh))
+    grid.putdata(values)
+    return grid.resize(size, Image.Resampling.BICUBIC)
+
+
+def _skew_point(
+    x: float, y: float, angle_deg: float, centre: tuple[float, float], shift: tuple[float, float]
+) -> tuple[float, float]:
+    """Where Pillow's ``rotate(angle_deg, center=centre, translate=shift)`` moves (x, y)."""
+    a = math.radians(angle_deg)
+    cx, cy = centre
+    dx, dy = x - cx, y - cy
+    return (
+        cx + dx * math.cos(a) + dy * math.sin(a) + shift[0],
+        cy - dx * math.sin(a) + dy * math.cos(a) + shift[1],
+    )
+
+
+def _skew_box(
+    box: PixelBox,
+    angle: float,
+    centre: tuple[float, float],
+    shift: tuple[float, float],
+    size: tuple[int, int],
+) -> PixelBox:
+    x0, y0, x1, y1 = box
+    corners = [_skew_point(x, y, angle, centre, shift) for x in (x0, x1) for y in (y0, y1)]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    return (
+        max(0, math.floor(min(xs))),
+        max(0, math.floor(min(ys))),
+        min(size[0], math.ceil(max(xs))),
+        min(size[1], math.ceil(max(ys))),
+    )
+
+
+def _channel_lut(ink: int) -> list[int]:
+    """Ink coverage (0..255) -> light let through (255 = paper shows) for one channel."""
+    return [255 - c * (255 - ink) // 255 for c in range(256)]
+
+
+_Unskewed = tuple[str, int, PixelBox, PixelBox, tuple[tuple[str, PixelBox], ...]]
+
+
+def _handwrite(
+    sheet: SampleSheet, size: tuple[int, int], px_mm: float, the_pen: Pen, rng: random.Random
+) -> tuple[Image.Image, list[_Unskewed]]:
+    """Every number and both signatures as an ink coverage layer, and where each number went."""
+    writer = Writer.random(rng)
+    coverage = Image.new("L", size, 0)
+    unskewed: list[_Unskewed] = []
+    numbers = sheet.boxes()
+    for name, (x0, y0, x1, y1) in number_boxes(sheet).items():
+        rect = (round(x0 * px_mm), round(y0 * px_mm), round(x1 * px_mm), round(y1 * px_mm))
+        value = numbers[name]
+        digits = layout_number(str(value), rect, writer, rng)
+        pressure = writer.pressure * rng.uniform(0.85, 1.1)
+        written = draw_number(coverage, digits, str(value), the_pen, px_mm, pressure, rng)
+        unskewed.append((name, value, written.bbox, rect, written.digits))
+    bottom_mm = max(r[3] for r in number_boxes(sheet).values())
+    for x_mm in SIGNATURE_X_MM:
+        origin = (x_mm * px_mm, (bottom_mm + SIGNATURE_GAP_MM) * px_mm)
+        draw_signature(coverage, origin, px_mm, the_pen, writer.pressure, rng)
+    return coverage, unskewed
+
+
+def render_realistic(
+    sheet: SampleSheet,
+    dpi: int,
+    *,
+    colour: bool = False,
+    pen: str = "ballpoint",
+    seed: int = 0,
+    width_mm: float = 210.0,
+    height_mm: float = 297.0,
+) -> RealisticPage:
+    """Render ``sheet`` as a real scan at ``dpi`` (grey 'L' or colour 'RGB'), the numbers in
+    ``pen`` ("ballpoint" or "pencil"); same arguments, same bytes."""
+    if pen not in PENS:
+        raise ValueError(f"pen {pen!r}: one of {PEN_NAMES}")
+    rng = random.Random(f"{sheet.ballot}/{dpi}/{colour}/{pen}/{seed}")
+    px_mm = dpi / MM_PER_INCH
+    form = render_sheet(sheet, dpi, width_mm, height_mm, handwriting=False)  # 'L', paper 246
+    size = form.size
+    # Printed form as light let through: paper 255, toner _TONER.
+    print_lut = [min(255, max(_TONER, round(v * 255 / 246))) for v in range(256)]
+    printed = form.point(print_lut)
+
+    coverage, unskewed = _handwrite(sheet, size, px_mm, PENS[pen], rng)
+
+    paper = _paper(size, px_mm, rng)
+    ink = _INK_RGB[pen]
+    if colour:
+        tint = (rng.randint(1, 4), 0, -rng.randint(3, 8))  # paper is a little warm
+        channels = []
+        for c in range(3):
+            base = paper.point([min(255, max(0, v + tint[c])) for v in range(256)])
+            through = ImageChops.multiply(printed, coverage.point(_channel_lut(ink[c])))
+            channels.append(ImageChops.multiply(base, through))
+        page = Image.merge("RGB", channels)
+    else:
+        grey_ink = round(0.299 * ink[0] + 0.587 * ink[1] + 0.114 * ink[2])
+        page = ImageChops.multiply(
+            paper, ImageChops.multiply(printed, coverage.point(_channel_lut(grey_ink)))
+        )
+
+    # The sheet on the glass: askew and a little off-place; bilinear resampling and a 3x3
+    # smoothing stand in for the optics' softness (cheaper than a Gaussian blur).
+    skew = rng.uniform(-MAX_SKEW_DEG, MAX_SKEW_DEG)
+    shift = (round(rng.uniform(-1.5, 1.5) * px_mm), round(rng.uniform(-1.5, 1.5) * px_mm))
+    centre = (size[0] / 2, size[1] / 2)
+    lid: int | tuple[int, int, int] = (_LID, _LID, _LID) if colour else _LID
+    page = page.rotate(
+        skew, Image.Resampling.BILINEAR, center=centre, translate=shift, fillcolor=lid
+    )
+    if dpi >= 250:
+        page = page.filter(ImageFilter.Kernel((3, 3), (1, 2, 1, 2, 4, 2, 1, 2, 1)))
+    light = _light(size, rng)
+    sigma = rng.uniform(*NOISE_SIGMA)
+    noise_lut = gaussian_lut(sigma)
+    if colour:
+        page = Image.merge(
+            "RGB",
+            [
+                ImageChops.add(
+                    ImageChops.multiply(band, light), _random_layer(size, rng, noise_lut), 1, -128
+                )
+                for band in page.split()
+            ],
+        )
+    else:
+        page = ImageChops.add(
+            ImageChops.multiply(page, light), _random_layer(size, rng, noise_lut), 1, -128
+        )
+    page.info["dpi"] = (dpi, dpi)
+
+    written = tuple(
+        WrittenNumber(
+            box=name,
+            value=value,
+            bbox=_skew_box(bbox, skew, centre, shift, size),
+            box_rect=_skew_box(rect, skew, centre, shift, size),
+            digits=tuple((ch, _skew_box(b, skew, centre, shift, size)) for ch, b in digits),
+            pen=pen,
+        )
+        for name, value, bbox, rect, digits in unskewed
+    )
+    return RealisticPage(page, written, sheet.ballot, dpi, colour, pen, seed, skew, sigma)
+
+
+def realistic_page(
+    sheet: str, dpi: int, colour: bool, pen: str, seed: int
+) -> tuple[Image.Image, list[WrittenNumber]]:
+    """The A4 sample sheet of ballot ``sheet`` ("PPWP", "DPR", "DPD") as a realistic scan, and
+    where each handwritten number is on it. See ``render_realistic`` for the rest."""
+    page = render_realistic(sheet_named(sheet), dpi, colour=colour, pen=pen, seed=seed)
+    return page.image, list(page.numbers)
