@@ -344,6 +344,46 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP TABLE recipient",
         "ALTER TABLE recipient_of_ballot RENAME TO recipient",
     ),
+    # 14: the numbers go first. Each confirmation signs a small result record
+    # (kiosk.chasil.result_record), queued in the confirmation's transaction and sent ahead of
+    # any document, kept until its receipt; the confirmation names its record, and the
+    # document's manifest carries that name.
+    (
+        "ALTER TABLE chasil_confirmed ADD COLUMN record TEXT NOT NULL DEFAULT ''",
+        """
+    CREATE TABLE result_record (
+        id INTEGER PRIMARY KEY,
+        ballot TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        key TEXT NOT NULL UNIQUE,
+        data BLOB NOT NULL,
+        training INTEGER NOT NULL,
+        created_wall TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL NOT NULL DEFAULT 0,
+        error_code TEXT NOT NULL DEFAULT '',
+        error_detail TEXT NOT NULL DEFAULT '',
+        receipt_id TEXT NOT NULL DEFAULT '',
+        receipt_sha256 TEXT NOT NULL DEFAULT '',
+        receipt_wall TEXT NOT NULL DEFAULT '',
+        updated_wall TEXT NOT NULL,
+        UNIQUE (ballot, seq)
+    )""",
+        """
+    CREATE TRIGGER result_record_kept BEFORE DELETE ON result_record
+    WHEN OLD.state != 'sent' AND OLD.training = 0
+    BEGIN
+        SELECT RAISE(ABORT, 'a result record is kept until the server has given its receipt');
+    END""",
+        """
+    CREATE TRIGGER result_receipt_kept BEFORE UPDATE OF state ON result_record
+    WHEN OLD.state = 'sent' AND NEW.state != 'sent'
+    BEGIN
+        SELECT RAISE(ABORT, 'a result record with a receipt stays sent');
+    END""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

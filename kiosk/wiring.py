@@ -166,6 +166,8 @@ def build_runtime(
         auth.officer,
         closing_counts=closing_counts,
         signed_ballots=signed_ballots,
+        record_key=lambda: ensure_key(core.data_dir),
+        training=bool(settings.training),
     )
     documents = DocumentService(
         db,

@@ -26,14 +26,18 @@ from kiosk.chasil.checks import (
 )
 from kiosk.chasil.offers import SHARED_ROWS
 from kiosk.chasil.refusals import ChasilCode
+from kiosk.chasil.result_record import Confirmed, sign_record
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.profile import Ballot, Profile
 from kiosk.refusals import KioskCode, Refused
 from kiosk.roles import Permission, allowed
 from kiosk.tps_time import tps_time
+from kiosk.upload.record_outbox import enqueue_record, last_record
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from kiosk.services.auth import ActiveSession, OfficerInfo
 
 
@@ -50,15 +54,19 @@ class Confirmation:
     note: str  # the kejadian khusus explaining the warnings ("" if none)
     warnings: list[int]  # rules that warned when the numbers were confirmed
     wall: str  # when, as the kiosk's clock recorded it (ISO 8601)
+    record: str = ""  # the key of the result record signed at this confirmation
 
     def as_manifest(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "by": {"id": self.officer_id, "name": self.officer_name, "role": self.role},
             "at": self.at,
             "zone": self.zone,
             "note": self.note,
             "warnings": self.warnings,
         }
+        if self.record:  # the document names the record that went ahead of it
+            out["record"] = self.record
+        return out
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,9 @@ class ChasilService:
     checklist's ballots counted at opening, for rule 9; ``officer``: who an officer id is, for
     the signed manifest; ``closing_counts``: the checklist's SS3 and SS4 of a ballot type, to
     offer; ``signed_ballots``: the ballot types that have a signed document, which freezes
-    their numbers)."""
+    their numbers; ``record_key``: the device key that signs each confirmation's result
+    record, queued ahead of any document — None signs none; ``training``: the records'
+    training flag)."""
 
     owns: ClassVar[tuple[str, ...]] = ("chasil_entry", "chasil_confirmed")
 
@@ -135,6 +145,8 @@ class ChasilService:
         officer: Callable[[str], OfficerInfo | None] | None = None,
         closing_counts: Callable[[str], Mapping[str, int]] | None = None,
         signed_ballots: Callable[[], set[str]] | None = None,
+        record_key: Callable[[], Ed25519PrivateKey] | None = None,
+        training: bool = False,
     ) -> None:
         self.db = db
         self.audit = audit
@@ -144,6 +156,8 @@ class ChasilService:
         self.officer = officer
         self.closing_counts = closing_counts
         self.signed_ballots = signed_ballots
+        self.record_key = record_key
+        self.training = training
 
     @property
     def profile(self) -> Profile:
@@ -340,6 +354,7 @@ class ChasilService:
             note=r["note"],
             warnings=[int(rule) for rule in json.loads(r["findings"])],
             wall=r["confirmed_wall"],
+            record=r["record"],
         )
 
     def confirm(self, ballot_type: str, by: ActiveSession, note: str) -> list[Finding]:
@@ -355,19 +370,27 @@ class ChasilService:
             raise Refused(ChasilCode.DO_NOT_ADD_UP, ballot=ballot_type)
         if findings and not note.strip():
             raise Refused(ChasilCode.NOTE_NEEDED, ballot=ballot_type)
+        wall = self.clock.now().isoformat()
+        warnings = [f.rule for f in findings]
+        key = self.record_key() if self.record_key is not None else None  # before the lock
         with self.db.write() as conn:
+            record = ""
+            if key is not None:  # the numbers go first: signed and queued with the confirmation
+                record = self._queue_record(conn, ballot_type, boxes, warnings, note, by, wall, key)
             conn.execute(
                 "INSERT INTO chasil_confirmed (ballot, boxes, findings, note, confirmed_by,"
-                " confirmed_wall) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ballot) DO UPDATE SET"
-                " boxes = excluded.boxes, findings = excluded.findings, note = excluded.note,"
-                " confirmed_by = excluded.confirmed_by, confirmed_wall = excluded.confirmed_wall",
+                " confirmed_wall, record) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ballot) DO"
+                " UPDATE SET boxes = excluded.boxes, findings = excluded.findings, note ="
+                " excluded.note, confirmed_by = excluded.confirmed_by, confirmed_wall ="
+                " excluded.confirmed_wall, record = excluded.record",
                 (
                     ballot_type,
                     json.dumps(boxes),
-                    json.dumps([f.rule for f in findings]),
+                    json.dumps(warnings),
                     note.strip(),
                     by.officer.id,
-                    self.clock.now().isoformat(),
+                    wall,
+                    record,
                 ),
             )
         self.audit.record_for(
@@ -378,6 +401,42 @@ class ChasilService:
             note=note.strip(),
         )
         return findings
+
+    def _queue_record(
+        self,
+        conn: sqlite3.Connection,
+        ballot_type: str,
+        boxes: dict[str, int | None],
+        warnings: list[int],
+        note: str,
+        by: ActiveSession,
+        wall: str,
+        key: Ed25519PrivateKey,
+    ) -> str:
+        """Sign this confirmation's result record, superseding the ballot's last one, and
+        queue it in the confirmation's transaction ``conn``; its key."""
+        code = self.profile.identity.code
+        at, zone = tps_time(wall, code)
+        seq, prev = last_record(conn, ballot_type)
+        signed = sign_record(
+            Confirmed(
+                tps_code=code,
+                sheet=self.sheet(ballot_type, boxes),
+                warnings=warnings,
+                note=note.strip(),
+                officer_id=by.officer.id,
+                officer_name=by.officer.name,
+                role=by.officer.role.value,
+                at=at.isoformat(timespec="seconds"),
+                zone=zone,
+                training=self.training,
+            ),
+            seq + 1,
+            prev,
+            key,
+        )
+        enqueue_record(conn, ballot_type, signed.seq, signed.key, signed.data, self.training, wall)
+        return signed.key
 
     def findings_of(self, sheets: Mapping[str, Mapping[str, int | None]]) -> list[Finding]:
         """What the kiosk reports on ``sheets`` (boxes by ballot type) were they the day's only

@@ -26,7 +26,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from tuspyserver import create_tus_router
 
-from kiosk.collector import page, recovery, store
+from kiosk.collector import page, record_store, records, recovery, store
 from kiosk.collector.checksum import ChecksumMiddleware
 from kiosk.collector.config import Collector
 from kiosk.collector.verify import KEY
@@ -56,6 +56,7 @@ def create_app(collector: Collector) -> FastAPI:
 
     _mount_tus(app, collector)
     _add_pages(app, collector)
+    records.add_routes(app, collector)  # result records: small, never shed (not under /files)
     return app
 
 
@@ -99,9 +100,10 @@ def _add_pages(app: FastAPI, collector: Collector) -> None:
         try:
             docs = store.documents(conn)
             rejected = store.recent_rejections(conn)
+            current = record_store.records(conn)
         finally:
             conn.close()
-        return HTMLResponse(page.render(docs, rejected, collector.policy))
+        return HTMLResponse(page.render(docs, rejected, collector.policy, current))
 
     @app.get("/documents/{key}/document.pdf")
     def download(key: str) -> FileResponse:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kiosk.collector import store
+from kiosk.collector import record_store, store
 from kiosk.collector.config import Collector, Policy
 from kiosk.upload.bundle import BundleInvalid
 
@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     with_policy(imp)
 
     with_data("list", "list received documents, newest first")
+    with_data("records", "list each ballot's current result record and whether its scan came")
     return parser
 
 
@@ -85,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _devices(args)
     if args.command == "import":
         return _import(args)
+    if args.command == "records":
+        return _records(args)
     return _list(args)
 
 
@@ -172,6 +175,26 @@ def _list(args: argparse.Namespace) -> int:
             sys.stdout.write(
                 f"{d.tps_code}  {d.ballot:10} {d.received}  {d.source:3}  "
                 f"{d.bundle_sha256[:12]}  {d.key}{training}\n"
+            )
+    finally:
+        conn.close()
+    return 0
+
+
+def _records(args: argparse.Namespace) -> int:
+    """One line per ballot's current result record, newest first: TPS, ballot, #seq, when it
+    was confirmed (TPS clock), and whether its scan followed."""
+    conn = store.connect(Collector(args.data).db_path)
+    try:
+        for r in record_store.records(conn):
+            scan = (
+                f"hasil dan pindaian diterima  {r.document_key[:12]}"
+                if r.document_key
+                else "hasil diterima, pindaian menyusul"
+            )
+            training = "  LATIHAN" if r.training else ""
+            sys.stdout.write(
+                f"{r.tps_code}  {r.ballot:10} #{r.seq}  {r.confirmed_at}  {scan}{training}\n"
             )
     finally:
         conn.close()

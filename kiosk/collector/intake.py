@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.audit_head import SignedHead
-from kiosk.collector import store
+from kiosk.collector import record_store, store
 from kiosk.collector.config import Collector
 from kiosk.collector.registry import check_device
 from kiosk.collector.verify import check_bundle
@@ -63,6 +63,10 @@ def receive(
                     conn, opened.tps_code, opened.public_key, collector.policy.trust_first_use
                 )
                 stored = store.store_document(conn, collector.documents_dir, opened, data, source)
+                # The record its manifest names went ahead of it (or comes later: see there).
+                record_store.link_document(
+                    conn, record_store.record_named(opened.manifest), opened.key
+                )
                 _keep_audit_head(conn, opened, opened.manifest.get("audit_head"))
                 _keep_audit_head(conn, opened, sent_head)
                 if upload_uid:

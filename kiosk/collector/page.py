@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 
 from kiosk.collector.config import Policy
+from kiosk.collector.record_store import StoredRecord
 from kiosk.collector.store import Rejection, StoredDocument
 
 _STYLE = """
@@ -20,8 +21,14 @@ code { font-size: .9em; }
 """
 
 
-def render(docs: list[StoredDocument], rejected: list[Rejection], policy: Policy) -> str:
-    """``docs`` newest first; TPS are ordered by their newest document."""
+def render(
+    docs: list[StoredDocument],
+    rejected: list[Rejection],
+    policy: Policy,
+    records: list[StoredRecord] | None = None,
+) -> str:
+    """``docs`` newest first; TPS are ordered by their newest document. ``records``: each
+    ballot's current result record, listed first (the numbers arrive before the scans)."""
     parts = [
         "<!doctype html><html lang='id'><head><meta charset='utf-8'>",
         "<title>Pengumpul dokumen TPS (TPS document collector)</title>",
@@ -33,6 +40,8 @@ def render(docs: list[StoredDocument], rejected: list[Rejection], policy: Policy
             "<p class='latihan'>Pengumpul LATIHAN: dokumen latihan diterima dan ditandai"
             " (training collector: training documents are accepted and marked)</p>"
         )
+    if records:
+        parts += _records(records)
     if not docs:
         parts.append("<p>Belum ada dokumen (no documents yet).</p>")
     by_tps: dict[str, list[StoredDocument]] = {}
@@ -68,3 +77,26 @@ def render(docs: list[StoredDocument], rejected: list[Rejection], policy: Policy
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _records(records: list[StoredRecord]) -> list[str]:
+    parts = [
+        "<h2>Hasil angka diterima <small>(result records received)</small></h2>",
+        "<table><tr><th>TPS</th><th>Surat suara (ballot)</th><th>#</th>"
+        "<th>Dikonfirmasi (confirmed, TPS time)</th><th>Diterima (received, UTC)</th>"
+        "<th>Pindaian (scan)</th><th></th></tr>",
+    ]
+    for r in records:
+        scan = (
+            f"hasil dan pindaian diterima <code>{escape(r.document_key[:12])}</code>"
+            if r.document_key
+            else "hasil diterima, pindaian menyusul"
+        )
+        marker = "<td class='latihan'>LATIHAN (training)</td>" if r.training else "<td></td>"
+        parts.append(
+            f"<tr data-record='{escape(r.key[:12])}'><td>{escape(r.tps_code)}</td>"
+            f"<td>{escape(r.ballot)}</td><td>{r.seq}</td><td>{escape(r.confirmed_at)}</td>"
+            f"<td>{escape(r.received)}</td><td>{scan}</td>{marker}</tr>"
+        )
+    parts.append("</table>")
+    return parts

@@ -1,4 +1,5 @@
-"""The collector's SQLite file and document folders: the only module that writes either.
+"""The collector's SQLite file and document folders: the only module that writes either
+(with ``record_store``, which keeps the result records in the same file).
 
 One row per document, ``key`` UNIQUE (the idempotency guard); the document's files are written
 durably before its row is committed, so a row always points at complete files. Rejections and
@@ -76,7 +77,26 @@ CREATE TABLE audit_heads (
     UNIQUE (tps_code, device, count, hash)
 );
 """
-_MIGRATIONS = (_SCHEMA, _AUDIT_HEADS)  # append only
+# 3: result records (kiosk.chasil.result_record), stored at once, before their document;
+# record_store.py reads and writes them.
+_RECORDS = """
+CREATE TABLE records (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    tps_code TEXT NOT NULL,
+    ballot TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    training INTEGER NOT NULL,
+    confirmed_at TEXT NOT NULL,
+    record TEXT NOT NULL,
+    received TEXT NOT NULL,
+    superseded_by TEXT NOT NULL DEFAULT '',
+    document_key TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX records_by_ballot ON records (tps_code, ballot)
+"""
+_MIGRATIONS = (_SCHEMA, _AUDIT_HEADS, _RECORDS)  # append only
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 

@@ -359,5 +359,6 @@ class Outbox:
         trigger still refuses to delete an unsent job made outside training."""
         return {
             table: conn.execute(f"DELETE FROM {table}").rowcount
-            for table in ("upload_job", "uplink", "usb_export")
+            for table in ("upload_job", "result_record", "uplink", "usb_export")
         }
+

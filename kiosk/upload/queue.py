@@ -15,6 +15,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
+from flask_babel import gettext as _
+
 from kiosk.audit import Actor, AuditLog, Event
 from kiosk.core import Core
 from kiosk.devicekey import ensure_key
@@ -22,8 +24,9 @@ from kiosk.profile import Profile
 from kiosk.refusals import KioskCode, Refused
 from kiosk.tps_time import format_tps_time
 from kiosk.upload import explain
-from kiosk.upload.outbox import Job, Outbox, QueueCounts
-from kiosk.upload.refusals import ExportCode
+from kiosk.upload.outbox import SENT, Job, Outbox, QueueCounts
+from kiosk.upload.record_outbox import RecordJob, RecordOutbox
+from kiosk.upload.refusals import UPLOAD_WORDING, ExportCode, UploadProblem
 from kiosk.upload.usb_export import ExportDone, export_bundles, usb_drives
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,13 @@ By = Actor | str
 
 class QueuedJob(NamedTuple):
     job: Job
+    message: str  # what it waits for, in the current language
+
+
+class BallotRecord(NamedTuple):
+    """A ballot's newest result record (the numbers, sent ahead of the scan)."""
+
+    record: RecordJob
     message: str  # what it waits for, in the current language
 
 
@@ -53,7 +63,7 @@ class NextAction(enum.Enum):
 class QueueService:
     """Counts, jobs in words, the uplink, "Coba sekarang" and USB export."""
 
-    owns: ClassVar[tuple[str, ...]] = ("upload_job", "uplink", "usb_export")
+    owns: ClassVar[tuple[str, ...]] = ("upload_job", "result_record", "uplink", "usb_export")
 
     def __init__(
         self,
@@ -65,6 +75,7 @@ class QueueService:
         endpoint_override: str = "",
     ) -> None:
         self._outbox = outbox
+        self._records = RecordOutbox(outbox)
         self._audit = audit
         self._data_dir = data_dir
         self._usb_root = usb_root
@@ -79,6 +90,24 @@ class QueueService:
         """Every job (unsent first, in sending order) with what it waits for, in words (needs
         the kiosk's catalogue: a request, or ``kiosk.i18n.in_language``)."""
         return [QueuedJob(job, self.message(job)) for job in self._outbox.jobs()]
+
+    def records(self) -> dict[str, BallotRecord]:
+        """Each ballot's newest result record with what it waits for, in words."""
+        newest = {r.ballot: r for r in self._records.records()}  # oldest first: last wins
+        return {b: BallotRecord(r, self.record_message(r)) for b, r in newest.items()}
+
+    def records_unsent(self) -> int:
+        """Result records without a receipt (superseded ones too: they still go)."""
+        return sum(r.state != SENT for r in self._records.records())
+
+    def record_message(self, record: RecordJob) -> str:
+        if record.state == SENT:
+            return str(_("Numbers received by the server; the scan follows."))
+        problem = UploadProblem.stored(record.error_code)
+        if record.state != "failed" and problem.needs_person:
+            problem = UploadProblem.NONE  # made due again by "Coba sekarang"
+        when = self._time(self._records.next_attempt_at(record))
+        return str(UPLOAD_WORDING[problem]) % {"time": when, "code": record.error_code}
 
     def message(self, job: Job) -> str:
         return explain.job_message(job, self._time(self._outbox.next_attempt_at(job)))
@@ -109,7 +138,7 @@ class QueueService:
         """The screen's primary action, given the drives offered: sending when a server can be
         asked, the USB drive when the network (or the server address) is missing and a drive
         is there, else home — also when every document is received."""
-        if not self.counts().unsent:
+        if not self.counts().unsent and not self.records_unsent():
             return NextAction.HOME
         if drives and (not self.server_configured() or self.online() is False):
             return NextAction.USB
@@ -119,7 +148,7 @@ class QueueService:
     def retry_now(self, by: By) -> int:
         """ "Coba sekarang": every unsent document is due now (audited UPLOAD_RETRY)."""
         n = self._outbox.retry_now()
-        self._record(Event.UPLOAD_RETRY, by, jobs=n)
+        self._record(Event.UPLOAD_RETRY, by, jobs=n, records=self._records.retry_records_now())
         return n
 
     def export_to_drive(self, chosen: str, by: By) -> ExportDone:

@@ -17,6 +17,7 @@ from kiosk.settings import Settings
 from kiosk.training.network import NetworkSwitch
 from kiosk.upload.adapter import NetworkDown, NotConfigured, Uploader, UploadItem
 from kiosk.upload.outbox import Outbox, Receipt
+from kiosk.upload.record_sender import RecordPoster, RecordQueue
 from kiosk.upload.tus import TusUploader, abandon_wait
 from kiosk.upload.worker import Backoff, Worker, single_worker
 
@@ -89,12 +90,26 @@ def make_uploader(settings: Settings, db: Database) -> Uploader:
 
 def make_worker(core: Core) -> Worker:
     settings = core.settings
+    outbox = Outbox(core.db, core.clock, core.data_dir)
     return Worker(
-        Outbox(core.db, core.clock, core.data_dir),
+        outbox,
         make_uploader(settings, core.db),
         Backoff(base_s=settings.upload_backoff_base_s, cap_s=settings.upload_backoff_cap_s),
         probe_every_s=settings.upload_probe_s,
         audit=core.audit,
+        records=RecordQueue(outbox, make_record_poster(settings, core.db), core.audit),
+    )
+
+
+def make_record_poster(settings: Settings, db: Database) -> RecordPoster | None:
+    """Where result records go: the collector of the tus endpoint (None without one)."""
+    profile = installed_profile(Path(settings.data_dir))
+    endpoint = settings.upload_endpoint or (profile.upload_endpoint if profile else "")
+    if not endpoint:
+        return None
+    down = NetworkSwitch(db).down if settings.training else (lambda: False)
+    return RecordPoster(
+        endpoint, profile.upload_token if profile else "", settings.upload_timeout_s, down
     )
 
 

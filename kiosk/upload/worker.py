@@ -44,6 +44,7 @@ from kiosk.upload.adapter import (
 )
 from kiosk.upload.bundle import upload_metadata
 from kiosk.upload.outbox import DocumentChanged, Job, Outbox
+from kiosk.upload.record_sender import RecordQueue
 from kiosk.upload.refusals import UploadProblem
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,10 @@ class Worker:
         rng: random.Random | None = None,
         heartbeat: Callable[[], None] = lambda: None,
         audit: AuditLog | None = None,
+        records: RecordQueue | None = None,
     ) -> None:
         self.outbox = outbox
+        self.records = records  # result records: sent before any document
         self.uploader = uploader
         self.backoff = backoff
         self.probe_every_s = probe_every_s
@@ -114,6 +117,8 @@ class Worker:
             try:
                 if interrupted:
                     self.outbox.requeue_interrupted()
+                    if self.records is not None:
+                        self.records.requeue()
                     interrupted = False
                 worked = self.step()
             except Stopped:  # told to stop while probing the network
@@ -127,6 +132,11 @@ class Worker:
     def step(self) -> bool:
         """Send the next due job, or probe the network if jobs wait for it. True if a job
         was attempted."""
+        # The numbers go first: every due result record before the next document.
+        if self.records is not None and self.records.send_next(
+            self._set_online, lambda attempts: self.backoff.delay(attempts, self.rng)
+        ):
+            return True
         job = self.outbox.next_due()
         if job is not None:
             self.send(job)

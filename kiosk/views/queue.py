@@ -24,6 +24,8 @@ def queue() -> str:
         "queue.html",
         counts=q.counts(),
         jobs=q.jobs(),
+        records=q.records(),
+        records_unsent=q.records_unsent(),
         online=q.online(),
         server=q.server_configured(),
         drives=drives,

@@ -108,11 +108,16 @@ def test_export_of_an_unprovisioned_kiosk_is_refused_before_any_key_is_made(core
 
 def test_the_queue_clears_its_training_day_but_never_an_unsent_real_job(core):
     queue = queue_service(core, None)
-    assert queue.owns == ("upload_job", "uplink", "usb_export")
+    assert queue.owns == ("upload_job", "result_record", "uplink", "usb_export")
     kept = "kept until the server has given its receipt"
     with pytest.raises(sqlite3.IntegrityError, match=kept), core.db.write() as conn:
         queue.clear_training_day(conn)
     with core.db.write() as conn:
         conn.execute("UPDATE upload_job SET training = 1")
         conn.execute("INSERT INTO uplink (id, online, checked_wall, detail) VALUES (1, 1, '', '')")
-        assert queue.clear_training_day(conn) == {"upload_job": 2, "uplink": 1, "usb_export": 0}
+        assert queue.clear_training_day(conn) == {
+            "upload_job": 2,
+            "result_record": 0,
+            "uplink": 1,
+            "usb_export": 0,
+        }

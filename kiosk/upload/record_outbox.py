@@ -1,0 +1,151 @@
+"""The result records' side of the queue: one row per signed result record
+(kiosk.chasil.result_record) in ``result_record``, in the kiosk's SQLite database.
+
+A record is its own upload with its own receipt, in its own table: it has no bundle, no tus
+URL and no offset (2 KB go in one request), and the worker sends every due record before any
+document. Same states (``pending → sending → sent | failed``) and the same "kept until its
+receipt" triggers as a document's job. ``QueueService`` owns the table (it clears it with the
+training day, through ``Outbox.clear_training_day``); this module is its storage, as
+``outbox.py`` is for ``upload_job``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from kiosk.upload.outbox import Outbox, Receipt
+from kiosk.upload.refusals import UploadProblem
+
+
+@dataclass(frozen=True)
+class RecordJob:
+    id: int
+    ballot: str
+    seq: int
+    key: str  # SHA-256 of ``data``: the idempotency key
+    data: bytes
+    training: bool
+    state: str
+    attempts: int
+    error_code: str
+    error_detail: str
+    receipt_id: str
+    next_attempt: float = 0.0  # wall clock, seconds since the epoch (kiosk clock)
+
+    @staticmethod
+    def from_row(row: sqlite3.Row) -> RecordJob:
+        return RecordJob(
+            id=row["id"],
+            ballot=row["ballot"],
+            seq=row["seq"],
+            key=row["key"],
+            data=bytes(row["data"]),
+            training=bool(row["training"]),
+            state=row["state"],
+            attempts=row["attempts"],
+            error_code=row["error_code"],
+            error_detail=row["error_detail"],
+            receipt_id=row["receipt_id"],
+            next_attempt=row["next_attempt"],
+        )
+
+
+def last_record(conn: sqlite3.Connection, ballot: str) -> tuple[int, str]:
+    """(seq, key) of ``ballot``'s newest record, (0, "") before its first."""
+    row = conn.execute(
+        "SELECT seq, key FROM result_record WHERE ballot = ? ORDER BY seq DESC LIMIT 1", (ballot,)
+    ).fetchone()
+    return (int(row["seq"]), str(row["key"])) if row else (0, "")
+
+
+def enqueue_record(
+    conn: sqlite3.Connection,
+    ballot: str,
+    seq: int,
+    key: str,
+    data: bytes,
+    training: bool,
+    wall: str,
+) -> None:
+    """Queue a signed result record inside the caller's transaction (the confirmation's)."""
+    conn.execute(
+        "INSERT INTO result_record (ballot, seq, key, data, training, created_wall, updated_wall)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (ballot, seq, key, data, int(training), wall, wall),
+    )
+
+
+class RecordOutbox:
+    """The records' side of the queue (the worker's and the screen's), beside ``outbox``."""
+
+    owns: ClassVar[tuple[str, ...]] = ("result_record",)  # for QueueService (see above)
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.db = outbox.db
+        self.clock = outbox.clock
+        self._now = outbox._now
+
+    def _set(self, record_id: int, sql: str, params: tuple[Any, ...]) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                f"UPDATE result_record SET {sql}, updated_wall = ? WHERE id = ?",
+                (*params, self.clock.now().isoformat(), record_id),
+            )
+
+    def next_attempt_at(self, record: RecordJob) -> dt.datetime:
+        """When the record will be tried again, on the kiosk's (corrected) clock."""
+        return self.clock.now() + dt.timedelta(seconds=record.next_attempt - self._now())
+
+    def records(self) -> list[RecordJob]:
+        """Every record, oldest first."""
+        return [RecordJob.from_row(r) for r in self.db.read("SELECT * FROM result_record")]
+
+    def next_due_record(self) -> RecordJob | None:
+        rows = self.db.read(
+            "SELECT * FROM result_record WHERE state = 'pending' AND next_attempt <= ?"
+            " ORDER BY id LIMIT 1",
+            (self._now(),),
+        )
+        return RecordJob.from_row(rows[0]) if rows else None
+
+    def requeue_interrupted_records(self) -> int:
+        with self.db.write() as conn:
+            return conn.execute(
+                "UPDATE result_record SET state = 'pending' WHERE state = 'sending'"
+            ).rowcount
+
+    def start_record(self, record: RecordJob) -> None:
+        self._set(record.id, "state = 'sending', attempts = attempts + 1", ())
+
+    def record_sent(self, record_id: int, receipt: Receipt) -> None:
+        self._set(
+            record_id,
+            "state = 'sent', error_code = '', error_detail = '', receipt_id = ?,"
+            " receipt_sha256 = ?, receipt_wall = ?",
+            (receipt.id, receipt.sha256, self.clock.now().isoformat()),
+        )
+
+    def record_retry(
+        self, record_id: int, problem: UploadProblem, detail: str, delay_s: float
+    ) -> None:
+        self._set(
+            record_id,
+            "state = 'pending', error_code = ?, error_detail = ?, next_attempt = ?",
+            (problem.value, detail[:500], self._now() + delay_s),
+        )
+
+    def record_failed(self, record_id: int, problem: UploadProblem, detail: str) -> None:
+        self._set(
+            record_id, "state = 'failed', error_code = ?, error_detail = ?", (problem.value, detail)
+        )
+
+    def retry_records_now(self) -> int:
+        with self.db.write() as conn:
+            return conn.execute(
+                "UPDATE result_record SET state = 'pending', next_attempt = ?"
+                " WHERE state IN ('pending', 'failed')",
+                (self._now(),),
+            ).rowcount

@@ -1,0 +1,77 @@
+"""Helpers for the result record tests: confirmed sheets of the sample profile and a worker
+that sends records to a real collector."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from kiosk.upload.record_sender import RecordPoster, RecordQueue
+from kiosk.upload.worker import Worker
+from tests.chasil.test_chasil_http import GOOD
+from tests.kiosk.conftest import PINS
+from tests.upload.test_worker import in_process_worker
+
+BALLOTS = ("PPWP", "DPR", "DPD")
+_VOTERS = {k: v for k, v in GOOD.items() if not k.startswith("V.")}
+SHEETS: dict[str, dict[str, int]] = {
+    "PPWP": dict(GOOD),
+    # The sample DPR: two parties of 2 and 3 candidates (tests/chasil/test_entry_steps.py).
+    "DPR": _VOTERS
+    | {"P.0": 10, "P.0.0": 50, "P.0.1": 40, "P.1": 5, "P.1.0": 100, "P.1.1": 2, "P.1.2": 1},
+    "DPD": _VOTERS | {"V.0": 62, "V.1": 100, "V.2": 18, "V.3": 28},
+}
+
+
+def ketua(kiosk: Any) -> Any:
+    return kiosk.services.auth.login("kpps1", PINS["kpps1"], None)
+
+
+def confirm(kiosk: Any, ballot: str, note: str = "") -> str:
+    """The Ketua enters and confirms ``ballot``'s sheet; the key of its result record."""
+    chasil, login = kiosk.services.chasil, ketua(kiosk)
+    chasil.save_entry(ballot, 1, dict(SHEETS[ballot]), login)
+    chasil.confirm(ballot, login, note)
+    confirmed = chasil.confirmed(ballot)
+    assert confirmed is not None and confirmed.record
+    return str(confirmed.record)
+
+
+def correct_and_confirm(kiosk: Any, ballot: str, shift: int) -> str:
+    """A correction after the confirmation (two votes move between candidates), then the
+    Ketua's confirmation again: a new record that supersedes the last."""
+    chasil, login = kiosk.services.chasil, ketua(kiosk)
+    boxes = dict(SHEETS[ballot])
+    boxes["V.0"] += shift
+    boxes["V.1"] -= shift
+    chasil.save_entry(ballot, 1, boxes, login, reason="salah baca")
+    chasil.confirm(ballot, login, "")
+    confirmed = chasil.confirmed(ballot)
+    assert confirmed is not None
+    return str(confirmed.record)
+
+
+def kiosk_records(data: Path) -> list[sqlite3.Row]:
+    with sqlite3.connect(data / "kiosk.sqlite3") as conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute("SELECT * FROM result_record ORDER BY id").fetchall()
+
+
+def collector_records(collector_data: Path) -> list[sqlite3.Row]:
+    with sqlite3.connect(collector_data / "collector.sqlite3") as conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute("SELECT * FROM records ORDER BY id").fetchall()
+
+
+def record_worker(data: Path, files_url: str) -> Worker:
+    """The in-process worker of tests/upload/test_worker.py, sending result records too."""
+    worker = in_process_worker(data, files_url)
+    worker.records = RecordQueue(worker.outbox, RecordPoster(files_url, "t" * 16, 10.0))
+    return worker
+
+
+def drain_all(worker: Worker, steps: int = 200) -> None:
+    for _ in range(steps):
+        if not worker.step():
+            return
