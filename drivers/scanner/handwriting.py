@@ -160,7 +160,7 @@ class Pen:
 
 PENS = {
     "ballpoint": Pen("ballpoint", 0.42, 0.97, 0.35, 0.12, 0.015),
-    "pencil": Pen("pencil", 0.55, 0.62, 0.7, 0.55, 0.0),
+    "pencil": Pen("pencil", 0.55, 0.7, 0.7, 0.55, 0.0),
 }
 
 

@@ -49,7 +49,7 @@ from drivers.scanner.sample_pages import (
 log = logging.getLogger(__name__)
 
 MAX_SKEW_DEG = 2.0
-NOISE_SIGMA = (2.5, 6.0)  # grey levels; real flatbeds measured 2..8
+NOISE_SIGMA = (2.0, 8.0)  # grey levels, as flatbeds and feeders deliver
 PEN_NAMES = tuple(PENS)
 # Ink as the scanner sees it at full coverage: blue ballpoint, graphite; grey = its luminance.
 _INK_RGB = {"ballpoint": (28, 40, 128), "pencil": (78, 78, 84)}
@@ -169,6 +169,27 @@ def _light(size: tuple[int, int], rng: random.Random) -> Image.Image:
     return grid.resize(size, Image.Resampling.BICUBIC)
 
 
+def _sensor(page: Image.Image, px_mm: float, sigma: float, rng: random.Random) -> Image.Image:
+    """What the lamp and the sensor add: uneven light, now and then the streak of a speck of
+    dust on the feeder's glass (a faint line along the feed), and per-pixel noise of ``sigma``
+    grey levels, independent in each colour channel."""
+    light = _light(page.size, rng)
+    if rng.random() < 0.35:
+        x = rng.uniform(0.05, 0.95) * page.width
+        width = max(1, round(rng.uniform(0.05, 0.15) * px_mm))
+        ImageDraw.Draw(light).line(
+            ((x, 0), (x, page.height)), fill=round(255 * rng.uniform(0.9, 0.96)), width=width
+        )
+    noise_lut = gaussian_lut(sigma)
+    bands = [
+        ImageChops.add(
+            ImageChops.multiply(band, light), _random_layer(page.size, rng, noise_lut), 1, -128
+        )
+        for band in page.split()
+    ]
+    return bands[0] if len(bands) == 1 else Image.merge(page.mode, bands)
+
+
 def _skew_point(
     x: float, y: float, angle_deg: float, centre: tuple[float, float], shift: tuple[float, float]
 ) -> tuple[float, float]:
@@ -239,9 +260,11 @@ def render_realistic(
     seed: int = 0,
     width_mm: float = 210.0,
     height_mm: float = 297.0,
+    noise_sigma: float | None = None,
 ) -> RealisticPage:
     """Render ``sheet`` as a real scan at ``dpi`` (grey 'L' or colour 'RGB'), the numbers in
-    ``pen`` ("ballpoint" or "pencil"); same arguments, same bytes."""
+    ``pen`` ("ballpoint" or "pencil"); same arguments, same bytes. ``noise_sigma`` (grey levels)
+    fixes the sensor noise instead of drawing it from ``NOISE_SIGMA``."""
     if pen not in PENS:
         raise ValueError(f"pen {pen!r}: one of {PEN_NAMES}")
     rng = random.Random(f"{sheet.ballot}/{dpi}/{colour}/{pen}/{seed}")
@@ -281,23 +304,9 @@ def render_realistic(
     )
     if dpi >= 250:
         page = page.filter(ImageFilter.Kernel((3, 3), (1, 2, 1, 2, 4, 2, 1, 2, 1)))
-    light = _light(size, rng)
-    sigma = rng.uniform(*NOISE_SIGMA)
-    noise_lut = gaussian_lut(sigma)
-    if colour:
-        page = Image.merge(
-            "RGB",
-            [
-                ImageChops.add(
-                    ImageChops.multiply(band, light), _random_layer(size, rng, noise_lut), 1, -128
-                )
-                for band in page.split()
-            ],
-        )
-    else:
-        page = ImageChops.add(
-            ImageChops.multiply(page, light), _random_layer(size, rng, noise_lut), 1, -128
-        )
+    drawn = rng.uniform(*NOISE_SIGMA)  # drawn even when fixed: the rest of the page stays
+    sigma = drawn if noise_sigma is None else noise_sigma
+    page = _sensor(page, px_mm, sigma, rng)
     page.info["dpi"] = (dpi, dpi)
 
     written = tuple(

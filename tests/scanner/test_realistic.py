@@ -57,6 +57,19 @@ def test_sensor_noise_and_paper_are_really_there():
     assert len(_png(real.image)) > 10 * len(_png(clean))
 
 
+def test_more_sensor_noise_more_grain_same_page_otherwise():
+    def grain(sigma):
+        page = render_realistic(PPWP, 200, seed=2, noise_sigma=sigma)
+        w, h = page.image.size
+        patch = page.image.crop((w // 2, h - h // 8, w - w // 8, h - h // 16))
+        diff = ImageChops.difference(patch, patch.filter(ImageFilter.BoxBlur(2)))
+        return ImageStat.Stat(diff).mean[0], page.numbers, page.skew_deg
+
+    (low, numbers_low, skew_low), (high, numbers_high, skew_high) = grain(2.0), grain(8.0)
+    assert high > 2 * low
+    assert (numbers_low, skew_low) == (numbers_high, skew_high)
+
+
 def test_handwriting_sits_inside_its_boxes(corpus):
     for page in corpus:
         boxes = number_boxes(next(s for s in SAMPLE_SHEETS if s.ballot == page.sheet))
