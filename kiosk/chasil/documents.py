@@ -23,7 +23,7 @@ from kiosk.audit import AuditLog, Event
 from kiosk.chasil.pages import SQLITE_INT, Page, ScannedPages, ScanResult, unknown_page
 from kiosk.chasil.refusals import DocumentCode
 from kiosk.chasil.service import Confirmation, ballot_of
-from kiosk.chasil.signing import Document, sign, verify_manifest
+from kiosk.chasil.signing import Document, rendition_file, sign, verify_manifest
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.profile import Profile
@@ -153,17 +153,20 @@ class DocumentService:
         self.scans.move(ballot, page_id, step)
 
     def page_image(self, ballot: str, page_id: int) -> Path:
-        """The PNG of a kept page of ``ballot``; ``Refused(UNKNOWN_PAGE)`` otherwise."""
+        """The image of a kept page of ``ballot`` that the screen shows: its rendition, what
+        the document will hold (straightened, 200 dpi; for a page kept before renditions, the
+        PNG); ``Refused(UNKNOWN_PAGE)`` otherwise."""
         for page in self.scans.pages(ballot):
             if page.id == page_id:
-                return page.path
+                return rendition_file(page.path)
         raise unknown_page(ballot, page_id)
 
     def pages_of(self, doc: Document) -> list[Path]:
-        """The scanned pages a signed document was made of, in its order."""
+        """The images a signed document's PDF was made of (each page's rendition), in its
+        order: thermal copies print these, so every copy shows what the PDF holds."""
         manifest = json.loads(doc.manifest.read_text(encoding="utf-8"))["manifest"]
         by_sha = self.scans.paths_by_sha256()
-        return [by_sha[p["sha256"]] for p in manifest["pages"]]
+        return [rendition_file(by_sha[p["sha256"]]) for p in manifest["pages"]]
 
     # Documents ---------------------------------------------------------------------------------
     def finish(self, ballot: str, by: ActiveSession) -> Document:

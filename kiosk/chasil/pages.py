@@ -1,14 +1,17 @@
 """Scanned C.Hasil pages, kept durably: scan, gate, straighten, keep; discard, reorder, use a
 held page anyway.
 
-Each page is a lossless PNG (grey, at the ``scanner_dpi`` setting) written with fsync and
-rename and recorded in ``scan_page`` with its SHA-256. ``DocumentService``
-(kiosk.chasil.documents) owns the table and reaches it only through this module.
+Each page is kept as two files encoded once from the page in memory (kiosk.chasil.renditions):
+the archival JPEG (q90, at the ``scanner_dpi`` setting) and beside it its rendition (200 dpi,
+q70) that the signed PDF is made of. Both are written with fsync and rename; the row in
+``scan_page`` names the archival file and its SHA-256, the rendition is found by its name
+(``renditions.rendition_path``) and its SHA-256 is in the page's audit event and, once signed,
+in the manifest. ``DocumentService`` (kiosk.chasil.documents) owns the table and reaches it
+only through this module.
 """
 
 from __future__ import annotations
 
-import io
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +21,9 @@ from PIL import Image
 
 from drivers.scanner import ColorMode, Scanner, ScanRequest, Source
 from kiosk.audit import AuditLog, Event
-from kiosk.chasil.legibility import Verdict, assess, straighten
+from kiosk.chasil.legibility import Verdict, assess
 from kiosk.chasil.refusals import DocumentCode
+from kiosk.chasil.renditions import archival_jpeg, rendition_jpeg, rendition_path
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.refusals import Refused
@@ -101,7 +105,8 @@ class ScannedPages:
         by: ActiveSession,
         replace_page: int | None = None,
     ) -> ScanResult:
-        """Scan, gate, straighten and keep each page. A page the gate refuses is kept *held*,
+        """Scan, gate and keep each page (its rendition straightened, see ``keep``). A page the
+        gate refuses is kept *held*,
         with its problem: the operator rescans it, discards it, or (seeing the preview) uses it
         anyway, which is audited. Scanner errors propagate (guidance screen); pages scanned
         before the error are kept. ``replace_page`` must be a kept page of ``ballot``, else
@@ -119,8 +124,8 @@ class ScannedPages:
             else:
                 accepted += 1
             # A held page is kept as scanned: the gate's measures are not to be trusted on it.
-            kept = page if problem else straighten(page, verdict)
-            self.keep(ballot, kept, by, replace_page, problem)
+            skew = None if problem else verdict.skew_deg
+            self.keep(ballot, page, by, replace_page, problem, skew)
             replace_page = None  # only the first page of a rescan replaces
         return ScanResult(accepted, rejected)
 
@@ -141,30 +146,46 @@ class ScannedPages:
         by: ActiveSession,
         replace_page: int | None,
         problem: str,
+        skew_deg: float | None = None,
     ) -> None:
-        """Write ``page`` durably and record it (in ``replace_page``'s place, if given)."""
-        buf = io.BytesIO()
-        page.save(buf, format="PNG", dpi=(self.dpi, self.dpi))
+        """Write ``page``'s archival file and rendition durably and record it (in
+        ``replace_page``'s place, if given) with its audit event, in one transaction. Each file
+        is encoded once from ``page`` and hashed as written. The archival file is the page as
+        scanned (no resampling); the rendition is deskewed by ``skew_deg`` and cropped (None:
+        a held page, shown as scanned)."""
+        archival = archival_jpeg(page, self.dpi)
+        rendition = rendition_jpeg(page, self.dpi, skew_deg)
         stamp = self.clock.now().strftime("%Y%m%dT%H%M%S%f")
-        path = self.root / "pages" / ballot / f"page-{stamp}-{len(problem)}.png"
+        path = self.root / "pages" / ballot / f"page-{stamp}-{len(problem)}.jpg"
         n = 0
         while path.exists():  # two pages in the same microsecond of a frozen test clock
             n += 1
-            path = path.with_name(f"page-{stamp}-{n}.png")
-        digest = write_durably(path, buf.getvalue())
+            path = path.with_name(f"page-{stamp}-{n}.jpg")
         try:
-            self._record(ballot, path, digest, by, replace_page, problem)
+            # The rendition first: a row (made last) never names a page without its rendition.
+            rendition_sha = write_durably(rendition_path(path), rendition)
+            digest = write_durably(path, archival)
+            with self.audit.transaction() as tx:
+                self._record(tx.conn, ballot, path, digest, by, replace_page, problem)
+                if not problem:
+                    tx.record(
+                        Event.SCAN,
+                        by.officer.id,
+                        by.officer.role.value,
+                        ballot=ballot,
+                        sha256=digest,
+                        rendition=rendition_sha,
+                        replaced=replace_page,
+                    )
         except BaseException:
-            # A PNG that no row names would never be used nor cleaned up: take it back.
+            # Files that no row names would never be used nor cleaned up: take them back.
+            rendition_path(path).unlink(missing_ok=True)
             path.unlink(missing_ok=True)
             raise
-        if not problem:
-            self.audit.record_for(
-                Event.SCAN, by, ballot=ballot, sha256=digest, replaced=replace_page
-            )
 
     def _record(
         self,
+        conn: sqlite3.Connection,
         ballot: str,
         path: Path,
         digest: str,
@@ -172,34 +193,34 @@ class ScannedPages:
         replace_page: int | None,
         problem: str,
     ) -> None:
-        with self.db.write() as conn:
-            if replace_page is not None:
-                row = conn.execute(
-                    "SELECT position FROM scan_page WHERE id = ? AND ballot = ? AND discarded = 0",
-                    (replace_page, ballot),
-                ).fetchone()
-                if row is None:  # discarded on another screen since the scan started
-                    raise unknown_page(ballot, replace_page)
-                conn.execute("UPDATE scan_page SET discarded = 1 WHERE id = ?", (replace_page,))
-                position = row["position"]
-            else:
-                position = conn.execute(
-                    "SELECT coalesce(max(position), 0) + 1 FROM scan_page WHERE ballot = ?",
-                    (ballot,),
-                ).fetchone()[0]
-            conn.execute(
-                "INSERT INTO scan_page (ballot, position, path, sha256, officer_id,"
-                " created_wall, problem) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ballot,
-                    position,
-                    str(path),
-                    digest,
-                    by.officer.id,
-                    self.clock.now().isoformat(),
-                    problem,
-                ),
-            )
+        """Record the page inside the caller's transaction ``conn``."""
+        if replace_page is not None:
+            row = conn.execute(
+                "SELECT position FROM scan_page WHERE id = ? AND ballot = ? AND discarded = 0",
+                (replace_page, ballot),
+            ).fetchone()
+            if row is None:  # discarded on another screen since the scan started
+                raise unknown_page(ballot, replace_page)
+            conn.execute("UPDATE scan_page SET discarded = 1 WHERE id = ?", (replace_page,))
+            position = row["position"]
+        else:
+            position = conn.execute(
+                "SELECT coalesce(max(position), 0) + 1 FROM scan_page WHERE ballot = ?",
+                (ballot,),
+            ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO scan_page (ballot, position, path, sha256, officer_id,"
+            " created_wall, problem) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                ballot,
+                position,
+                str(path),
+                digest,
+                by.officer.id,
+                self.clock.now().isoformat(),
+                problem,
+            ),
+        )
 
     def use_anyway(self, page_id: int, by: ActiveSession) -> None:
         """The operator looked at a held page and keeps it despite the gate (audited)."""

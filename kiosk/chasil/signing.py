@@ -1,10 +1,14 @@
 """What a signed C.Hasil document is: one PDF of the kept pages and a manifest signed with the
 device key.
 
-The PDF is made with img2pdf (the PNG data goes in as it is, no re-encoding). The manifest
-names the TPS, the ballot, the pages and their hashes, the confirmed numbers and who confirmed
-them, the officers, times and the audit chain's signed head; it is signed with the device key
-(kiosk.devicekey) over its canonical JSON.
+The PDF is made with img2pdf from each page's rendition (kiosk.chasil.renditions: the JPEG
+data goes in as it is, no re-encoding), so the PDF that travels, and whose SHA-256 every printed
+copy's QR carries, holds exactly the renditions. The manifest names the TPS, the ballot, the
+pages with the SHA-256 of both files of each (``sha256``/``archival``: the file kept on the
+kiosk; ``rendition``: the image in the PDF, which the collector checks), the confirmed numbers
+and who confirmed them, the officers, times and the audit chain's signed head; it is signed with
+the device key (kiosk.devicekey) over its canonical JSON. A page kept before renditions (a PNG)
+goes into the PDF as it is, as its own rendition.
 """
 
 from __future__ import annotations
@@ -18,15 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import img2pdf
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.chasil.pages import Page
+from kiosk.chasil.renditions import rendition_path
 from kiosk.chasil.service import Confirmation
 from kiosk.devicekey import canonical, fingerprint, public_bytes, verify
 from kiosk.profile import Profile
 
-MANIFEST_FORMAT = "tps-kiosk-manifest/1"
+MANIFEST_FORMAT = "tps-kiosk-manifest/2"  # /2: pages name their archival file and rendition
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,23 @@ def verify_manifest(path: Path, expected_public_key: bytes | None = None) -> dic
     return manifest
 
 
+def rendition_file(archival: Path) -> Path:
+    """The rendition of a kept page: the file beside ``archival``, or for a page kept before
+    renditions (a PNG) the page itself."""
+    path = rendition_path(archival)
+    return path if path.exists() else archival
+
+
+def page_rendition(archival: Path) -> tuple[Path, bytes]:
+    """``rendition_file`` and its bytes (read once: hashed and put into the PDF)."""
+    path = rendition_file(archival)
+    return path, path.read_bytes()
+
+
+def _media_type(path: Path) -> str:
+    return {".jpg": "image/jpeg", ".png": "image/png"}.get(path.suffix, "application/octet-stream")
+
+
 @dataclass(frozen=True)
 class Signed:
     """A document made but not yet kept: its files' bytes and hashes."""
@@ -93,7 +114,10 @@ def sign(
 ) -> Signed:
     """The document of ``ballot``'s kept ``pages`` with the numbers the Ketua ``confirmed``,
     signed with ``key``."""
-    pdf = img2pdf.convert([p.path.read_bytes() for p in pages])
+    import img2pdf  # lazy: img2pdf loads pikepdf (~20 MB RSS), needed only when signing
+
+    renditions = [page_rendition(p.path) for p in pages]
+    pdf = img2pdf.convert([data for _, data in renditions])
     pdf_sha = hashlib.sha256(pdf).hexdigest()
     tps = profile.identity
     manifest = {
@@ -111,11 +135,17 @@ def sign(
         "pages": [
             {
                 "position": n,
-                "sha256": p.sha256,
+                "sha256": p.sha256,  # the archival file's, as in format /1
+                "archival": {"sha256": p.sha256, "media_type": _media_type(p.path)},
+                "rendition": {
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "media_type": _media_type(path),
+                    "bytes": len(data),
+                },
                 "scanned_by": p.officer_id,
                 "scanned": p.created_wall,
             }
-            for n, p in enumerate(pages, start=1)
+            for n, (p, (path, data)) in enumerate(zip(pages, renditions, strict=True), start=1)
         ],
         "numbers": confirmed.numbers,
         "confirmed": confirmed.as_manifest(),

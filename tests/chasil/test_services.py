@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from kiosk.chasil.copies import CopyService
 from kiosk.chasil.documents import DocumentService
 from kiosk.chasil.refusals import ChasilCode, CopyCode, DocumentCode
+from kiosk.chasil.renditions import rendition_path
 from kiosk.chasil.service import ChasilService
 from kiosk.refusals import KioskCode, Refused
 from tests.chasil.test_chasil_http import GOOD
@@ -78,10 +79,12 @@ def test_a_document_waits_for_confirmed_numbers_then_for_readable_pages(kiosk):
     (page, _second) = s.documents.pages("PPWP")
     assert _code(s.documents.scan, "PPWP", ketua, False, 10**6) is DocumentCode.UNKNOWN_PAGE
     assert _code(s.documents.page_image, "DPR", page.id) is DocumentCode.UNKNOWN_PAGE
-    assert s.documents.page_image("PPWP", page.id) == page.path
+    assert s.documents.page_image("PPWP", page.id) == rendition_path(page.path)
     doc = s.documents.finish("PPWP", ketua)
     assert s.documents.signed_ballots() == {"PPWP"}
-    assert s.documents.pages_of(doc) == [p.path for p in s.documents.pages("PPWP")]
+    # Copies print the images the PDF holds: each page's rendition, beside its archival file.
+    renditions = [rendition_path(p.path) for p in s.documents.pages("PPWP")]
+    assert s.documents.pages_of(doc) == renditions and all(r.exists() for r in renditions)
     assert _code(s.documents.document, doc.id + 1) is DocumentCode.UNKNOWN_DOCUMENT
     assert _code(s.documents.document, 2**63) is DocumentCode.UNKNOWN_DOCUMENT
     assert _code(s.copies.reprint, doc, 1, ketua) is CopyCode.UNKNOWN_COPY

@@ -1,0 +1,87 @@
+"""Each scanned page is kept as an archival JPEG and a rendition beside it; the signed PDF is
+made of the renditions, byte for byte, and the manifest names both files of every page."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import math
+
+from PIL import Image
+
+from bench.legibility_crops import scanned_page
+from kiosk.chasil.legibility import assess
+from kiosk.chasil.renditions import archival_jpeg, paper_band_lut, rendition_jpeg, rendition_path
+from kiosk.collector.config import Policy
+from kiosk.collector.verify import check_bundle, page_images
+from kiosk.upload.bundle import bundle_bytes
+from tests.chasil.test_chasil_http import GOOD
+from tests.chasil.test_services import _as
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_page_is_kept_as_an_archival_jpeg_and_a_rendition_under_250_kb(kiosk):
+    s, ketua = kiosk.services, _as(kiosk, "kpps1")
+    s.documents.scan("PPWP", ketua, feeder=False)
+    (page,) = s.documents.pages("PPWP")
+    archival, rendition = page.path.read_bytes(), rendition_path(page.path).read_bytes()
+    assert _sha(archival) == page.sha256
+    with Image.open(io.BytesIO(archival)) as a, Image.open(io.BytesIO(rendition)) as r:
+        assert (a.format, r.format) == ("JPEG", "JPEG")
+        assert round(a.info["dpi"][0]) == 300 and round(r.info["dpi"][0]) == 200
+        # 200 dpi, cropped to the form (the archival file keeps the whole glass).
+        assert a.width / 2 < r.width <= a.width * 2 / 3 + 1
+        assert a.height / 2 < r.height <= a.height * 2 / 3 + 1
+    assert len(rendition) <= 250 * 1024 < len(archival)
+    scans = [r for r in kiosk.audit.rows() if r["kind"] == "scan"]
+    assert _sha(rendition) in scans[0]["details"]
+
+
+def test_the_signed_pdf_holds_the_renditions_and_the_manifest_names_both(kiosk):
+    s, ketua = kiosk.services, _as(kiosk, "kpps1")
+    s.chasil.save_entry("PPWP", 1, dict(GOOD), ketua)
+    s.chasil.confirm("PPWP", ketua, "")
+    s.documents.scan("PPWP", ketua, feeder=True)
+    pages = s.documents.pages("PPWP")
+    for p in pages:  # a realistic page may be held by the gate: keep it anyway
+        s.documents.use_anyway(p.id, ketua)
+    doc = s.documents.finish("PPWP", ketua)
+    renditions = [rendition_path(p.path).read_bytes() for p in pages]
+    assert page_images(doc.pdf.read_bytes()) == [[r] for r in renditions]
+    signed = check_bundle(bundle_bytes(doc.folder), Policy(accept_training=True))
+    named = signed.manifest["pages"]
+    assert signed.manifest["format"] == "tps-kiosk-manifest/2"
+    assert [p["sha256"] for p in named] == [p.sha256 for p in pages]
+    assert [p["archival"] for p in named] == [
+        {"sha256": p.sha256, "media_type": "image/jpeg"} for p in pages
+    ]
+    assert [p["rendition"] for p in named] == [
+        {"sha256": _sha(r), "media_type": "image/jpeg", "bytes": len(r)} for r in renditions
+    ]
+    assert s.documents.pages_of(doc) == [rendition_path(p.path) for p in pages]
+
+
+def test_the_paper_band_is_flattened_and_ink_keeps_its_tones():
+    # Paper at 230 with a scanner's noise (sigma 4), and some ink at 40.
+    histogram = [round(10000 * math.exp(-((v - 230) ** 2) / 32)) for v in range(256)]
+    histogram[40] += 2000
+    lut = paper_band_lut(histogram)
+    assert lut[230] == lut[224] == lut[236] == 230  # the paper's noise: one level
+    assert all(a <= b for a, b in itertools.pairwise(lut))  # never reorders tones
+    assert lut[:200] == list(range(200))  # ink and pencil untouched
+    assert lut[255] == 255  # lighter than paper (correction fluid) stays lighter
+
+
+def test_the_rendition_is_deskewed_and_the_archival_is_the_scan_as_it_came():
+    page, _ = scanned_page("PPWP", 300, False, "ballpoint", seed=1)
+    verdict = assess(page)
+    assert abs(verdict.skew_deg) >= 1  # this corpus page lies askew on the glass
+    with Image.open(io.BytesIO(rendition_jpeg(page, 300, verdict.skew_deg))) as r:
+        assert abs(assess(r).skew_deg) < 0.5
+        assert r.width < page.width * 2 / 3  # cropped to the form
+    with Image.open(io.BytesIO(archival_jpeg(page, 300))) as a:
+        assert a.size == page.size
