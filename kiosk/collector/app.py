@@ -10,6 +10,9 @@ by uvicorn from ``cli.py``. Routes:
 - ``GET /receipts/{key}``: 200 receipt, 422 ``{"error": "rejected", ...}``, 404 ``{"error":
   "unknown"}`` (after processing any complete upload left unprocessed).
 - ``GET /health``, ``GET /`` (HTML for PPS/PPK staff), ``GET /documents/{key}/document.pdf``.
+
+Beyond ``Load.max_uploads`` upload requests in flight, ``LoadShedding`` answers ``503`` with
+``Retry-After`` (``shedding.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from tuspyserver import create_tus_router
 from kiosk.collector import page, record_store, records, recovery, store
 from kiosk.collector.checksum import ChecksumMiddleware
 from kiosk.collector.config import Collector
+from kiosk.collector.shedding import LoadShedding
 from kiosk.collector.verify import KEY
 from kiosk.upload.bundle import MAX_BUNDLE_BYTES, BundleInvalid
 
@@ -57,6 +61,8 @@ def create_app(collector: Collector) -> FastAPI:
     _mount_tus(app, collector)
     _add_pages(app, collector)
     records.add_routes(app, collector)  # result records: small, never shed (not under /files)
+    # Outermost: a shed upload request costs the collector no checksum or tus work.
+    app.add_middleware(LoadShedding, prefix=TUS_PREFIX, load=collector.load)
     return app
 
 

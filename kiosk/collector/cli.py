@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kiosk.collector import record_store, store
-from kiosk.collector.config import Collector, Policy
+from kiosk.collector.config import Collector, Load, Policy
 from kiosk.upload.bundle import BundleInvalid
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,18 @@ def _parser() -> argparse.ArgumentParser:
         help="allow a non-loopback --bind (put TLS and access control in front of it)",
     )
     with_policy(serve)
+    serve.add_argument(
+        "--max-uploads",
+        type=int,
+        default=Load.max_uploads,
+        help="upload requests served at once; more get 503 + Retry-After (0: no limit)",
+    )
+    serve.add_argument(
+        "--retry-after",
+        type=int,
+        default=Load.retry_after_s,
+        help="seconds a shed upload is told to wait (Retry-After)",
+    )
 
     register = with_data("register", "register a kiosk's public key for its TPS")
     register.add_argument("--tps", required=True, help="13-digit TPS code")
@@ -113,7 +125,8 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from kiosk.collector.server import serve
 
-    serve(Collector(args.data, _policy(args)), args.bind, args.port)
+    load = Load(max_uploads=args.max_uploads, retry_after_s=args.retry_after)
+    serve(Collector(args.data, _policy(args), load), args.bind, args.port)
     return 0
 
 

@@ -17,12 +17,24 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class Load:
+    """Load shedding. ``max_uploads``: how many tus upload requests (creation POST and PATCH)
+    are served at once; one more is answered ``503`` with ``Retry-After: retry_after_s``
+    (0: no limit). Reads (HEAD, receipts, health) are never shed: they are cheap, and a kiosk
+    must always be able to learn an offset or a receipt."""
+
+    max_uploads: int = 0
+    retry_after_s: int = 10
+
+
+@dataclass(frozen=True)
 class Collector:
     """A collector's data folder: ``tus/`` (tuspyserver's uploads and their ``.info`` files),
     ``documents/<tps>/<ballot>/<key>/`` and ``collector.sqlite3``."""
 
     data_dir: Path
     policy: Policy = field(default_factory=Policy)
+    load: Load = field(default_factory=Load)
 
     @property
     def tus_dir(self) -> Path:

@@ -31,9 +31,14 @@ class NetworkDown(UploadError):
 
 
 class ServerBusy(UploadError):
-    """The server answered but cannot take it now (5xx, 429)."""
+    """The server answered but cannot take it now (5xx, 429). ``retry_after_s``: how long it
+    asked the client to wait (its ``Retry-After``), if it said."""
 
     code = UploadProblem.SERVER_BUSY
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class TransferError(UploadError):

@@ -19,12 +19,14 @@ answer is what makes the document delivered, so it is waited for (at most the de
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
 from types import FrameType
 from typing import Any
 from urllib.parse import urljoin
@@ -111,6 +113,15 @@ def deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+class _Answered(Exception):
+    """A server's refusal as ``classify`` reads it (like tuspy's TusCommunicationError)."""
+
+    def __init__(self, status_code: int, response_content: bytes) -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+        self.response_content = response_content
+
+
 class _JobKey(Fingerprint):
     """tuspy finds a stored upload URL by the file's fingerprint; ours is the job's key."""
 
@@ -140,8 +151,31 @@ class _JobUrl(Storage):
         self.url = ""
 
 
-def classify(exc: BaseException) -> UploadError:
-    """The UploadError a tuspy or requests failure amounts to."""
+def retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110
+    10.2.3); None when absent or unreadable, 0 for a date already past."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is always GMT
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+
+
+def _busy(what: str, status: int, headers: Mapping[str, str] | None) -> ServerBusy:
+    wait = retry_after((headers or {}).get("retry-after") or (headers or {}).get("Retry-After"))
+    return ServerBusy(f"{what}HTTP {status}", wait)
+
+
+def classify(exc: BaseException, headers: Mapping[str, str] | None = None) -> UploadError:
+    """The UploadError a tuspy or requests failure amounts to (``headers``: the answer's, if
+    known, for a ``Retry-After``)."""
     if isinstance(exc, UploadError):
         return exc
     status = getattr(exc, "status_code", None)
@@ -151,7 +185,7 @@ def classify(exc: BaseException) -> UploadError:
     if status in (409, 460):
         return TransferError(f"HTTP {status}")
     if status == 429 or status >= 500:
-        return ServerBusy(f"HTTP {status}")
+        return _busy("", status, headers)
     if status in (404, 410):
         return TransferError(f"HTTP {status}: upload unknown to the server")
     reason, detail = _rejection(body)
@@ -229,7 +263,7 @@ class TusUploader:
             info = answer.json()
             raise Rejected(str(info.get("reason", "rejected")), str(info.get("detail", "")))
         if answer.status_code == 429 or answer.status_code >= 500:
-            raise ServerBusy(f"receipt: HTTP {answer.status_code}")
+            raise _busy("receipt: ", answer.status_code, answer.headers)
         if answer.status_code != 200:
             raise Rejected(f"http_{answer.status_code}", answer.text[:200])
         data = answer.json()
@@ -245,7 +279,7 @@ class TusUploader:
         except requests.RequestException as exc:
             raise NetworkDown(str(exc)) from exc
         if answer.status_code == 429 or answer.status_code >= 500:
-            raise ServerBusy(f"health: HTTP {answer.status_code}")
+            raise _busy("health: ", answer.status_code, answer.headers)
         try:
             return answer.status_code == 200 and answer.json().get("accept_training") is True
         except (ValueError, AttributeError):
@@ -308,7 +342,7 @@ class TusUploader:
                 uploader = self._uploader(client, item, storage)
         if not uploader.url:
             with deadline(self.timeout_s), abandonable():
-                url = uploader.create_url()
+                url = self._create(uploader)
             uploader.set_url(url)  # stored at once, through _JobUrl, before any byte
             uploader.offset = 0
         if uploader.offset != item.offset or uploader.offset >= item.size:
@@ -316,10 +350,24 @@ class TusUploader:
         while uploader.offset < item.size:
             last = uploader.offset + self.chunk_size >= item.size
             with deadline(self.timeout_s), abandonable(not last):
-                uploader.upload_chunk()
+                try:
+                    uploader.upload_chunk()
+                except TusCommunicationError as exc:  # with the answer's Retry-After
+                    raise classify(exc, uploader.request.response_headers) from exc
             on_progress(uploader.url, uploader.offset)
         answer = uploader.request.response_headers if uploader.request else {}
         return _receipt_header(answer.get(RECEIPT_HEADER.lower(), ""))
+
+    def _create(self, uploader: Any) -> str:
+        """POST the creation request ourselves (tuspy's ``create_url`` drops the answer's
+        headers, and with them a ``Retry-After``); the new upload's URL."""
+        answer = self.http.post(
+            self.endpoint, headers=uploader.get_url_creation_headers(), timeout=self.timeout_s
+        )
+        location = answer.headers.get("location")
+        if answer.status_code == 201 and location:
+            return urljoin(self.endpoint, location)
+        raise classify(_Answered(answer.status_code, answer.content), answer.headers)
 
     def _uploader(self, client: TusClient, item: UploadItem, storage: _JobUrl) -> Any:
         return client.uploader(

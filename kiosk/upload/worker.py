@@ -11,7 +11,9 @@ On SIGTERM/SIGINT (``run``'s ``stop``) the worker leaves the request it waits on
 goes back to pending, so it stops within seconds even in the middle of a long upload.
 
 Failed attempts, and receipt requests that find none, wait with exponential backoff and full
-jitter, capped. While jobs wait for the
+jitter, capped. A server that answers busy with a ``Retry-After`` (the collector sheds load with
+503) is waited for that long, plus full jitter on top so kiosks told the same moment do not all
+come back at it; the upload then resumes from the server's offset. While jobs wait for the
 network, a cheap probe of the server every few seconds brings them back within seconds of the
 network returning instead of at the end of a long backoff.
 """
@@ -36,6 +38,7 @@ from kiosk.upload.adapter import (
     NoReceipt,
     ReceiptMismatch,
     Rejected,
+    ServerBusy,
     Stopped,
     TransferError,
     Uploader,
@@ -69,6 +72,12 @@ class Backoff:
         failing job never spins."""
         ceiling = min(self.cap_s, self.base_s * 2 ** max(0, attempts - 1))
         return max(self.floor_s, rng.uniform(0, ceiling))
+
+    def after(self, retry_after_s: float, rng: random.Random, jitter_cap_s: float = 30.0) -> float:
+        """A server's ``Retry-After`` (floored, and capped at ``cap_s`` against a wild value)
+        plus full jitter on top: uniform between 0 and min(the wait, ``jitter_cap_s``)."""
+        wait = min(self.cap_s, max(self.floor_s, retry_after_s))
+        return wait + rng.uniform(0, min(wait, jitter_cap_s))
 
 
 def single_worker(data_dir: Path) -> IO[bytes]:
@@ -257,6 +266,10 @@ class Worker:
         elif isinstance(exc, NoReceipt):  # delivered: ask again, backing off as sending does
             delay = self.backoff.delay(job.receipt_polls + 1, self.rng)
             self.outbox.await_receipt(job.id, str(exc), delay)
+        elif isinstance(exc, ServerBusy) and exc.retry_after_s is not None:
+            delay = self.backoff.after(exc.retry_after_s, self.rng)
+            log.info("document %d: server busy; again in %.1f s", job.document_id, delay)
+            self.outbox.retry_later(job.id, exc.code, str(exc), delay)
         else:
             self._retry(job, exc.code, str(exc))
 
