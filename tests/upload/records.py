@@ -3,7 +3,11 @@ that sends records to a real collector."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +79,55 @@ def drain_all(worker: Worker, steps: int = 200) -> None:
     for _ in range(steps):
         if not worker.step():
             return
+
+
+class SlowProxy:
+    """A TCP proxy on 127.0.0.1 that holds every answer of the collector back ``delay_s``, so
+    a process killed at a random moment is often killed in the middle of a request. Counts
+    the ``PUT /records/`` requests it forwards."""
+
+    def __init__(self, target_port: int, delay_s: float = 0.15) -> None:
+        self.target_port = target_port
+        self.delay_s = delay_s
+        self.puts = 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str = "/files/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+        except OSError:
+            client.close()  # the collector is down: as a refused connection
+            return
+        threading.Thread(target=self._pipe, args=(client, upstream, False), daemon=True).start()
+        self._pipe(upstream, client, True)
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, answers: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if answers:
+                    time.sleep(self.delay_s)
+                elif data.startswith(b"PUT /records/"):
+                    self.puts += 1
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.server.close()
