@@ -94,9 +94,11 @@ def _serve(settings: Settings, provision_from: Path | None = None) -> int:
     from waitress.server import BaseWSGIServer, create_server
 
     from kiosk import create_app
+    from kiosk.heap import give_memory_back
     from kiosk.sdnotify import HttpHealth, Watchdog, watchdog_interval_s
 
     _check_bind(settings)
+    give_memory_back()  # before create_app starts the background threads
     app = create_app(settings, provision_from=provision_from)
     fault = app.extensions.get("kiosk_fault")
     if fault is not None:  # the screen shows the same guidance on every page
@@ -262,8 +264,10 @@ def _firstboot(settings: Settings, args: argparse.Namespace) -> int:
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk.upload.run import worker_command
+    from kiosk.heap import give_memory_back
     from kiosk.upload.worker import WorkerBusy
 
+    give_memory_back()
     try:
         return worker_command(settings)
     except WorkerBusy as exc:
