@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
-
 from drivers import errors as dev
+from kiosk.lazy_text import LazyString  # not flask_babel's: the worker loads no Flask
+from kiosk.lazy_text import lazy_gettext as _l
 
 # Views name device failures through this module (they import no drivers).
 DeviceError = dev.DeviceError

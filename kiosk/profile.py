@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from flask_babel import lazy_gettext as _l
-
+from kiosk.lazy_text import lazy_gettext as _l  # not flask_babel's: the worker loads no Flask
 from kiosk.profile_checks import MAX_TEXT, Checker
 from kiosk.profile_text import Problem, ProfileError, load_toml, read_profile
 from kiosk.roles import Role

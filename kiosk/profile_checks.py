@@ -10,9 +10,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
-
+from kiosk.lazy_text import LazyString  # not flask_babel's: the worker loads no Flask
+from kiosk.lazy_text import lazy_gettext as _l
 from kiosk.profile_text import MAX_PROBLEMS, Problem, bad_char
 from kiosk.tomllines import locate
 

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
-
+from kiosk.lazy_text import LazyString  # not flask_babel's: the worker loads no Flask
+from kiosk.lazy_text import lazy_gettext as _l
 from kiosk.tomllines import line_map
 
 MAX_BYTES = 256 * 1024  # the sample is 1.4 KB; a pemilu profile with every DPR candidate ~20 KB

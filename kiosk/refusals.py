@@ -13,8 +13,8 @@ import enum
 from collections.abc import Mapping
 from typing import TypeVar
 
-from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
+from kiosk.lazy_text import LazyString  # not flask_babel's: the worker loads no Flask
+from kiosk.lazy_text import lazy_gettext as _l
 
 
 class RefusalCode(enum.Enum):

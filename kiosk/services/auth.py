@@ -17,12 +17,11 @@ import sqlite3
 from dataclasses import dataclass
 from typing import ClassVar
 
-from flask_babel import lazy_gettext as _l
-
 from kiosk.audit import AuditLog, Event
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.errors import StorageFull
+from kiosk.lazy_text import lazy_gettext as _l  # not flask_babel's: the worker loads no Flask
 from kiosk.refusals import RefusalCode, Refused, wording
 from kiosk.roles import Permission, Role, allowed
 from kiosk.storage_faults import storage_fault

@@ -11,8 +11,7 @@ Parameters: ``time`` (HH:MM of the next attempt, kiosk clock), ``code`` (the sto
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
+from kiosk.lazy_text import lazy_gettext as _l  # not flask_babel's: the worker loads no Flask
 from kiosk.refusals import RefusalCode, wording
 
 
