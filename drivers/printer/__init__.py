@@ -15,11 +15,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
-
-from PIL import Image
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from drivers.errors import PaperOut, PrinterCoverOpen, PrinterError, PrinterOffline
+
+if TYPE_CHECKING:  # Pillow loads with the adapter that prints, not in the upload worker
+    from PIL import Image
 
 
 class PrinterState(enum.Enum):

@@ -10,11 +10,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
-
-from PIL import Image
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from drivers.errors import ScannerError
+
+if TYPE_CHECKING:  # Pillow loads with the adapter that scans, not with the settings' registry
+    from PIL import Image
 
 
 class Source(enum.Enum):

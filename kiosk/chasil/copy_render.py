@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import qrcode
 from PIL import Image
-from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 
 from kiosk.chasil.signing import Document
 from kiosk.profile import Profile
@@ -36,6 +34,8 @@ def qr_payload(tps_code: str, doc: Document) -> str:
 
 
 def qr_image(data: str, module_px: int) -> Image.Image:
+    import qrcode  # lazy: only copies need it, not the idle web app nor the worker
+
     code = qrcode.QRCode(
         error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=module_px, border=4
     )
@@ -96,6 +96,8 @@ def copy_pdf(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
     The scanned image goes through untouched (pypdf places the original page's content stream),
     so a copy costs the footer, not a re-encoding of a 300 dpi scan.
     """
+    from pypdf import PageObject, PdfReader, PdfWriter, Transformation  # lazy: ~20 MB RSS
+
     source = PdfReader(doc.pdf)
     overlay = PdfReader(io.BytesIO(_footer_overlay(profile, doc, label)))
     writer = PdfWriter()

@@ -13,11 +13,14 @@ import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.tps_time import format_tps_time
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 DEJAVU_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -131,6 +134,8 @@ def test_receipt(width_px: int) -> Image.Image:
 def new_pdf(embed_font: bool = True) -> tuple[FPDF, str]:
     """An A4 fpdf2 document and the font family to use. ``embed_font=False`` uses the PDF core
     font (Latin-1 only, nothing to embed: about 0.1 s faster per document)."""
+    from fpdf import FPDF  # lazy: fpdf2 adds about 45 MB RSS, and only A4 paper needs it
+
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     if embed_font and DEJAVU.exists():
