@@ -263,8 +263,8 @@ def _firstboot(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from kiosk.upload.run import worker_command
     from kiosk.heap import give_memory_back
+    from kiosk.upload.run import worker_command
     from kiosk.upload.worker import WorkerBusy
 
     give_memory_back()
