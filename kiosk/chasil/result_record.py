@@ -13,7 +13,8 @@ The record's fields (short names keep the largest real ballot under 2 KB):
 re-confirmation after a correction is a new record that supersedes the ones before it ·
 ``prev`` the key of the record it supersedes ("" for the first) · ``n`` every number of the
 sheet in the order of ``kiosk.chasil.checks.Sheet.all_boxes`` (null for an empty box) and
-its shape: ``c`` candidate count, or ``p`` the candidate count of each party · ``h`` SHA-256
+its shape: ``c`` candidate count, or ``p`` the candidate count of each party (``x``: any box
+outside that order, by name) · ``h`` SHA-256
 of the canonical ``{box: number}`` object, the very ``numbers`` the document's manifest will
 carry · ``w`` the rules that warned · ``note`` the kejadian khusus note (``nt``: 1 when it was
 cut to fit; the document carries it whole) · ``by`` who confirmed (id, name, role) · ``at``
@@ -82,13 +83,14 @@ def _shape(sheet: Sheet) -> dict[str, Any]:
 
 def _fields(c: Confirmed, seq: int, prev: str, note: str, cut: bool) -> dict[str, Any]:
     sheet = c.sheet
+    order = sheet.all_boxes()
     record: dict[str, Any] = {
         "v": FORMAT,
         "tps": c.tps_code,
         "b": sheet.ballot,
         "seq": seq,
         "prev": prev,
-        "n": [sheet.get(box) for box in sheet.all_boxes()],
+        "n": [sheet.get(box) for box in order],
         **_shape(sheet),
         "h": numbers_hash(sheet.boxes),
         "w": sorted(set(c.warnings)),
@@ -98,6 +100,8 @@ def _fields(c: Confirmed, seq: int, prev: str, note: str, cut: bool) -> dict[str
         "z": c.zone,
         "tr": c.training,
     }
+    if extra := {box: n for box, n in sheet.boxes.items() if box not in set(order)}:
+        record["x"] = extra  # a box the sheet's shape does not name: kept, never dropped
     if cut:
         record["nt"] = 1
     return record

@@ -65,7 +65,10 @@ def receive(
                 stored = store.store_document(conn, collector.documents_dir, opened, data, source)
                 # The record its manifest names went ahead of it (or comes later: see there).
                 record_store.link_document(
-                    conn, record_store.record_named(opened.manifest), opened.key
+                    conn,
+                    record_store.record_named(opened.manifest),
+                    opened.key,
+                    opened.manifest.get("numbers"),
                 )
                 _keep_audit_head(conn, opened, opened.manifest.get("audit_head"))
                 _keep_audit_head(conn, opened, sent_head)

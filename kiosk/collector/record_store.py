@@ -10,10 +10,49 @@ the two arrives second makes the link (``document_key``).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
+
+from kiosk.devicekey import canonical
+
+log = logging.getLogger(__name__)
+
+
+VOTER_ROWS = ("A", "B1", "B2", "B3", "B4", "D")
+
+
+def box_names(fields: dict[str, Any]) -> list[str]:
+    """The box of each number in ``n``, from the record's shape (the kiosk's
+    ``Sheet.all_boxes`` order: voters, SS1-4, votes, S, T, U)."""
+    voters = [f"{row}.{col}" for row in VOTER_ROWS for col in ("L", "P", "J")]
+    votes: list[str] = []
+    if "p" in fields:
+        for i, n in enumerate(fields["p"]):
+            votes += [f"P.{i}", *(f"P.{i}.{j}" for j in range(int(n)))]
+    else:
+        votes = [f"V.{i}" for i in range(int(fields["c"]))]
+    return [*voters, "SS1", "SS2", "SS3", "SS4", *votes, "S", "T", "U"]
+
+
+def numbers(fields: dict[str, Any]) -> dict[str, int | None]:
+    """The record's numbers by box (an empty box is None)."""
+    extra = fields.get("x", {})
+    if not isinstance(extra, dict):
+        raise TypeError("x is not an object")
+    return dict(zip(box_names(fields), fields["n"], strict=True)) | extra
+
+
+def same_numbers(fields: dict[str, Any], manifest_numbers: dict[str, Any]) -> bool:
+    """Whether a document's numbers are the record's: the manifest's ``numbers`` hash to the
+    record's ``h`` (the same canonical JSON), or name the same number in every box."""
+    if hashlib.sha256(canonical(manifest_numbers)).hexdigest() == fields.get("h"):
+        return True
+    filled = {box: n for box, n in numbers(fields).items() if n is not None}
+    return filled == {box: n for box, n in manifest_numbers.items() if n is not None}
 
 
 @dataclass(frozen=True)
@@ -43,7 +82,15 @@ class StoredRecord:
             "received": self.received,
             "current": not self.superseded_by,
             "document": self.document_key,
+            "status": self.status,
         }
+
+    @property
+    def status(self) -> str:
+        """For PPS/PPK staff, in Bahasa Indonesia as the listing says it."""
+        if self.document_key:
+            return "hasil dan pindaian diterima"
+        return "hasil diterima, pindaian menyusul"
 
 
 def _record(row: sqlite3.Row) -> StoredRecord:
@@ -114,8 +161,9 @@ def store_record(
     for row in conn.execute(
         "SELECT key, manifest FROM documents WHERE tps_code = ? AND ballot = ?", (tps, ballot)
     ).fetchall():
-        if record_named(json.loads(row["manifest"])) == key:
-            link_document(conn, key, row["key"])
+        manifest = json.loads(row["manifest"])
+        if record_named(manifest) == key:
+            link_document(conn, key, row["key"], manifest.get("numbers", {}))
     found = record_by_key(conn, key)
     assert found is not None
     return found
@@ -128,10 +176,18 @@ def record_named(manifest: dict[str, Any]) -> str:
     return record if isinstance(record, str) else ""
 
 
-def link_document(conn: sqlite3.Connection, record_key: str, document_key: str) -> bool:
+def link_document(
+    conn: sqlite3.Connection, record_key: str, document_key: str, document_numbers: Any
+) -> bool:
     """Mark the document as the one that followed ``record_key`` (inside ``store.write``);
-    False when the collector does not have that record (yet)."""
-    cur = conn.execute(
-        "UPDATE records SET document_key = ? WHERE key = ?", (document_key, record_key)
-    )
-    return cur.rowcount > 0
+    False when the collector does not have that record (yet). Numbers that differ from the
+    record's are logged for the PPS (both are signed by the device: neither is refused)."""
+    found = record_by_key(conn, record_key) if record_key else None
+    if found is None:
+        return False
+    if not isinstance(document_numbers, dict) or not same_numbers(found.fields, document_numbers):
+        log.warning(
+            "document %s: its numbers differ from record %s", document_key[:12], record_key[:12]
+        )
+    conn.execute("UPDATE records SET document_key = ? WHERE key = ?", (document_key, record_key))
+    return True

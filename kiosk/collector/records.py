@@ -6,7 +6,9 @@ are canonical JSON whose SHA-256 is the key in the URL, the Ed25519 signature ov
 verifies with the public key it carries, that key is registered for its TPS (or trusted on
 first use, per policy: ``registry.check_device`` in the storing transaction, as for bundles),
 the TPS code and ballot are plain names, a training record reaches only a training collector,
-and the numbers match their shape and the hash ``h`` the document's manifest will match.
+and the numbers are counts that match their shape. When the document naming the record arrives,
+its numbers are compared with the record's (``same_numbers``): a difference is logged, not
+refused — both are signed by the same device, and the PPS must see both.
 Storing is idempotent on the key: ``201`` with the receipt the first time, ``200`` with the
 same receipt afterwards; a refusal is ``422 {"detail": {"reason", "detail"}}`` and recorded.
 """
@@ -26,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kiosk.collector import record_store, store
 from kiosk.collector.config import Collector
+from kiosk.collector.record_store import box_names, numbers, same_numbers
 from kiosk.collector.registry import TPS_CODE, check_device
 from kiosk.collector.verify import BALLOT, KEY
 from kiosk.devicekey import canonical, verify
@@ -33,26 +36,9 @@ from kiosk.upload.bundle import BundleInvalid
 
 log = logging.getLogger(__name__)
 
+__all__ = ["add_routes", "box_names", "check_record", "numbers", "receive_record", "same_numbers"]
+
 MAX_RECORD_BYTES = 2048
-VOTER_ROWS = ("A", "B1", "B2", "B3", "B4", "D")
-
-
-def box_names(fields: dict[str, Any]) -> list[str]:
-    """The box of each number in ``n``, from the record's shape (the kiosk's
-    ``Sheet.all_boxes`` order: voters, SS1-4, votes, S, T, U)."""
-    voters = [f"{row}.{col}" for row in VOTER_ROWS for col in ("L", "P", "J")]
-    votes: list[str] = []
-    if "p" in fields:
-        for i, n in enumerate(fields["p"]):
-            votes += [f"P.{i}", *(f"P.{i}.{j}" for j in range(int(n)))]
-    else:
-        votes = [f"V.{i}" for i in range(int(fields["c"]))]
-    return [*voters, "SS1", "SS2", "SS3", "SS4", *votes, "S", "T", "U"]
-
-
-def numbers(fields: dict[str, Any]) -> dict[str, int | None]:
-    """The record's numbers by box, as the document's manifest carries them."""
-    return dict(zip(box_names(fields), fields["n"], strict=True))
 
 
 def check_record(key: str, data: bytes, accept_training: bool) -> tuple[dict[str, Any], bytes]:
@@ -82,8 +68,8 @@ def check_record(key: str, data: bytes, accept_training: bool) -> tuple[dict[str
         raise BundleInvalid("record", "unknown format or sequence")
     if not TPS_CODE.match(tps) or not BALLOT.match(ballot):
         raise BundleInvalid("identity", f"TPS {tps!r} / ballot {ballot!r} unusable")
-    if hashlib.sha256(canonical(counted)).hexdigest() != fields["h"]:
-        raise BundleInvalid("numbers_hash", "the numbers do not match their hash")
+    if not all(n is None or (type(n) is int and n >= 0) for n in counted.values()):
+        raise BundleInvalid("record", "a number that is not a count")
     if training is not False and not accept_training:
         raise BundleInvalid("training", "a training (latihan) record was sent to production")
     return fields, public
