@@ -1,18 +1,16 @@
 """C.Hasil benchmarks (issue 4), each as a ratio to the bare minimum the work needs.
 
-1. A scanned A4 page at 300 dpi kept as a durable, hashed page (PNG encode, SHA-256, fsync,
-   rename, directory fsync, SQLite row) against bare Pillow PNG encode + sha256 + write + fsync.
-2. One copy rendered for ESC/POS (page scaled to 576 dots + footer + QR, encoded to bytes) and
+One copy rendered for ESC/POS (page scaled to 576 dots + footer + QR, encoded to bytes) and
    for PDF (fpdf2 page + footer + QR) against python-escpos's own image print of the same page.
+
+The page pipeline (archival file and rendition of realistic scans against the bare minimum)
+is bench/page_bench.py.
 
 Run: .venv/bin/python bench/chasil_bench.py  (prints seconds per operation and the ratios)
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
 import statistics
 import tempfile
 from collections.abc import Callable
@@ -24,15 +22,9 @@ from timing import timed_runs  # bench/timing.py
 from drivers.printer.escpos_adapter import encode_image
 from drivers.scanner import ScanRequest
 from drivers.scanner.fake import FakeScanner
-from kiosk.audit import AuditLog
 from kiosk.chasil.copies import CopyLabel, copy_pdf, copy_receipt_image, thermal_pages
-from kiosk.chasil.pages import ScannedPages
 from kiosk.chasil.signing import Document
-from kiosk.clock import SystemClock
-from kiosk.db import Database
 from kiosk.profile import parse_profile
-from kiosk.roles import Role
-from kiosk.services.auth import ActiveSession, OfficerInfo
 from kiosk.tps import SAMPLE_PROFILE
 
 REPEAT = 7
@@ -46,32 +38,7 @@ def timed(fn: Callable[[], object], repeat: int = REPEAT) -> float:
 def main() -> None:
     page = next(iter(FakeScanner().scan(ScanRequest(dpi=300))))  # 2480 x 3507 grey
     work = Path(tempfile.mkdtemp(prefix="tps-bench-"))
-    db = Database(work / "k.sqlite3")
-    db.migrate()
     profile = parse_profile(SAMPLE_PROFILE.read_text())
-    store = ScannedPages(db, AuditLog(db, SystemClock()), SystemClock(), work / "documents", 300)
-    who = ActiveSession("bench", OfficerInfo("kpps1", "Bench", Role.KETUA, None), None)
-
-    count = iter(range(10**6))
-
-    def bare() -> None:
-        buf = io.BytesIO()
-        page.save(buf, format="PNG", dpi=(300, 300))
-        data = buf.getvalue()
-        hashlib.sha256(data).hexdigest()
-        with open(work / f"bare-{next(count)}.png", "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    def kiosk_keep() -> None:
-        store.keep("PPWP", page, who, None, "")
-
-    t_bare, t_keep = timed(bare), timed(kiosk_keep)
-    print(
-        f"page 2480x3507 @300dpi: bare encode+sha256+fsync {t_bare * 1000:.1f} ms, "
-        f"kiosk durable page {t_keep * 1000:.1f} ms, ratio {t_keep / t_bare:.2f} (goal <= 1.2)"
-    )
 
     png = work / "page.png"
     page.save(png, format="PNG", dpi=(300, 300))

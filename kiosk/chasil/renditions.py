@@ -36,6 +36,8 @@ RENDITION_QUALITY = 70
 MARGIN_MM = 1.0  # kept around the ink when the rendition is cropped
 MIN_SKEW_DEG = 0.25  # less is not worth resampling
 MIN_BAND = 4  # grey levels: the narrowest paper band flattened, for nearly noiseless scanners
+MAX_BAND = 20  # the widest: scanner noise up to sigma 8; a page without one paper tone (a
+# photo, a noise pattern) must not be flattened into a blank
 
 
 def rendition_path(archival: Path) -> Path:
@@ -59,7 +61,8 @@ def paper_band_lut(histogram: list[int]) -> list[int]:
     """A tone curve (256 entries) for one channel that flattens its paper band.
 
     The paper is the most common level P; its noise half-width k is where the histogram falls
-    below an eighth of the peak on the dark side (the light side may hold the lid). Levels in
+    below an eighth of the peak on the dark side (the light side may hold the lid), between
+    ``MIN_BAND`` and ``MAX_BAND``. Levels in
     [P-k, P+k] become P; [P-2k, P-k] and [P+k, P+2k] are stretched to meet it, so the curve is
     continuous and monotonic; levels beyond stay as they are.
     """
@@ -67,7 +70,7 @@ def paper_band_lut(histogram: list[int]) -> list[int]:
     low = paper
     while low > 0 and histogram[low] > histogram[paper] / 8:
         low -= 1
-    k = max(MIN_BAND, paper - low)
+    k = min(MAX_BAND, max(MIN_BAND, paper - low))
     lut = []
     for v in range(256):
         if v < paper - 2 * k or v > paper + 2 * k:

@@ -7,12 +7,19 @@ import hashlib
 import io
 import itertools
 import math
+import random
 
-from PIL import Image
+from PIL import Image, ImageStat
 
 from bench.legibility_crops import scanned_page
 from kiosk.chasil.legibility import assess
-from kiosk.chasil.renditions import archival_jpeg, paper_band_lut, rendition_jpeg, rendition_path
+from kiosk.chasil.renditions import (
+    archival_jpeg,
+    paper_band_lut,
+    rendition_image,
+    rendition_jpeg,
+    rendition_path,
+)
 from kiosk.collector.config import Policy
 from kiosk.collector.verify import check_bundle, page_images
 from kiosk.upload.bundle import bundle_bytes
@@ -85,3 +92,9 @@ def test_the_rendition_is_deskewed_and_the_archival_is_the_scan_as_it_came():
         assert r.width < page.width * 2 / 3  # cropped to the form
     with Image.open(io.BytesIO(archival_jpeg(page, 300))) as a:
         assert a.size == page.size
+
+
+def test_a_page_without_one_paper_tone_is_not_flattened_into_a_blank():
+    noise = Image.frombytes("L", (300, 300), random.Random(1).randbytes(300 * 300))
+    rendition = rendition_image(noise, 200)
+    assert ImageStat.Stat(rendition).stddev[0] > 60  # uniform noise: about 74

@@ -85,7 +85,8 @@ def profile_text(endpoint: str = "http://127.0.0.1:8081/files/") -> str:
 
 
 def noise_page(seed: int, size: int) -> Image.Image:
-    """A grey page of random pixels: PNG cannot compress it, so the PDF is about size²."""
+    """A grey page of random pixels, which JPEG hardly compresses: kept at 300 dpi, the PDF of
+    its 200 dpi rendition is about 0.2 × size² bytes (600 px: 75 KB; 1320 px: 360 KB)."""
     rng = random.Random(seed)
     return Image.frombytes("L", (size, size), rng.randbytes(size * size))
 
