@@ -45,6 +45,9 @@ from tests.kiosk.conftest import PINS  # noqa: E402
 from tests.stacks.collector import CollectorProcess, free_port  # noqa: E402
 
 GOAL_MB = {"web app": 80, "worker": 60}
+# What the web app loads on the way through the day (A4 reports and copies, the signed PDF,
+# the QR codes, the receipt printer's ESC/POS), in the order the day first needs them.
+DAY_LIBRARIES = ("escpos.printer", "fpdf", "img2pdf", "pypdf", "qrcode")
 SHEET = {"PPWP": GOOD, **SHEETS}
 
 
@@ -257,7 +260,9 @@ class Timed(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, Timed())
 start = rss()
 for entry in sys.argv[1:]:
+    before = rss()
     __import__(entry)
+    print("ENTRY", entry, rss() - before)
 print("TOTAL", rss() - start)
 for name, kib in sorted(cost.items(), key=lambda kv: -kv[1])[:9]:
     print(name, kib)
@@ -269,7 +274,8 @@ def bare_rss_kb(code: str) -> int:
     return int(out.stdout.split()[-1])
 
 
-def attribution(*entries: str) -> list[tuple[str, int]]:
+def attribution(*entries: str) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """The RSS each entry adds imported in this order, and the top packages, in KiB."""
     out = subprocess.run(
         [sys.executable, "-c", ATTRIBUTE, *entries],
         cwd=REPO,
@@ -277,7 +283,9 @@ def attribution(*entries: str) -> list[tuple[str, int]]:
         text=True,
         check=True,
     )
-    return [(n, int(k)) for n, k in (line.split() for line in out.stdout.splitlines())]
+    lines = [line.split() for line in out.stdout.splitlines()]
+    added = {w[1]: int(w[2]) for w in lines if w[0] == "ENTRY"}
+    return added, [(w[0], int(w[1])) for w in lines if w[0] != "ENTRY"]
 
 
 def mb(kib: int) -> str:
@@ -339,11 +347,15 @@ def main() -> None:
         "worker": ("kiosk.upload.run",),
     }
     for name, modules in entries.items():
-        rows = attribution(*modules)
+        _, rows = attribution(*modules)
         total = rows[0][1]
         print(f"{name}: importing {' '.join(modules)} adds {mb(total).strip()} MB RSS; by package:")
         print("   " + ", ".join(f"{n} {k / 1024:.1f}" for n, k in rows[1:]))
         print(f"   C extensions mapped after the day: {', '.join(mapped[name]) or '-'}")
+    web = entries["web app"]
+    added, _ = attribution(*web, *DAY_LIBRARIES)
+    print("web app: what the day's paper and PDF add when first used, MB RSS (after the app):")
+    print("   " + ", ".join(f"{n} {added[n] / 1024:.1f}" for n in DAY_LIBRARIES))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""The heavy libraries load when their feature first runs, not with the process
+(bench/memory_bench.py measures what each one costs; fpdf2 alone adds about 45 MB RSS).
+
+Each check runs in a fresh interpreter, so what another test imported does not count.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Paper, PDF and device libraries: the screen needs none of them to start or to show home.
+# (gpiozero does: the status panel's lights follow the kiosk from its start, on MockFactory
+# pins in training.)
+PRINTING_AND_PDF = ("fpdf", "fontTools", "pypdf", "img2pdf", "pikepdf", "qrcode", "escpos")
+DEVICE_LIBRARIES = ("sane", "smartcard", "cups", "usb", "serial")
+IMAGE_PROCESSING = ("numpy", "cv2", "scipy", "skimage")
+# The web stack: the upload worker serves no page (its messages are kiosk.lazy_text's).
+WEB_STACK = ("flask", "flask_babel", "jinja2", "werkzeug", "babel", "waitress", "flask_wtf")
+WEB_APP = ("kiosk.app", "kiosk.views", "kiosk.wiring", "PIL", "gpiozero")
+
+
+def loaded_after(code: str) -> set[str]:
+    """The top-level packages (and kiosk modules) a fresh interpreter has after ``code``."""
+    script = textwrap.dedent(code) + textwrap.dedent("""
+        import json, sys
+        names = {m.split(".")[0] for m in sys.modules}
+        names |= {m for m in sys.modules if m.startswith("kiosk.")}
+        print(json.dumps(sorted(names)))
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_the_web_app_starts_and_shows_home_without_paper_pdf_or_device_libraries(
+    tmp_path: Path,
+) -> None:
+    loaded = loaded_after(f"""
+        from kiosk import create_app
+        from kiosk.settings import Settings
+        from kiosk.tps import SAMPLE_PROFILE
+        settings = Settings.from_values(
+            data_dir={str(tmp_path / "data")!r}, hardware="fake", training=True
+        )
+        app = create_app(settings, provision_from=SAMPLE_PROFILE)
+        assert app.test_client().get("/").status_code == 200
+        app.extensions["kiosk"].close()
+    """)
+    early = loaded & {*PRINTING_AND_PDF, *DEVICE_LIBRARIES, *IMAGE_PROCESSING}
+    assert not early, f"loaded before any print, scan or PDF: {sorted(early)}"
+
+
+def test_the_upload_worker_imports_no_web_stack_and_no_pdf_library() -> None:
+    loaded = loaded_after("import kiosk.upload.run")
+    web = {*WEB_STACK, *WEB_APP}
+    early = loaded & {*web, *PRINTING_AND_PDF, *DEVICE_LIBRARIES, *IMAGE_PROCESSING}
+    assert not early, f"the worker loads: {sorted(early)}"
+
+
+def test_a4_paper_loads_fpdf_when_it_is_made() -> None:
+    """The lazy import is where the feature runs: the first report loads fpdf2."""
+    loaded = loaded_after("""
+        from kiosk.services.report_render import report_pdf
+        import sys
+        assert "fpdf" not in sys.modules
+        assert report_pdf("Laporan", ["baris"]).startswith(b"%PDF")
+    """)
+    assert "fpdf" in loaded
+
+
+def test_a_message_loads_flask_babel_when_it_is_read_and_reads_as_before() -> None:
+    """kiosk.lazy_text's message renders through flask_babel in the locale of the moment, as
+    flask_babel's own lazy string does."""
+    loaded = loaded_after("""
+        import sys
+        from kiosk.lazy_text import lazy_gettext
+        ours = lazy_gettext("Log in")
+        assert "flask_babel" not in sys.modules
+        from kiosk.i18n import in_language
+        from flask_babel import lazy_gettext as flask_lazy
+        theirs = flask_lazy("Log in")
+        for language in ("id", "en"):
+            with in_language(language):
+                assert str(ours) == str(theirs) and ours == theirs and len(ours) == len(theirs)
+                assert ours + "!" == theirs + "!" and f"{ours}" == f"{theirs}"
+                assert ours.__html__() == theirs.__html__() and hash(ours) == hash(theirs)
+        with in_language("id"):
+            assert str(ours) != "Log in", "no translation: the test checks nothing"
+    """)
+    assert "flask_babel" in loaded
