@@ -91,11 +91,15 @@ def _add_pages(app: FastAPI, collector: Collector) -> None:
         conn = store.connect(collector.db_path)
         try:
             count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            current = record_store.records(conn)
         finally:
             conn.close()
         return {
             "status": "ok",
             "documents": count,
+            # Each ballot's current result record; those whose scan has not come yet.
+            "records": len(current),
+            "records_without_scan": sum(not r.document_key for r in current),
             "accept_training": collector.policy.accept_training,
             "trust_first_use": collector.policy.trust_first_use,
         }

@@ -193,7 +193,7 @@ class RecordQueue:
             return
         wait = delay(record.attempts + 1)
         after = getattr(exc, "retry_after_s", None)
-        if isinstance(after, int | float):  # the server said when: not sooner
-            wait = max(wait, float(after))
+        if isinstance(after, int | float):  # the server said when: then, plus jitter on top,
+            wait = float(after) + delay(1)  # so kiosks told the same moment come apart
         code = exc.code if exc.code is not UploadProblem.UNKNOWN else UploadProblem.NOT_CONFIGURED
         self.outbox.record_retry(record.id, code, str(exc), wait)

@@ -184,6 +184,8 @@ def test_records_go_before_documents_and_the_document_links_to_its_record(kiosk,
     assert stored[key_dpd]["document_key"] == ""
     listing = requests.get(collector.url + "/", timeout=5).text
     assert "hasil diterima, pindaian menyusul" in listing  # DPD: numbers only
+    health = requests.get(collector.url + "/health", timeout=5).json()
+    assert (health["records"], health["records_without_scan"]) == (2, 1)
     listed = run_collector_cli("records", "--data", str(collector.data_dir)).stdout
     assert [line.split("  ")[1].strip() for line in listed.splitlines()] == ["DPD", "PPWP"]
     assert "DPD" in listed.splitlines()[0] and "pindaian menyusul" in listed.splitlines()[0]
