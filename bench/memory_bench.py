@@ -13,18 +13,28 @@ distribution receipt; the worker sends the three documents. RSS, PSS and USS
 Goals: web app <= 80 MB RSS, worker <= 60 MB RSS after the day. Bare minimum: waitress serving
 one Flask route (8 threads, after 50 requests), and a loop that imports only tuspy.
 
+``--real`` puts the real adapters where they run on this machine: the scanner is SANE's
+``test`` backend (a private configuration, as tests/stacks/sane.py makes it), the receipt
+printer python-escpos over TCP to a listener on 127.0.0.1, the A4 printer CUPS with a cups-pdf
+queue of the bench's own (cupsd started here unless one runs); no card reader (the officers log
+in by PIN), the status panel on gpiozero's MockFactory. The trainer's clock exists only with
+every device fake, so ``--real`` walks the day on the real clock: run it after 13.00 WITA
+(05.00 UTC), when voting may close.
+
 Then what takes the memory: the RSS each third-party package adds when the process's entry
 module is imported (attributed to the package imported first, nested imports included), and
 the C extensions mapped in the real processes after the day.
 
-Run: .venv/bin/python bench/memory_bench.py
+Run: .venv/bin/python bench/memory_bench.py [--real]
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +53,7 @@ from tests.chasil.test_chasil_http import GOOD, form  # noqa: E402
 from tests.e2e.test_tps_day import SHEETS  # noqa: E402
 from tests.kiosk.conftest import PINS  # noqa: E402
 from tests.stacks.collector import CollectorProcess, free_port  # noqa: E402
+from tests.stacks.printers import CUPS_PDF_PPD, EscposListener  # noqa: E402
 
 GOAL_MB = {"web app": 80, "worker": 60}
 # What the web app loads on the way through the day (A4 reports and copies, the signed PDF,
@@ -68,9 +79,9 @@ def extensions(pid: int) -> list[str]:
     """The packages whose C extensions (or bundled libraries) the process has mapped."""
     found = set()
     for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
-        m = re.search(r"site-packages/([^/]+)/.*\.so", line)
+        m = re.search(r"site-packages/([^/]+)/.*\.so|site-packages/_?([^/.]+)[^/]*\.so", line)
         if m:
-            found.add(m.group(1).removesuffix(".libs"))
+            found.add((m.group(1) or m.group(2)).removesuffix(".libs"))
     return sorted(found)
 
 
@@ -121,6 +132,52 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) ->
     raise RuntimeError(f"{url} did not answer in {timeout_s} s")
 
 
+@contextlib.contextmanager
+def real_devices(root: Path) -> Iterator[dict[str, str]]:
+    """The real stacks this machine runs, and the kiosk settings that use them."""
+    conf = root / "sane.d"
+    conf.mkdir()
+    (conf / "dll.conf").write_text("test\n")
+    stock = Path("/etc/sane.d/test.conf").read_text()
+    (conf / "test.conf").write_text(
+        re.sub(r"^geometry_max\s+\S+$", "geometry_max 300.0", stock, flags=re.M)
+    )
+    receipt_port = free_port()
+    receipt = EscposListener(receipt_port)
+    cupsd = None
+    if (
+        "scheduler is running"
+        not in subprocess.run(["lpstat", "-r"], capture_output=True, text=True, check=False).stdout
+    ):
+        cupsd = subprocess.Popen(["cupsd", "-f"])
+        time.sleep(2)
+    queue = "TPS_MEMORY_BENCH"
+    subprocess.run(
+        ["lpadmin", "-p", queue, "-E", "-v", "cups-pdf:/", "-P", CUPS_PDF_PPD],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield {
+            "SANE_CONFIG_DIR": str(conf),
+            "KIOSK_HARDWARE": "",
+            "KIOSK_SCANNER": "sane",
+            "KIOSK_SCANNER_DEVICE": "test:0",
+            "KIOSK_RECEIPT_PRINTER": "escpos",
+            "KIOSK_RECEIPT_CONNECTION": f"tcp://127.0.0.1:{receipt_port}",
+            "KIOSK_DOCUMENT_PRINTER": "cups",
+            "KIOSK_CUPS_QUEUE": queue,
+            "KIOSK_CARD_READER": "none",
+            "KIOSK_PANEL": "fake",
+        }
+    finally:
+        subprocess.run(["lpadmin", "-x", queue], check=False, capture_output=True)
+        receipt.close()
+        if cupsd is not None:
+            cupsd.terminate()
+            cupsd.wait(timeout=10)
+
+
 def settle() -> None:
     """Let background threads finish their first rounds before a reading."""
     time.sleep(3)
@@ -154,12 +211,13 @@ class Browser:
         return resp
 
 
-def sample_day(url: str) -> list[int]:
+def sample_day(url: str, trainer_clock: bool = True) -> list[int]:
     """The sample TPS's day from 06.30 to signed counting; the three documents' ids."""
     ketua, anggota, trainer = (Browser(url, o) for o in ("kpps1", "kpps2", "pelatih"))
 
     def jump(hhmm: str) -> None:
-        trainer.post("/pelatih/", "/pelatih/clock", time=hhmm)
+        if trainer_clock:
+            trainer.post("/pelatih/", "/pelatih/clock", time=hhmm)
 
     def step(who: Browser, step_id: str, **data: object) -> None:
         who.post("/checklist/", f"/checklist/{step_id}", **data)
@@ -193,6 +251,11 @@ def sample_day(url: str) -> list[int]:
         ketua.session.post(url + page, data=form(sheet, token), allow_redirects=False)
         ketua.post(page, f"/chasil/{ballot}/confirm")
         ketua.post(page, f"/chasil/{ballot}/scan")
+        # A page the gate holds (SANE's test picture is no document): use it anyway, as the
+        # operator may after looking at the preview.
+        scan = ketua.session.get(f"{url}/chasil/{ballot}/scan", timeout=30).text
+        for held in sorted(set(re.findall(rf"/chasil/{ballot}/pages/(\d+)\"", scan))):
+            ketua.post(page, f"/chasil/{ballot}/pages/{held}", action="use")
         where = ketua.post(page, f"/chasil/{ballot}/finish").headers["Location"]
         assert "/documents/" in where, f"{ballot} not signed: {where}"
         doc = int(where.rsplit("/", 1)[1])
@@ -293,15 +356,24 @@ def mb(kib: int) -> str:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="memory-bench-") as tmp:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--real", action="store_true", help="SANE test, CUPS PDF, ESC/POS TCP")
+    args = parser.parse_args()
+    if args.real and not (shutil.which("cupsd") and Path(CUPS_PDF_PPD).exists()):
+        parser.error("--real needs cupsd and printer-driver-cups-pdf (scripts/setup)")
+    with (
+        tempfile.TemporaryDirectory(prefix="memory-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
         root = Path(tmp)
         data_dir = root / "data"
+        devices = stack.enter_context(real_devices(root)) if args.real else {}
         collector = CollectorProcess(
             root / "collector", free_port(), accept_training=True, trust_first_use=True
         ).start()
         try:
             port = free_port()
-            env = kiosk_env(data_dir, port, collector.files_url)
+            env = kiosk_env(data_dir, port, collector.files_url) | devices
             kiosk = [sys.executable, "-m", "kiosk"]
             subprocess.run(
                 [*kiosk, "provision", str(SAMPLE_PROFILE)],
@@ -319,7 +391,7 @@ def main() -> None:
                 settle()
                 idle = {"web app": memory_kb(web.pid), "worker": memory_kb(worker.pid)}
                 started = time.monotonic()
-                docs = sample_day(url)
+                docs = sample_day(url, trainer_clock=not args.real)
                 wait_sent(data_dir, len(docs))
                 took = time.monotonic() - started
                 settle()
@@ -328,7 +400,9 @@ def main() -> None:
         finally:
             collector.stop()
     bare = {"web app": bare_rss_kb(BARE_WEB), "worker": bare_rss_kb(BARE_WORKER)}
-    print(f"Sample day through HTTP: {len(docs)} documents signed, printed, sent in {took:.0f} s")
+    how = "real SANE test, CUPS PDF, ESC/POS TCP" if args.real else "fake devices"
+    print(f"Sample day through HTTP ({how}): {len(docs)} documents signed, printed, sent")
+    print(f"in {took:.0f} s")
     print()
     print(
         f"{'MB':10} {'idle RSS':>8} {'PSS':>6} {'USS':>6} | {'day RSS':>7} {'PSS':>6} "
