@@ -235,13 +235,16 @@ def test_the_manifest_records_who_confirmed_when_and_the_note(ketua, kiosk):
     doc_id, _token = signed(ketua)
     doc = _document(kiosk, doc_id)
     manifest = verify_manifest(doc.manifest)
+    record = kiosk.services.chasil.confirmed(manifest["ballot"]).record
     assert manifest["confirmed"] == {
         "by": {"id": "kpps1", "name": "Siti Aminah", "role": "ketua"},
         "at": "2024-02-14T13:05:00+08:00",
         "zone": "WITA",
         "note": NOTE,
         "warnings": [],
+        "record": record,  # the result record sent ahead of this document
     }
+    assert re.fullmatch(r"[0-9a-f]{64}", record)
 
 
 def test_printed_times_carry_the_tps_time_zone(ketua, kiosk):

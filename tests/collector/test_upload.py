@@ -228,6 +228,8 @@ def test_health_and_unknown_receipts(collector: CollectorProcess) -> None:
     assert health == {
         "status": "ok",
         "documents": 0,
+        "records": 0,
+        "records_without_scan": 0,
         "accept_training": False,
         "trust_first_use": False,
     }
