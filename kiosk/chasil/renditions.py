@@ -5,10 +5,10 @@ Both are encoded once, from the page as it is in memory (no file is decoded agai
 
 - **archival**: the page as scanned (not rotated: no resampling of the record), JPEG quality
   90, no chroma subsampling, at the scan's resolution. A real scan's
-  sensor noise makes a lossless PNG 4.9 MB grey / 15 MB colour at 300 dpi and 0.7-2.7 s to
-  encode on this machine (three times that on a Pi 4), for bits that are noise: this JPEG is
-  2-2.5 MB in 20-50 ms, and closer to the noise-free page than the scan itself was (RMS 3.9
-  against the scan's own noise of 4.0 grey levels; figures in README "Benchmarks").
+  sensor noise makes a lossless PNG 4.9-5.7 MB grey / 15-16.5 MB colour at 300 dpi and 0.7-6 s
+  to encode on this machine (three times that on a Pi 4), for bits that are noise: this JPEG is
+  2.2-2.8 MB in 20-50 ms, and closer to the noise-free page than the scan itself was (RMS 3.9
+  against the scan's own noise of 4.0 grey levels; figures in README "C.Hasil").
 - **rendition**: at 200 dpi, deskewed by the legibility gate's measured angle and cropped to
   the form (rotating there costs a fifth of rotating the 300 dpi page), JPEG quality 70 (grey
   stays grey, colour stays colour so a blue ballpoint still tells the hand from the print),

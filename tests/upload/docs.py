@@ -85,10 +85,12 @@ def profile_text(endpoint: str = "http://127.0.0.1:8081/files/") -> str:
 
 
 def noise_page(seed: int, size: int) -> Image.Image:
-    """A grey page of random pixels, which JPEG hardly compresses: kept at 300 dpi, the PDF of
-    its 200 dpi rendition is about 0.2 × size² bytes (600 px: 75 KB; 1320 px: 360 KB)."""
+    """A grey page of random pixels whose document is about size² bytes: the page is 2.2 ×
+    size pixels square, and kept at 300 dpi its 200 dpi JPEG rendition (what the PDF holds)
+    takes about 0.2 bytes per scanned pixel."""
     rng = random.Random(seed)
-    return Image.frombytes("L", (size, size), rng.randbytes(size * size))
+    side = round(size * 2.2)
+    return Image.frombytes("L", (side, side), rng.randbytes(side * side))
 
 
 def signed_documents(

@@ -26,7 +26,7 @@ class PowerCut(Exception):
 @pytest.fixture
 def item(tmp_path):
     data = tmp_path / "kiosk"
-    signed_documents(data, 1, page_px=1320)  # its rendition ~360 KB: six chunks
+    signed_documents(data, 1, page_px=600)  # ~360 KB: six chunks
     outbox = in_process_worker(data, "http://127.0.0.1:9/files/").outbox
     job = outbox.jobs()[0]
     built = outbox.ensure_bundle(job)

@@ -287,7 +287,7 @@ def fill(path: Path, leave: int = 0) -> None:
 def test_disk_full_in_the_data_directory_is_explained_and_the_queue_survives(
     tmp_path, collector, mount_tmpfs
 ):
-    data = mount_tmpfs(tmp_path / "kiosk", "3m")
+    data = mount_tmpfs(tmp_path / "kiosk", "8m")  # archival pages ~1.3 MB each, then filled
     signed_documents(data, 2, endpoint=collector.files_url, page_px=600)  # bundles ~360 KB
     register(collector, data)
     worker = in_process_worker(data, collector.files_url)
