@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import socket
 import threading
@@ -54,8 +55,13 @@ class Link:
 
     def ideal_s(self, payload: int, round_trips: int = 1) -> float:
         """The bare minimum to move ``payload`` bytes one way and hear back: serialisation at
-        the rate plus ``round_trips`` RTTs (request/answer turns), no loss, no overhead."""
-        return payload * 8 / self.rate_bps + round_trips * self.rtt_s
+        the rate plus ``round_trips`` RTTs (request/answer turns), no loss, no overhead; on a
+        flapping link (up first) also the down times it cannot avoid, nothing lost to a cut."""
+        busy = payload * 8 / self.rate_bps + round_trips * self.rtt_s
+        if not self.every_s:
+            return busy
+        up = self.every_s - self.down_s
+        return busy + max(0, math.ceil(busy / up) - 1) * self.down_s
 
     def describe(self) -> str:
         text = f"{self.rate_bps / 1000:g} kbit/s, {self.rtt_s * 1000:g} ms RTT"

@@ -1,0 +1,252 @@
+"""The kiosk's worker over emulated mobile links (issue 17), against the bare minimum.
+
+Through EDGE (200 kbit/s, 300 ms RTT, 1 % loss), 3G (1 Mbit/s, 150 ms, 0.5 %) and a flapping
+link (3G, down 30 s every 60 s; it comes up as the job is queued), each between the worker
+and a real collector (``tests/stacks/links.py``: pacing, delay, loss as RTO stalls, cuts in an
+asyncio proxy on 127.0.0.1), it measures the time from queueing to the receipt of:
+
+- the result record (~2 KB, ``PUT /records/<key>``) of a ballot the Ketua has just confirmed
+  (a training kiosk made by ``create_app``, its record sent by the worker's record queue);
+- a 3-page document with pages of ~250 KB each (the issue's goal for a page that travels);
+- the same with the lossless PNG size of a noisy scan, ~4.9 MB a page, for comparison.
+
+The documents' page bytes are made to measure: a noise page stands in for the rendition,
+kept as a JPEG q90 as it is (``pages.rendition_jpeg`` is replaced in this process), so these
+figures measure the link and the worker, not what the page pipeline makes of a page today
+(bench/page_bench.py measures that). The real collector receives and checks them.
+
+Beside each time: the bare minimum (the bytes at the link's rate plus two RTTs: a TCP
+handshake and one request/answer; on the flapping link plus the down times no sender can
+avoid) and the ratio. On the flapping link: the bytes re-sent
+(sent upstream beyond what the same upload sends over 3G without cuts). Goals: small upload
+<= 10 s on EDGE; 3-page (250 KB pages) document <= 90 s on EDGE.
+
+The worker runs with the settings' defaults (512 KiB chunks, 30 s per request, backoff 5 s
+doubling, probe every 5 s), in this process; the collector is its own process.
+
+Run: .venv/bin/python bench/link_bench.py [--links EDGE,3G,flapping] [--skip-png]
+(about 25 minutes with everything; the 4.9 MB pages over EDGE alone take ~10.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' helpers, reused
+
+from kiosk.audit import AuditLog
+from kiosk.chasil import pages
+from kiosk.clock import OffsetClock, SystemClock
+from kiosk.db import Database
+from kiosk.upload.outbox import Outbox
+from kiosk.upload.record_sender import RecordPoster, RecordQueue
+from kiosk.upload.tus import TusUploader
+from kiosk.upload.worker import Backoff, Worker
+from tests.stacks.collector import CollectorProcess, free_port
+from tests.stacks.links import EDGE, FLAPPING, G3, Link, LinkProxy
+from tests.upload.docs import _Login, document_service, noise_page, profile_text
+from tests.upload.test_worker import register
+
+CHUNK = 512 * 1024  # upload_chunk_kb's default
+TIMEOUT_S = 30.0  # upload_timeout_s's default
+LINKS = {link.name: link for link in (EDGE, G3, FLAPPING)}
+
+
+@dataclass(frozen=True)
+class Payload:
+    name: str
+    pages: int
+    page_px: int  # a noise page of page_px² grey pixels: PNG keeps it at ~page_px² bytes
+
+
+RECORD = Payload("result record", 0, 0)
+PAYLOADS = (
+    RECORD,
+    Payload("3 x 250 KB", 3, 563),  # noise JPEG q90: ~0.79 bytes a pixel
+    Payload("3 x 4.9 MB", 3, 2490),
+)
+
+
+def page_as_is(page: Any, dpi: int, skew_deg: float | None = None) -> bytes:
+    """The rendition replaced: the page itself as JPEG q90 (so its size is what we chose)."""
+    buf = io.BytesIO()
+    page.save(buf, format="JPEG", quality=90, subsampling=0, dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def make_record(data_dir: Path) -> None:
+    """A training kiosk whose Ketua has confirmed the PPWP sheet: one result record queued."""
+    from kiosk import create_app
+    from kiosk.settings import Settings
+    from kiosk.tps import SAMPLE_PROFILE
+    from tests.upload.records import confirm
+
+    settings = Settings.from_values(data_dir=data_dir, hardware="fake", training=True)
+    app = create_app(settings, provision_from=SAMPLE_PROFILE)
+    try:
+        confirm(app.extensions["kiosk"], "PPWP")
+    finally:
+        app.extensions["kiosk"].close()
+
+
+@dataclass
+class Result:
+    seconds: float
+    size: int
+    up_bytes: int
+    observed_bps: float
+    cuts: int
+    stalls: int
+
+
+def make_document(data_dir: Path, payload: Payload, seed: int) -> None:
+    """One signed document of ``payload.pages`` noise pages, its upload job queued."""
+    from kiosk.clock import ManualClock
+    from kiosk.services.provisioning import provision
+
+    data_dir.mkdir(parents=True)
+    db = Database(data_dir / "kiosk.sqlite3")
+    db.migrate()
+    import datetime as dt
+
+    clock = ManualClock(dt.datetime(2024, 2, 14, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    audit = AuditLog(db, clock)
+    provision(db, audit, data_dir, profile_text(), by="bench")
+    service, numbers = document_service(db, audit, clock, data_dir)
+    for page in range(payload.pages):
+        service.scans.keep(
+            "PPWP", noise_page(seed * 10 + page, payload.page_px), _Login(), None, ""
+        )
+    numbers.numbers = {"suara_sah": seed}
+    service.finish("PPWP", _Login())
+    db.close()
+
+
+def production_worker(data_dir: Path, endpoint: str) -> Worker:
+    db = Database(data_dir / "kiosk.sqlite3")
+    clock = OffsetClock(SystemClock())
+    return Worker(
+        Outbox(db, clock, data_dir),
+        TusUploader(endpoint, token="t" * 16, chunk_size=CHUNK, timeout_s=TIMEOUT_S),
+        Backoff(base_s=5.0, cap_s=600.0),
+        probe_every_s=5.0,
+        audit=AuditLog(db, clock),
+    )
+
+
+def unsent(worker: Worker, data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "kiosk.sqlite3") as conn:
+        records = conn.execute("SELECT count(*) FROM result_record WHERE state != 'sent'")
+        return int(records.fetchone()[0]) + worker.outbox.counts().unsent
+
+
+def payload_size(worker: Worker, data_dir: Path) -> int:
+    """The bytes of the one thing queued: the bundle, or the record as stored."""
+    jobs = worker.outbox.jobs()
+    if jobs:
+        return worker.outbox.ensure_bundle(jobs[0]).size
+    with sqlite3.connect(data_dir / "kiosk.sqlite3") as conn:
+        (data,) = conn.execute("SELECT data FROM result_record").fetchone()
+        return len(data)
+
+
+def run_one(root: Path, link: Link, payload: Payload, seed: int) -> Result:
+    kiosk = root / f"kiosk-{link.name}-{seed}"
+    if payload is RECORD:
+        make_record(kiosk)
+    else:
+        make_document(kiosk, payload, seed)
+    collector = CollectorProcess(
+        root / f"collector-{link.name}-{seed}", free_port(), accept_training=True
+    )
+    collector.data_dir.mkdir(parents=True)
+    collector.start()
+    register(collector, kiosk)
+    proxy = LinkProxy(collector.port, link, seed=seed)
+    try:
+        worker = production_worker(kiosk, f"{proxy.url}/files/")
+        worker.records = RecordQueue(
+            worker.outbox, RecordPoster(f"{proxy.url}/files/", "t" * 16, TIMEOUT_S)
+        )
+        size = payload_size(worker, kiosk)
+        start = time.perf_counter()  # the job is queued: the clock starts
+        while unsent(worker, kiosk):
+            if time.perf_counter() - start > 3600:
+                raise RuntimeError(f"{link.name} {payload.name}: not sent in an hour")
+            if not worker.step():
+                time.sleep(0.02)
+        elapsed = time.perf_counter() - start
+        for job in worker.outbox.jobs():
+            assert job.state == "sent" and job.receipt_sha256 == job.bundle_sha256, job
+        return Result(elapsed, size, proxy.up_bytes, proxy.observed_bps(), proxy.cuts, proxy.stalls)
+    finally:
+        proxy.close()
+        collector.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--links", default="EDGE,3G,flapping")
+    parser.add_argument("--skip-png", action="store_true", help="leave out the 4.9 MB pages")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    pages.rendition_jpeg = page_as_is  # type: ignore[assignment]  # see the docstring
+    links = [LINKS[name] for name in args.links.split(",")]
+    payloads = PAYLOADS[:2] if args.skip_png else PAYLOADS
+    results: dict[tuple[str, str], Result] = {}
+    with tempfile.TemporaryDirectory(prefix="link-bench-") as tmp:
+        seed = 0
+        for link in links:
+            for payload in payloads:
+                seed += 1
+                r = run_one(Path(tmp), link, payload, seed)
+                results[link.name, payload.name] = r
+                ideal = link.ideal_s(r.size, round_trips=2)
+                print(
+                    f"{link.name:8} {payload.name:16} {r.seconds:7.1f} s  bare {ideal:6.1f} s "
+                    f"({r.seconds / ideal:4.2f}x)  payload {r.size / 1e3:7.1f} kB  sent "
+                    f"{r.up_bytes / 1e3:7.1f} kB  shaped {r.observed_bps / 1e3:6.0f} kbit/s  "
+                    f"cuts {r.cuts}  loss stalls {r.stalls}",
+                    flush=True,
+                )
+    print()
+    for link in links:
+        print(f"{link.name}: {link.describe()}")
+    print(f"{'':18}" + "".join(f"{link.name:>46}" for link in links))
+    for payload in payloads:
+        cells = []
+        for link in links:
+            r = results[link.name, payload.name]
+            ideal = link.ideal_s(r.size, round_trips=2)
+            cells.append(f"{r.seconds:8.1f} s vs bare {ideal:6.1f} s = {r.seconds / ideal:5.2f}x")
+        print(f"{payload.name:18}" + "".join(f"{c:>46}" for c in cells))
+    if FLAPPING in links and G3 in links:
+        print()
+        for payload in payloads:
+            flap, calm = results[FLAPPING.name, payload.name], results[G3.name, payload.name]
+            extra = flap.up_bytes - calm.up_bytes
+            print(
+                f"re-sent on the flapping link, {payload.name}: {extra / 1e3:.1f} kB = "
+                f"{100 * extra / flap.size:.2f} % of {flap.size / 1e3:.0f} kB over {flap.cuts} "
+                f"cut(s) (bare minimum 0; at most one {CHUNK // 1024} KiB chunk per cut)"
+            )
+    if EDGE in links:
+        small = results[EDGE.name, PAYLOADS[0].name].seconds
+        doc = results[EDGE.name, PAYLOADS[1].name].seconds
+        print(
+            f"\nEDGE goals: result record {small:.1f} s (goal <= 10 s); "
+            f"3-page document {doc:.1f} s (goal <= 90 s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
