@@ -392,6 +392,7 @@ def main() -> None:
                 idle = {"web app": memory_kb(web.pid), "worker": memory_kb(worker.pid)}
                 started = time.monotonic()
                 docs = sample_day(url, trainer_clock=not args.real)
+                walked = time.monotonic() - started
                 wait_sent(data_dir, len(docs))
                 took = time.monotonic() - started
                 settle()
@@ -402,7 +403,7 @@ def main() -> None:
     bare = {"web app": bare_rss_kb(BARE_WEB), "worker": bare_rss_kb(BARE_WORKER)}
     how = "real SANE test, CUPS PDF, ESC/POS TCP" if args.real else "fake devices"
     print(f"Sample day through HTTP ({how}): {len(docs)} documents signed, printed, sent")
-    print(f"in {took:.0f} s")
+    print(f"in {took:.1f} s (the screens' requests {walked:.1f} s)")
     print()
     print(
         f"{'MB':10} {'idle RSS':>8} {'PSS':>6} {'USS':>6} | {'day RSS':>7} {'PSS':>6} "
