@@ -40,7 +40,28 @@ def receipt_pdf(
     clock_time: Callable[[object], str],
 ) -> bytes:
     """The receipt of ``doc``'s printed ``jobs`` (its print jobs in copy order), made at
-    ``made_at``; ``clock_time`` shows a job's print time at this TPS ("13:05 WITA")."""
+    ``made_at``; ``clock_time`` shows a job's print time at this TPS ("13:05 WITA").
+
+    Made in the paper child (kiosk.render_worker); the printers' names (in the receipt's
+    language) and the times are said here first, as the child has no app to say them."""
+    from kiosk.render_worker import run
+
+    said = [
+        {
+            **job,
+            "printer": printer_name(str(job["printer"])),
+            "printed_wall": clock_time(job["printed_wall"]),
+        }
+        for job in jobs
+        if job["state"] == "printed"
+    ]
+    return run(make_receipt_pdf, profile, doc, said, made_at)
+
+
+def make_receipt_pdf(
+    profile: Profile, doc: Document, jobs: Sequence[Mapping[str, object]], made_at: str
+) -> bytes:
+    """``receipt_pdf`` made in this process, from jobs whose printer and time are said."""
     tps = profile.identity
     pdf, family = new_pdf()
     pdf.add_page()
@@ -62,10 +83,9 @@ def receipt_pdf(
         mark = " (cetak ulang)" if job["reprint"] else ""
         if job.get("extra"):
             mark = " (salinan kedua, dicetak sebelum pembaruan kios)"
-        printer = printer_name(str(job["printer"]))
         text = (
-            f"Salinan {job['copy_no']} dari {job['copies']} · {job['recipient']} · {printer}"
-            f" · {clock_time(job['printed_wall'])}{mark}"
+            f"Salinan {job['copy_no']} dari {job['copies']} · {job['recipient']}"
+            f" · {job['printer']} · {job['printed_wall']}{mark}"
         )
         pdf.multi_cell(0, 7, pdf_text(text, family), new_x="LMARGIN", new_y="NEXT")
         pdf.multi_cell(

@@ -91,7 +91,15 @@ def _footer_overlay(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
 
 
 def copy_pdf(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
-    """An A4 copy: each page of the signed document PDF, scaled into the page above the footer.
+    """An A4 copy: each page of the signed document PDF, scaled into the page above the footer;
+    made in the paper child (kiosk.render_worker), so the web app never loads pypdf nor fpdf2."""
+    from kiosk.render_worker import run
+
+    return run(make_copy_pdf, profile, doc, label)
+
+
+def make_copy_pdf(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
+    """``copy_pdf`` made in this process.
 
     The scanned image goes through untouched (pypdf places the original page's content stream),
     so a copy costs the footer, not a re-encoding of a 300 dpi scan.

@@ -101,6 +101,14 @@ class Signed:
         return canonical({**kept_manifest, "audit_head": None}) == unheaded
 
 
+def images_pdf(images: list[bytes]) -> bytes:
+    """One PDF page per image, the images embedded as they are; run in the paper child
+    (kiosk.render_worker), as img2pdf loads pikepdf (~20 MB RSS the web app would keep)."""
+    import img2pdf
+
+    return bytes(img2pdf.convert(images))
+
+
 def sign(
     profile: Profile,
     ballot: str,
@@ -114,10 +122,10 @@ def sign(
 ) -> Signed:
     """The document of ``ballot``'s kept ``pages`` with the numbers the Ketua ``confirmed``,
     signed with ``key``."""
-    import img2pdf  # lazy: img2pdf loads pikepdf (~20 MB RSS), needed only when signing
+    from kiosk.render_worker import run
 
     renditions = [page_rendition(p.path) for p in pages]
-    pdf = img2pdf.convert([data for _, data in renditions])
+    pdf = run(images_pdf, [data for _, data in renditions])
     pdf_sha = hashlib.sha256(pdf).hexdigest()
     tps = profile.identity
     manifest = {

@@ -161,7 +161,15 @@ def watermark(pdf: FPDF, family: str) -> None:
 
 
 def report_pdf(title: str, lines: Sequence[str], training: bool = False) -> bytes:
-    """An A4 PDF with the title and one paragraph per line; SIMULASI across each page."""
+    """An A4 PDF with the title and one paragraph per line; SIMULASI across each page. Made in
+    the paper child (kiosk.render_worker): the web app never loads fpdf2."""
+    from kiosk.render_worker import run
+
+    return run(make_report_pdf, title, list(lines), training)
+
+
+def make_report_pdf(title: str, lines: Sequence[str], training: bool = False) -> bytes:
+    """``report_pdf`` made in this process."""
     pdf, family = new_pdf()
     pdf.add_page()
     if training:

@@ -70,15 +70,30 @@ def test_the_upload_worker_imports_no_web_stack_and_no_pdf_library() -> None:
     assert not early, f"the worker loads: {sorted(early)}"
 
 
-def test_a4_paper_loads_fpdf_when_it_is_made() -> None:
-    """The lazy import is where the feature runs: the first report loads fpdf2."""
+def test_a4_paper_is_made_in_the_paper_child_and_the_process_loads_no_pdf_library() -> None:
+    """A report and the signed PDF's pages: made in kiosk.render_worker's child, so
+    the process that asked has none of the paper libraries afterwards (the child had them)."""
     loaded = loaded_after("""
+        import io
+        from PIL import Image
+        from kiosk import render_worker
+        from kiosk.chasil.signing import images_pdf
         from kiosk.services.report_render import report_pdf
-        import sys
-        assert "fpdf" not in sys.modules
+        from tests.unit.test_lazy_imports import child_modules
+        jpeg = io.BytesIO()
+        Image.new("L", (80, 100), 200).save(jpeg, "JPEG")
         assert report_pdf("Laporan", ["baris"]).startswith(b"%PDF")
+        assert render_worker.run(images_pdf, [jpeg.getvalue()]).startswith(b"%PDF")
+        assert render_worker.run(child_modules) >= {"fpdf", "img2pdf"}
+        render_worker.shutdown()
     """)
-    assert "fpdf" in loaded
+    assert not loaded & set(PRINTING_AND_PDF), sorted(loaded & set(PRINTING_AND_PDF))
+    assert "kiosk.render_worker" in loaded
+
+
+def child_modules() -> set[str]:
+    """The top-level packages the paper child has loaded (run in the child)."""
+    return {m.split(".")[0] for m in sys.modules}
 
 
 def test_a_message_loads_flask_babel_when_it_is_read_and_reads_as_before() -> None:

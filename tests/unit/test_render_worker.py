@@ -1,0 +1,68 @@
+"""The paper child (kiosk.render_worker): results and errors come back as they are, and a child
+that dies fails the job as a print failure the callers keep to retry."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from drivers.errors import PrinterError, PrintFailed
+from kiosk import render_worker
+from kiosk.errors import guidance_for
+from kiosk.services.report_render import make_report_pdf, report_pdf
+
+
+def slow(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def refuse() -> None:
+    raise PrinterError("no paper child should swallow this", role="receipt_printer")
+
+
+@pytest.fixture(autouse=True)
+def fresh_child() -> Iterator[None]:
+    render_worker.shutdown()
+    yield
+    render_worker.shutdown()
+
+
+def test_the_report_is_the_same_bytes_made_in_the_child_or_here() -> None:
+    args = ("Laporan — pembukaan", ["baris satu", "Ø baris dua"], True)
+    assert report_pdf(*args) == make_report_pdf(*args)
+    assert render_worker.child_pids() and render_worker.child_pids()[0] != os.getpid()
+
+
+def test_an_error_in_the_child_comes_back_as_it_was_raised() -> None:
+    with pytest.raises(PrinterError, match="no paper child should swallow this"):
+        render_worker.run(refuse)
+
+
+def test_a_killed_child_fails_the_job_as_a_print_failure_and_the_next_job_gets_a_new_one() -> None:
+    first = render_worker.run(slow, 0)
+    outcome: list[BaseException | int] = []
+
+    def job() -> None:
+        try:
+            outcome.append(render_worker.run(slow, 30))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    time.sleep(0.5)
+    os.kill(first, signal.SIGKILL)
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "the job waited for a dead child"
+    (lost,) = outcome
+    assert isinstance(lost, render_worker.RenderChildLost)
+    assert isinstance(lost, PrintFailed)  # the callers' except PrinterError: job kept to retry
+    assert guidance_for(lost) == guidance_for(PrintFailed())  # "Tekan Coba lagi" in Bahasa
+    second = render_worker.run(slow, 0)
+    assert second != first
