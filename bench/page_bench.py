@@ -10,8 +10,9 @@ uneven light, sensor noise) at 200 and 300 dpi, grey and colour:
   good page is kept (also the rendition's deskew and crop, the paper band's flattening, temp
   file + rename + directory fsync for each file, the SQLite row and its audit event in one
   transaction); ``ratio`` is kiosk / bare, ``no rotation`` the same for a page lying straight;
-- **gate**: the legibility gate (legibility.assess) run before keeping a page (reported
-  apart: it is the check, not the keeping);
+- **gate**: the legibility gate (legibility.assess) run before keeping a page: it is the
+  check, not the keeping, so ``ratio`` leaves it out, but the officer waits for it too:
+  ``+gate`` is (gate + kiosk) / bare, side by side with ``ratio``;
 - **PNG before**: what the lossless PNG the kiosk kept until now costs on the same page.
 
 Bytes: the archival file (stays on the kiosk) and the rendition (travels in the PDF; goal
@@ -125,11 +126,15 @@ def bench_case(work: Path, db: Database, dpi: int, colour: bool, count: Iterator
     clock = SystemClock()
     store = ScannedPages(db, AuditLog(db, clock), clock, work / "documents", dpi)
     skew = assess(page).skew_deg
-    t_bare, t_kiosk, t_straight = _alternating(
-        [_bare(page, dpi, work, count), _kiosk(page, store, skew), _kiosk(page, store, 0.0)],
+    t_bare, t_kiosk, t_straight, t_gate = _alternating(
+        [
+            _bare(page, dpi, work, count),
+            _kiosk(page, store, skew),
+            _kiosk(page, store, 0.0),
+            lambda: assess(page),
+        ],
         REPEAT,
     )
-    (t_gate,) = _alternating([lambda: assess(page)], 3)
     t_png = _png_before(page, dpi, work, count)
     archival, rendition = archival_jpeg(page, dpi), rendition_jpeg(page, dpi, skew)
     png = io.BytesIO()
@@ -139,7 +144,8 @@ def bench_case(work: Path, db: Database, dpi: int, colour: bool, count: Iterator
         f"{name:16} {len(archival) / 1024:7.0f}KB {len(rendition) / 1024:6.0f}KB "
         f"{t_bare * 1000:5.0f}ms {t_kiosk * 1000:5.0f}ms {t_kiosk / t_bare:6.2f} "
         f"{t_straight / t_bare:11.2f} "
-        f"{t_gate * 1000:5.0f}ms {len(png.getvalue()) / 1024:6.0f}KB {t_png * 1000:5.0f}ms"
+        f"{t_gate * 1000:5.0f}ms {(t_gate + t_kiosk) / t_bare:6.2f} "
+        f"{len(png.getvalue()) / 1024:6.0f}KB {t_png * 1000:5.0f}ms"
     )
     renditions = [rendition]
     for seed in (2, 3):
@@ -168,12 +174,12 @@ def main() -> None:
     )
     print(
         f"{'page':16} {'archival':>9} {'travels':>8} {'bare':>7} {'kiosk':>7} {'ratio':>6} "
-        f"{'no rotation':>11} {'gate':>7} {'PNG before':>16}"
+        f"{'no rotation':>11} {'gate':>7} {'+gate':>6} {'PNG before':>16}"
     )
     count = iter(range(10**6))
     for dpi, colour in CASES:
         bench_case(work, db, dpi, colour, count)
-    print("goals: travels <= 250 KB per page; kiosk/bare <= 1.2")
+    print("goals: travels <= 250 KB per page; kiosk/bare <= 1.2 (+gate: the officer's wait)")
 
 
 if __name__ == "__main__":

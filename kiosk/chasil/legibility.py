@@ -52,13 +52,17 @@ def _ink_share(grey: Image.Image) -> float:
 
 def estimate_skew(grey: Image.Image, limit_deg: float = 10.0, step_deg: float = 0.5) -> float:
     """The rotation (degrees, counter-clockwise positive) that makes the text rows level: the
-    angle whose row-darkness profile varies most (rows of ink and blank lines alternate)."""
+    angle whose row-darkness profile varies most (rows of ink and blank lines alternate).
+    Nearest-neighbour rotation: each row's sum is over hundreds of pixels, so the half-pixel
+    shifts bilinear would smooth do not move the peak (the same angle as bilinear on every
+    page of the realistic corpus and on the gate's bad pages), at a third of the cost: this
+    loop was nine tenths of the gate's time."""
     ink = ImageOps.invert(grey)
     best, best_var = 0.0, -1.0
     steps = int(limit_deg / step_deg)
     for i in range(-steps, steps + 1):
         angle = i * step_deg
-        rotated = ink.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=0)
+        rotated = ink.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0)
         rows = rotated.resize((1, rotated.height), Image.Resampling.BOX)
         var = ImageStat.Stat(rows).var[0]
         if var > best_var:

@@ -24,6 +24,7 @@ Pillow only.
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 from PIL import Image
@@ -85,28 +86,53 @@ def paper_band_lut(histogram: list[int]) -> list[int]:
     return lut
 
 
+def _rotation(skew_deg: float, size: tuple[int, int]) -> tuple[float, ...]:
+    """The affine map (output pixel -> input pixel) of ``Image.rotate(skew_deg)`` about the
+    centre of an image of ``size``, without expanding: the same map Pillow builds."""
+    angle = -math.radians(skew_deg)
+    a, b = math.cos(angle), math.sin(angle)
+    cx, cy = size[0] / 2, size[1] / 2
+    return (a, b, cx - a * cx - b * cy, -b, a, cy + b * cx - a * cy)
+
+
+def _ink_box(grey_quarter: Image.Image) -> tuple[int, int, int, int] | None:
+    return grey_quarter.point([255 if v < INK_LEVEL else 0 for v in range(256)]).getbbox()
+
+
 def deskew(page: Image.Image, skew_deg: float, dpi: int) -> Image.Image:
     """Rotate by ``skew_deg`` (counter-clockwise, as measured by legibility.assess) and crop
     to the ink with ``MARGIN_MM`` around it. Bilinear: at 200 dpi a fifth of the cost of
-    bicubic, and the strokes stay as sharp as the box-averaged page they come from. The ink's
-    box is found on a quarter-size copy (16 times fewer pixels; 4 px off at most, inside the
-    margin)."""
-    if abs(skew_deg) >= MIN_SKEW_DEG:
-        fill: int | tuple[int, int, int] = 255 if page.mode == "L" else (255, 255, 255)
-        page = page.rotate(skew_deg, resample=Image.Resampling.BILINEAR, fillcolor=fill)
-    quarter = page.reduce(4).convert("L")
-    box = quarter.point([255 if v < INK_LEVEL else 0 for v in range(256)]).getbbox()
+    bicubic, and the strokes stay as sharp as the box-averaged page they come from (nearest
+    neighbour, 4 times cheaper, shifts strokes by half a pixel: the smallest digits' ink
+    overlap fell to 0.51-0.79, below the 0.85 the legibility test asks). The ink's box is
+    found on a quarter-size copy (16 times fewer pixels; 4 px off at most, inside the
+    margin), rotated itself when the page is; then only that box is resampled, in one affine
+    transform (the rotation and the crop together: the margins outside the form are never
+    computed)."""
+    rotate = abs(skew_deg) >= MIN_SKEW_DEG
+    quarter = page.reduce(4)
+    quarter = quarter if quarter.mode == "L" else quarter.convert("L")
+    if rotate:
+        quarter = quarter.rotate(skew_deg, resample=Image.Resampling.NEAREST, fillcolor=255)
+    box = _ink_box(quarter)
     if box is None:
-        return page
-    margin = round(MARGIN_MM * dpi / 25.4)
-    left, top, right, bottom = (4 * v for v in box)
-    return page.crop(
-        (
-            max(0, left - margin),
-            max(0, top - margin),
-            min(page.width, right + margin),
-            min(page.height, bottom + margin),
-        )
+        box = (0, 0, (page.width + 3) // 4, (page.height + 3) // 4)
+        margin = 0
+    else:
+        margin = round(MARGIN_MM * dpi / 25.4)
+    left, top = max(0, 4 * box[0] - margin), max(0, 4 * box[1] - margin)
+    right = min(page.width, 4 * box[2] + margin)
+    bottom = min(page.height, 4 * box[3] + margin)
+    if not rotate:
+        return page.crop((left, top, right, bottom))
+    a, b, c, d, e, f = _rotation(skew_deg, page.size)
+    fill: int | tuple[int, int, int] = 255 if page.mode == "L" else (255, 255, 255)
+    return page.transform(
+        (right - left, bottom - top),
+        Image.Transform.AFFINE,
+        (a, b, c + a * left + b * top, d, e, f + d * left + e * top),
+        resample=Image.Resampling.BILINEAR,
+        fillcolor=fill,
     )
 
 

@@ -125,7 +125,10 @@ def page_image(ballot_type: str, page_id: int) -> Response:
         path = services().documents.page_image(ballot_type, page_id)
     except Refused:
         abort(404)
-    return send_from_directory(path.parent, path.name, mimetype="image/png")
+    # The rendition is a JPEG; a page kept before renditions existed is a PNG. The URL keeps
+    # its old ".png" name (screens link to it), so the type comes from the file, not the URL.
+    mimetype = "image/jpeg" if path.suffix.lower() in (".jpg", ".jpeg") else "image/png"
+    return send_from_directory(path.parent, path.name, mimetype=mimetype)
 
 
 @bp.post("/chasil/<ballot_type>/finish")

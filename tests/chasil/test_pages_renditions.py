@@ -98,3 +98,16 @@ def test_a_page_without_one_paper_tone_is_not_flattened_into_a_blank():
     noise = Image.frombytes("L", (300, 300), random.Random(1).randbytes(300 * 300))
     rendition = rendition_image(noise, 200)
     assert ImageStat.Stat(rendition).stddev[0] > 60  # uniform noise: about 74
+
+
+def test_the_page_image_is_served_as_the_jpeg_it_is(client, kiosk):
+    """The screen's preview is the rendition, a JPEG: served as image/jpeg, not image/png."""
+    from tests.kiosk.conftest import login
+
+    kiosk.services.documents.scan("PPWP", _as(kiosk, "kpps1"), feeder=False)
+    (page,) = kiosk.services.documents.pages("PPWP")
+    login(client, "kpps2")
+    response = client.get(f"/chasil/PPWP/pages/{page.id}.png")
+    assert response.status_code == 200
+    assert response.mimetype == "image/jpeg"
+    assert response.data == rendition_path(page.path).read_bytes()
