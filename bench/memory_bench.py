@@ -25,7 +25,11 @@ Then what takes the memory: the RSS each third-party package adds when the proce
 module is imported (attributed to the package imported first, nested imports included), and
 the C extensions mapped in the real processes after the day.
 
-Run: .venv/bin/python bench/memory_bench.py [--real]
+Paper (A4 reports and copies, the distribution receipt, the signed PDF) is made in the web
+app's paper child (kiosk.render_worker), whose RSS is printed too, with the time each paper
+request took; ``--inline`` makes it in the web app as before the child, to compare.
+
+Run: .venv/bin/python bench/memory_bench.py [--real] [--inline]
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the tests' helpers, reused
 
+from kiosk.render_worker import KEEP_WARM_S  # noqa: E402
 from kiosk.tps import SAMPLE_PROFILE  # noqa: E402
 from tests.chasil.test_chasil_http import GOOD, form  # noqa: E402
 from tests.e2e.test_tps_day import SHEETS  # noqa: E402
@@ -73,6 +78,29 @@ def memory_kb(pid: int) -> dict[str, int]:
         fields[name] = int(value.split()[0])
     uss = fields["Private_Clean"] + fields["Private_Dirty"]
     return {"rss": fields["Rss"], "pss": fields["Pss"], "uss": uss}
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started (the web app's paper child)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+# The web app's children: the paper child (kiosk.render_worker), warm for a few minutes after
+# the last print, and multiprocessing's resource tracker, which lives as long as the web app.
+CHILD_LIFE = {
+    "paper": f"let go {KEEP_WARM_S / 60:.0f} min after the last print",
+    "mp tracker": "for the web app's life",
+}
+
+
+def child_name(pid: int) -> str:
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    if b"resource_tracker" in cmdline:
+        return "mp tracker"
+    return "paper" if b"spawn_main" in cmdline else f"pid {pid}"
 
 
 def extensions(pid: int) -> list[str]:
@@ -211,6 +239,17 @@ class Browser:
         return resp
 
 
+# Seconds each paper request took in the day (its form's GET included), by what it makes.
+PAPER_TIMES: dict[str, list[float]] = {}
+
+
+@contextlib.contextmanager
+def timed(kind: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    PAPER_TIMES.setdefault(kind, []).append(time.perf_counter() - started)
+
+
 def sample_day(url: str, trainer_clock: bool = True) -> list[int]:
     """The sample TPS's day from 06.30 to signed counting; the three documents' ids."""
     ketua, anggota, trainer = (Browser(url, o) for o in ("kpps1", "kpps2", "pelatih"))
@@ -234,7 +273,8 @@ def sample_day(url: str, trainer_clock: bool = True) -> list[int]:
     counts = {f"value:{b}": str(GOOD["SS1"]) for b in SHEET}
     step(anggota, "surat_suara_diterima", **counts)
     step(ketua, "pembukaan_ditandatangani")
-    ketua.post("/checklist/", "/checklist/report/opening", printer="receipt")
+    with timed("opening report (receipt)"):
+        ketua.post("/checklist/", "/checklist/report/opening", printer="receipt")
     ketua.post("/selftest/", "/selftest/")
     step(anggota, "pemungutan_berjalan")
     jump("1300")
@@ -256,12 +296,15 @@ def sample_day(url: str, trainer_clock: bool = True) -> list[int]:
         scan = ketua.session.get(f"{url}/chasil/{ballot}/scan", timeout=30).text
         for held in sorted(set(re.findall(rf"/chasil/{ballot}/pages/(\d+)\"", scan))):
             ketua.post(page, f"/chasil/{ballot}/pages/{held}", action="use")
-        where = ketua.post(page, f"/chasil/{ballot}/finish").headers["Location"]
+        with timed("sign (the document PDF)"):
+            where = ketua.post(page, f"/chasil/{ballot}/finish").headers["Location"]
         assert "/documents/" in where, f"{ballot} not signed: {where}"
         doc = int(where.rsplit("/", 1)[1])
         for printer in ("receipt", "a4"):
-            ketua.post(f"/documents/{doc}", f"/documents/{doc}/print", printer=printer)
-        ketua.post(f"/documents/{doc}", f"/documents/{doc}/receipt")
+            with timed(f"every copy on {printer}"):
+                ketua.post(f"/documents/{doc}", f"/documents/{doc}/print", printer=printer)
+        with timed("distribution receipt (A4)"):
+            ketua.post(f"/documents/{doc}", f"/documents/{doc}/receipt")
         docs.append(doc)
     return docs
 
@@ -355,9 +398,54 @@ def mb(kib: int) -> str:
     return f"{kib / 1024:6.1f}"
 
 
+def print_table(
+    idle: dict[str, dict[str, int]],
+    after: dict[str, dict[str, int]],
+    bare: dict[str, int],
+    children: dict[str, dict[str, int]],
+) -> None:
+    print(
+        f"{'MB':10} {'idle RSS':>8} {'PSS':>6} {'USS':>6} | {'day RSS':>7} {'PSS':>6} "
+        f"{'USS':>6} | {'goal':>4} {'bare':>6} {'x bare':>6}"
+    )
+    for name in ("web app", "worker"):
+        i, a = idle[name], after[name]
+        print(
+            f"{name:10} {mb(i['rss']):>8} {mb(i['pss'])} {mb(i['uss'])} | {mb(a['rss']):>7} "
+            f"{mb(a['pss'])} {mb(a['uss'])} | {GOAL_MB[name]:>4} {mb(bare[name])} "
+            f"{a['rss'] / bare[name]:5.2f}x  {'ok' if a['rss'] <= GOAL_MB[name] * 1024 else 'OVER'}"
+        )
+    for name, child in children.items():
+        print(
+            f"{name:10} {'':>8} {'':>6} {'':>6} | {mb(child['rss']):>7} "
+            f"{mb(child['pss'])} {mb(child['uss'])} | {CHILD_LIFE.get(name, '')}"
+        )
+
+
+def print_attribution(mapped: dict[str, list[str]]) -> None:
+    """What each package adds when imported, and what the processes mapped after the day."""
+    entries = {
+        "web app": ("waitress", "kiosk.app", "kiosk.wiring"),
+        "worker": ("kiosk.upload.run",),
+    }
+    for name, modules in entries.items():
+        _, rows = attribution(*modules)
+        total = rows[0][1]
+        print(f"{name}: importing {' '.join(modules)} adds {mb(total).strip()} MB RSS; by package:")
+        print("   " + ", ".join(f"{n} {k / 1024:.1f}" for n, k in rows[1:]))
+        print(f"   C extensions mapped after the day: {', '.join(mapped[name]) or '-'}")
+    web = entries["web app"]
+    added, _ = attribution(*web, *DAY_LIBRARIES)
+    print("web app: what the day's paper and PDF add when first used, MB RSS (after the app):")
+    print("   " + ", ".join(f"{n} {added[n] / 1024:.1f}" for n in DAY_LIBRARIES))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--real", action="store_true", help="SANE test, CUPS PDF, ESC/POS TCP")
+    parser.add_argument(
+        "--inline", action="store_true", help="make paper in the web app (before the child)"
+    )
     args = parser.parse_args()
     if args.real and not (shutil.which("cupsd") and Path(CUPS_PDF_PPD).exists()):
         parser.error("--real needs cupsd and printer-driver-cups-pdf (scripts/setup)")
@@ -374,6 +462,7 @@ def main() -> None:
         try:
             port = free_port()
             env = kiosk_env(data_dir, port, collector.files_url) | devices
+            env["KIOSK_RENDER_INLINE"] = "1" if args.inline else "0"
             kiosk = [sys.executable, "-m", "kiosk"]
             subprocess.run(
                 [*kiosk, "provision", str(SAMPLE_PROFILE)],
@@ -398,6 +487,7 @@ def main() -> None:
                 settle()
                 after = {"web app": memory_kb(web.pid), "worker": memory_kb(worker.pid)}
                 mapped = {"web app": extensions(web.pid), "worker": extensions(worker.pid)}
+                children = {child_name(pid): memory_kb(pid) for pid in child_pids(web.pid)}
         finally:
             collector.stop()
     bare = {"web app": bare_rss_kb(BARE_WEB), "worker": bare_rss_kb(BARE_WORKER)}
@@ -405,32 +495,13 @@ def main() -> None:
     print(f"Sample day through HTTP ({how}): {len(docs)} documents signed, printed, sent")
     print(f"in {took:.1f} s (the screens' requests {walked:.1f} s)")
     print()
-    print(
-        f"{'MB':10} {'idle RSS':>8} {'PSS':>6} {'USS':>6} | {'day RSS':>7} {'PSS':>6} "
-        f"{'USS':>6} | {'goal':>4} {'bare':>6} {'x bare':>6}"
-    )
-    for name in ("web app", "worker"):
-        i, a = idle[name], after[name]
-        print(
-            f"{name:10} {mb(i['rss']):>8} {mb(i['pss'])} {mb(i['uss'])} | {mb(a['rss']):>7} "
-            f"{mb(a['pss'])} {mb(a['uss'])} | {GOAL_MB[name]:>4} {mb(bare[name])} "
-            f"{a['rss'] / bare[name]:5.2f}x  {'ok' if a['rss'] <= GOAL_MB[name] * 1024 else 'OVER'}"
-        )
+    print_table(idle, after, bare, children)
     print()
-    entries = {
-        "web app": ("waitress", "kiosk.app", "kiosk.wiring"),
-        "worker": ("kiosk.upload.run",),
-    }
-    for name, modules in entries.items():
-        _, rows = attribution(*modules)
-        total = rows[0][1]
-        print(f"{name}: importing {' '.join(modules)} adds {mb(total).strip()} MB RSS; by package:")
-        print("   " + ", ".join(f"{n} {k / 1024:.1f}" for n, k in rows[1:]))
-        print(f"   C extensions mapped after the day: {', '.join(mapped[name]) or '-'}")
-    web = entries["web app"]
-    added, _ = attribution(*web, *DAY_LIBRARIES)
-    print("web app: what the day's paper and PDF add when first used, MB RSS (after the app):")
-    print("   " + ", ".join(f"{n} {added[n] / 1024:.1f}" for n in DAY_LIBRARIES))
+    print("Paper requests, s (first; each after):")
+    for kind, took_s in PAPER_TIMES.items():
+        print(f"   {kind}: {' '.join(f'{t:.2f}' for t in took_s)}")
+    print()
+    print_attribution(mapped)
 
 
 if __name__ == "__main__":
