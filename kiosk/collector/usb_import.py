@@ -6,6 +6,11 @@ An export folder holds the bundles and ``index.json`` (signed with the device ke
 have the SHA-256 the index gives and be the bundle the entry describes (key, ballot, TPS);
 it is stored with source ``usb``. Importing counts as delivery: the kiosk's receipt request
 finds the document whichever road it came by.
+
+An entry with ``"kind": "record"`` is a result record (``record-<key>.json``, its SHA-256 the
+key): it goes through ``records.receive_record``, the same checks and the same idempotent store
+as ``PUT /records/<key>``, after its TPS and ballot are matched with the signed index. Its
+result's ``record`` is the receipt the kiosk's ``PUT`` will be answered with.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.collector import store
+from kiosk.collector import records, store
 from kiosk.collector.config import Collector
 from kiosk.collector.intake import receive, record_rejection
 from kiosk.collector.registry import TPS_CODE, check_device
@@ -35,6 +40,7 @@ class ImportResult:
     reason: str = ""
     detail: str = ""
     receipt: store.Receipt | None = None
+    record: dict[str, Any] | None = None  # a result record's receipt
 
 
 def import_export(collector: Collector, folder: Path) -> list[ImportResult]:
@@ -69,6 +75,8 @@ def _import_one(collector: Collector, folder: Path, tps_code: str, entry: Any) -
         isinstance(entry.get(k), str) for k in ("file", "key", "sha256", "ballot")
     ):
         return ImportResult(str(entry)[:60], "", "rejected", "index", "malformed index entry")
+    if entry.get("kind") == "record":
+        return _import_record(collector, folder, tps_code, entry)
     name, key = entry["file"], entry["key"]
     try:
         data = _read_bundle(folder, name)
@@ -99,13 +107,38 @@ def _import_one(collector: Collector, folder: Path, tps_code: str, entry: Any) -
     return ImportResult(name, key, status, receipt=outcome.receipt)
 
 
-def _read_bundle(folder: Path, name: str) -> bytes:
+def _import_record(collector: Collector, folder: Path, tps_code: str, entry: Any) -> ImportResult:
+    name, key = entry["file"], entry["key"]
+    try:
+        data = _read_bundle(folder, name, records.MAX_RECORD_BYTES)
+        if entry["sha256"] != key:
+            raise BundleInvalid("index", f"{name}: a record's SHA-256 is its key")
+        fields, _ = records.check_record(key, data, collector.policy.accept_training)
+        if (str(fields["tps"]), str(fields["b"])) != (tps_code, entry["ballot"]):
+            raise BundleInvalid("index", "the index entry does not match: tps or ballot")
+    except BundleInvalid as exc:
+        log.warning("refused usb record %s: %s: %s", key[:12], exc.reason, exc.detail)
+        conn = store.connect(collector.db_path)
+        try:
+            with store.write(conn):
+                store.record_rejection(conn, key, exc.reason, exc.detail, "usb")
+        finally:
+            conn.close()
+        return ImportResult(name, key, "rejected", exc.reason, exc.detail)
+    try:  # checked again as it is stored, where a refusal is recorded
+        receipt, new = records.receive_record(collector, key, data)
+    except BundleInvalid as exc:
+        return ImportResult(name, key, "rejected", exc.reason, exc.detail)
+    return ImportResult(name, key, "accepted" if new else "duplicate", record=receipt)
+
+
+def _read_bundle(folder: Path, name: str, limit: int = MAX_BUNDLE_BYTES) -> bytes:
     path = folder / name
     # The index is signed, but a file name must still not lead out of the export folder.
     if Path(name).name != name or name in ("", ".", ".."):
         raise BundleInvalid("index", f"{name!r} is not a plain file name")
     try:
-        if path.stat().st_size > MAX_BUNDLE_BYTES:
+        if path.stat().st_size > limit:
             raise BundleInvalid("not_a_bundle", f"{name} is too large")
         return path.read_bytes()
     except OSError as exc:

@@ -1,7 +1,10 @@
 """Technician commands: ``tps-kiosk queue list|retry|export FOLDER`` and ``tps-kiosk key``.
 
 ``queue list``: one line per document (id, ballot, state, attempts, progress, error code,
-receipt) ending with what it waits for in words, in the kiosk's language."""
+receipt) ending with what it waits for in words, in the kiosk's language; then one line per
+ballot's newest result record (``record``, ballot, ``#seq``, state, attempts, error code,
+receipt, key) likewise, and how many records still wait for a receipt (superseded ones too:
+they are still sent)."""
 
 from __future__ import annotations
 
@@ -51,6 +54,13 @@ def _queue(queue: QueueService, command: str, folder: Path | None) -> int:
                 f"{job.progress:4.0%} {job.error_code or '-':16s} {job.receipt_id or '-'}  "
                 f"{message}"
             )
+        for ballot, shown in sorted(queue.records().items()):
+            r = shown.record
+            print(
+                f"record {ballot:10s} #{r.seq:<3d} {r.state:8s} {r.attempts:3d}x "
+                f"{r.error_code or '-':16s} {r.receipt_id or '-'}  {r.key[:12]}  {shown.message}"
+            )
+        print(f"{queue.records_unsent()} result record(s) without a receipt")
         return 0
     if command == "retry":
         n = queue.retry_now(BY)
@@ -67,5 +77,7 @@ def _queue(queue: QueueService, command: str, folder: Path | None) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"{done.bundles} document(s) written to {done.folder}")
+    print(
+        f"{done.bundles} document(s) and {done.records} result record(s) written to {done.folder}"
+    )
     return 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 import requests
@@ -35,28 +34,11 @@ from kiosk.upload.adapter import (
 from kiosk.upload.outbox import Outbox, Receipt
 from kiosk.upload.record_outbox import RecordJob, RecordOutbox
 from kiosk.upload.refusals import UploadProblem
-from kiosk.upload.tus import abandonable, deadline
+from kiosk.upload.tus import abandonable, deadline, retry_after
 
 log = logging.getLogger(__name__)
 
 RECORDS_PATH = "/records/"
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), if usable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        import datetime as dt
-
-        when = parsedate_to_datetime(value)
-        return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 class RecordPoster:

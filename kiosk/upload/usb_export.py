@@ -1,11 +1,13 @@
 """USB export: the day's signed documents on a USB drive, for PPS, when there is no network.
 
 The export is a new folder on the drive, ``tps-kiosk-<TPS>-<date-time>/``, holding every
-document's bundle (``<key>.zip``) and ``index.json`` signed with the device key. Every file is
+document's bundle (``<key>.zip``), every result record not yet sent (``record-<key>.json``,
+its index entry marked ``"kind": "record"``: the numbers reach PPS even when the scan does not)
+and ``index.json`` signed with the device key. Every file is
 read back from the drive and its SHA-256 compared before the export counts as done (cheap USB
 sticks lose writes). Importing the folder into the collector counts as delivery; the queue
 still uploads the documents when the network returns, and the collector, which already has
-them, answers with the same receipt.
+them, answers with the same receipt (a record's ``PUT`` likewise: it is idempotent on its key).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from kiosk.refusals import Refused
 from kiosk.storage import write_durably
 from kiosk.upload.bundle import bundle_bytes, sign_index
 from kiosk.upload.outbox import Outbox
+from kiosk.upload.record_outbox import RecordOutbox
 from kiosk.upload.refusals import ExportCode
 
 
@@ -31,6 +34,7 @@ from kiosk.upload.refusals import ExportCode
 class ExportDone:
     folder: Path
     bundles: int
+    records: int = 0
 
 
 def usb_drives(root: Path) -> list[Path]:
@@ -53,7 +57,8 @@ def export_bundles(
     """Write and verify an export of every document onto ``target`` (a mounted drive).
     Refuses with ``Refused(ExportCode.X, detail=...)`` (``detail``: for the technician)."""
     jobs = outbox.jobs()
-    if not jobs:
+    records = [r for r in RecordOutbox(outbox).records() if r.state != "sent"]
+    if not jobs and not records:
         raise Refused(ExportCode.NOTHING, detail="no signed document yet")
     now = clock.now()
     folder = target / f"tps-kiosk-{tps_code}-{now:%Y%m%d-%H%M%S}"
@@ -69,6 +74,18 @@ def export_bundles(
             name = f"{job.key}.zip"
             write_durably(folder / name, data)
             entries.append({"file": name, "key": job.key, "sha256": sha, "ballot": job.ballot})
+        for record in sorted(records, key=lambda r: r.id):
+            name = f"record-{record.key}.json"  # the key is the record's SHA-256
+            write_durably(folder / name, record.data)
+            entries.append(
+                {
+                    "file": name,
+                    "key": record.key,
+                    "sha256": record.key,
+                    "ballot": record.ballot,
+                    "kind": "record",
+                }
+            )
         index = sign_index(key, tps_code, now.isoformat(timespec="seconds"), entries)
         write_durably(folder / "index.json", index)
         for entry in entries:  # read back what the drive kept
@@ -86,4 +103,4 @@ def export_bundles(
             raise Refused(ExportCode.NO_DRIVE, detail=str(exc)) from exc
         raise
     outbox.record_export(folder, len(entries), officer_id)
-    return ExportDone(folder, len(entries))
+    return ExportDone(folder, len(entries) - len(records), len(records))

@@ -45,8 +45,9 @@ def test_queue_list_retry_export_and_key(tmp_path, mount_tmpfs):
     signed_documents(data, 2)
     listed = tps_kiosk(data, "queue", "list")
     assert listed.returncode == 0
-    lines = listed.stdout.splitlines()
+    *lines, records = listed.stdout.splitlines()
     assert len(lines) == 2 and all(" pending " in line for line in lines)
+    assert records == "0 result record(s) without a receipt"
     retried = tps_kiosk(data, "queue", "retry")
     assert retried.returncode == 0 and "2 document(s) due now" in retried.stdout
     drive = mount_tmpfs(tmp_path / "usb", "8m")
@@ -59,6 +60,33 @@ def test_queue_list_retry_export_and_key(tmp_path, mount_tmpfs):
     assert f"public_key = {public_b64(ensure_key(data))}" in key.stdout
     assert f"fingerprint = {fingerprint(ensure_key(data))}" in key.stdout
     assert "tps = 6474010001005" in key.stdout
+
+
+def test_queue_list_and_export_show_the_result_records(tmp_path):
+    from kiosk import create_app
+    from kiosk.settings import Settings
+    from kiosk.tps import SAMPLE_PROFILE
+    from tests.upload.records import confirm
+
+    data = tmp_path / "kiosk"
+    settings = Settings.from_values(data_dir=data, hardware="fake", training=True)
+    app = create_app(settings, provision_from=SAMPLE_PROFILE)
+    try:
+        keys = {b: confirm(app.extensions["kiosk"], b) for b in ("PPWP", "DPD")}
+    finally:
+        app.extensions["kiosk"].close()
+    listed = tps_kiosk(data, "queue", "list", KIOSK_TRAINING="1")
+    assert listed.returncode == 0, listed.stderr
+    *rows, total = listed.stdout.splitlines()
+    assert [row.split()[:5] for row in rows] == [
+        ["record", "DPD", "#1", "pending", "0x"],
+        ["record", "PPWP", "#1", "pending", "0x"],
+    ]
+    assert keys["DPD"][:12] in rows[0] and keys["PPWP"][:12] in rows[1]
+    assert total == "2 result record(s) without a receipt"
+    exported = tps_kiosk(data, "queue", "export", str(tmp_path / "usb"), KIOSK_TRAINING="1")
+    assert exported.returncode == 0, exported.stderr
+    assert "0 document(s) and 2 result record(s) written to" in exported.stdout
 
 
 def test_export_to_a_full_drive_fails_with_the_reason(tmp_path, mount_tmpfs):
