@@ -63,6 +63,6 @@ def test_a_killed_child_fails_the_job_as_a_print_failure_and_the_next_job_gets_a
     (lost,) = outcome
     assert isinstance(lost, render_worker.RenderChildLost)
     assert isinstance(lost, PrintFailed)  # the callers' except PrinterError: job kept to retry
-    assert guidance_for(lost) == guidance_for(PrintFailed())  # "Tekan Coba lagi" in Bahasa
+    assert guidance_for(lost) == guidance_for(PrintFailed())  # "Tekan Ulangi …"
     second = render_worker.run(slow, 0)
     assert second != first
