@@ -48,3 +48,13 @@ def test_a_killed_paper_child_keeps_the_copy_to_retry_with_an_indonesian_message
     assert len(kiosk.devices.document_printer.jobs) == 4
     rows = kiosk.db.read("SELECT state FROM print_job")
     assert [r["state"] for r in rows] == ["printed"] * 4
+
+
+def test_a_copy_made_in_the_paper_child_is_the_copy_made_here(ketua, kiosk):  # noqa: F811
+    doc_id, _ = signed(ketua)
+    doc = kiosk.services.documents.document(doc_id)
+    label = copy_render.CopyLabel(2, 4, "PPS", "13:05 WITA", False)
+    profile = kiosk.services.copies.profile
+    made_there = copy_render.copy_pdf(profile, doc, label)
+    assert render_worker.child_pids(), "no paper child made it"
+    assert made_there == copy_render.make_copy_pdf(profile, doc, label)
