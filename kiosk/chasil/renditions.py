@@ -99,6 +99,26 @@ def _ink_box(grey_quarter: Image.Image) -> tuple[int, int, int, int] | None:
     return grey_quarter.point([255 if v < INK_LEVEL else 0 for v in range(256)]).getbbox()
 
 
+def deskew_box(page: Image.Image, skew_deg: float, dpi: int) -> tuple[int, int, int, int]:
+    """The box (in ``page`` rotated by ``skew_deg``) of its ink with ``MARGIN_MM`` around it,
+    found on a quarter-size grey copy rotated by nearest neighbour (bilinear there would pale
+    a thin printed rule below the ink level and crop it away); the whole page if no ink."""
+    quarter = page.reduce(4)
+    quarter = quarter if quarter.mode == "L" else quarter.convert("L")
+    if skew_deg:
+        quarter = quarter.rotate(skew_deg, resample=Image.Resampling.NEAREST, fillcolor=255)
+    box = _ink_box(quarter)
+    if box is None:
+        return (0, 0, page.width, page.height)
+    margin = round(MARGIN_MM * dpi / 25.4)
+    return (
+        max(0, 4 * box[0] - margin),
+        max(0, 4 * box[1] - margin),
+        min(page.width, 4 * box[2] + margin),
+        min(page.height, 4 * box[3] + margin),
+    )
+
+
 def deskew(page: Image.Image, skew_deg: float, dpi: int) -> Image.Image:
     """Rotate by ``skew_deg`` (counter-clockwise, as measured by legibility.assess) and crop
     to the ink with ``MARGIN_MM`` around it. Bilinear: at 200 dpi a fifth of the cost of
@@ -110,19 +130,7 @@ def deskew(page: Image.Image, skew_deg: float, dpi: int) -> Image.Image:
     transform (the rotation and the crop together: the margins outside the form are never
     computed)."""
     rotate = abs(skew_deg) >= MIN_SKEW_DEG
-    quarter = page.reduce(4)
-    quarter = quarter if quarter.mode == "L" else quarter.convert("L")
-    if rotate:
-        quarter = quarter.rotate(skew_deg, resample=Image.Resampling.NEAREST, fillcolor=255)
-    box = _ink_box(quarter)
-    if box is None:
-        box = (0, 0, (page.width + 3) // 4, (page.height + 3) // 4)
-        margin = 0
-    else:
-        margin = round(MARGIN_MM * dpi / 25.4)
-    left, top = max(0, 4 * box[0] - margin), max(0, 4 * box[1] - margin)
-    right = min(page.width, 4 * box[2] + margin)
-    bottom = min(page.height, 4 * box[3] + margin)
+    left, top, right, bottom = deskew_box(page, skew_deg if rotate else 0.0, dpi)
     if not rotate:
         return page.crop((left, top, right, bottom))
     a, b, c, d, e, f = _rotation(skew_deg, page.size)

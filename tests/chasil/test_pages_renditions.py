@@ -9,10 +9,10 @@ import itertools
 import math
 import random
 
-from PIL import Image, ImageStat
+from PIL import Image, ImageChops, ImageStat
 
 from bench.legibility_crops import scanned_page
-from kiosk.chasil.legibility import assess
+from kiosk.chasil.legibility import INK_LEVEL, assess
 from kiosk.chasil.renditions import (
     archival_jpeg,
     paper_band_lut,
@@ -111,3 +111,23 @@ def test_the_page_image_is_served_as_the_jpeg_it_is(client, kiosk):
     assert response.status_code == 200
     assert response.mimetype == "image/jpeg"
     assert response.data == rendition_path(page.path).read_bytes()
+
+
+def test_the_deskew_resamples_only_the_form_as_a_rotation_would_and_cuts_no_ink():
+    """Rotation and crop in one affine transform: the pixels a whole-page rotation has in the
+    box, and no ink of the rotated page outside it."""
+    from kiosk.chasil.renditions import deskew, deskew_box
+
+    page, _ = scanned_page("PPWP", 200, True, "ballpoint", seed=1)
+    skew = assess(page).skew_deg
+    assert abs(skew) >= 1
+    box = deskew_box(page, skew, 200)
+    out = deskew(page, skew, 200)
+    whole = page.rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=(255, 255, 255))
+    assert out.size == (box[2] - box[0], box[3] - box[1])
+    assert out.width < page.width * 0.98 and out.height < page.height * 0.98  # margins gone
+    diff = ImageChops.difference(out, whole.crop(box)).convert("L")
+    assert diff.getextrema()[1] <= 1  # the same rotation, up to rounding
+    ink = whole.convert("L").point([255 if v < INK_LEVEL else 0 for v in range(256)])
+    ink.paste(0, box)
+    assert ink.getbbox() is None  # every ink pixel of the rotated page is inside the box
