@@ -21,10 +21,15 @@ avoid) and the ratio. On the flapping link: the bytes re-sent
 (sent upstream beyond what the same upload sends over 3G without cuts). Goals: small upload
 <= 10 s on EDGE; 3-page (250 KB pages) document <= 90 s on EDGE.
 
-The worker runs with the settings' defaults (512 KiB chunks, 30 s per request, backoff 5 s
+The worker runs with the settings' defaults (256 KiB chunks, 30 s per request, backoff 5 s
 doubling, probe every 5 s), in this process; the collector is its own process.
 
+``--realistic N`` sends instead one document of N realistic scans (drivers.scanner.realistic)
+kept by the real page pipeline; ``--chunk-kb`` sets the worker's chunk size (as
+``upload_chunk_kb`` does).
+
 Run: .venv/bin/python bench/link_bench.py [--links EDGE,3G,flapping] [--skip-png]
+[--realistic N] [--chunk-kb K]
 (about 25 minutes with everything; the 4.9 MB pages over EDGE alone take ~10.)
 """
 
@@ -47,6 +52,7 @@ from kiosk.audit import AuditLog
 from kiosk.chasil import pages
 from kiosk.clock import OffsetClock, SystemClock
 from kiosk.db import Database
+from kiosk.settings import Settings
 from kiosk.upload.outbox import Outbox
 from kiosk.upload.record_sender import RecordPoster, RecordQueue
 from kiosk.upload.tus import TusUploader
@@ -56,7 +62,7 @@ from tests.stacks.links import EDGE, FLAPPING, G3, Link, LinkProxy
 from tests.upload.docs import _Login, document_service, noise_page, profile_text
 from tests.upload.test_worker import register
 
-CHUNK = 512 * 1024  # upload_chunk_kb's default
+CHUNK = Settings.upload_chunk_kb.default * 1024
 TIMEOUT_S = 30.0  # upload_timeout_s's default
 LINKS = {link.name: link for link in (EDGE, G3, FLAPPING)}
 
@@ -66,6 +72,7 @@ class Payload:
     name: str
     pages: int
     page_px: int  # a noise page of page_px² grey pixels: PNG keeps it at ~page_px² bytes
+    realistic: bool = False  # pages of drivers.scanner.realistic through the real pipeline
 
 
 RECORD = Payload("result record", 0, 0)
@@ -83,19 +90,35 @@ def page_as_is(page: Any, dpi: int, skew_deg: float | None = None) -> bytes:
     return buf.getvalue()
 
 
-def make_record(data_dir: Path) -> None:
-    """A training kiosk whose Ketua has confirmed the PPWP sheet: one result record queued."""
+def record_kiosk(data_dir: Path) -> Any:
+    """A provisioned training kiosk (``create_app``'s services), no sheet confirmed yet."""
     from kiosk import create_app
     from kiosk.settings import Settings
     from kiosk.tps import SAMPLE_PROFILE
-    from tests.upload.records import confirm
 
     settings = Settings.from_values(data_dir=data_dir, hardware="fake", training=True)
-    app = create_app(settings, provision_from=SAMPLE_PROFILE)
+    return create_app(settings, provision_from=SAMPLE_PROFILE).extensions["kiosk"]
+
+
+def make_record(data_dir: Path) -> None:
+    """A training kiosk whose Ketua has confirmed the PPWP sheet: one result record queued."""
+    from tests.upload.records import confirm
+
+    kiosk = record_kiosk(data_dir)
     try:
-        confirm(app.extensions["kiosk"], "PPWP")
+        confirm(kiosk, "PPWP")
     finally:
-        app.extensions["kiosk"].close()
+        kiosk.close()
+
+
+def realistic_scan(page: int, seed: int) -> tuple[Any, float]:
+    """A 300 dpi grey A4 scan of the realistic corpus and its measured skew."""
+    from drivers.scanner.realistic import realistic_page
+    from kiosk.chasil.legibility import assess
+
+    sheet = ("PPWP", "DPR", "DPD")[page % 3]
+    scan, _ = realistic_page(sheet, 300, False, ("ballpoint", "pencil")[page % 2], seed + page)
+    return scan, assess(scan).skew_deg
 
 
 @dataclass
@@ -123,6 +146,10 @@ def make_document(data_dir: Path, payload: Payload, seed: int) -> None:
     provision(db, audit, data_dir, profile_text(), by="bench")
     service, numbers = document_service(db, audit, clock, data_dir)
     for page in range(payload.pages):
+        if payload.realistic:
+            scan, skew = realistic_scan(page, seed * 100)
+            service.scans.keep("PPWP", scan, _Login(), None, "", skew)
+            continue
         service.scans.keep(
             "PPWP", noise_page(seed * 10 + page, payload.page_px), _Login(), None, ""
         )
@@ -131,12 +158,12 @@ def make_document(data_dir: Path, payload: Payload, seed: int) -> None:
     db.close()
 
 
-def production_worker(data_dir: Path, endpoint: str) -> Worker:
+def production_worker(data_dir: Path, endpoint: str, chunk: int = CHUNK) -> Worker:
     db = Database(data_dir / "kiosk.sqlite3")
     clock = OffsetClock(SystemClock())
     return Worker(
         Outbox(db, clock, data_dir),
-        TusUploader(endpoint, token="t" * 16, chunk_size=CHUNK, timeout_s=TIMEOUT_S),
+        TusUploader(endpoint, token="t" * 16, chunk_size=chunk, timeout_s=TIMEOUT_S),
         Backoff(base_s=5.0, cap_s=600.0),
         probe_every_s=5.0,
         audit=AuditLog(db, clock),
@@ -159,9 +186,21 @@ def payload_size(worker: Worker, data_dir: Path) -> int:
         return len(data)
 
 
-def run_one(root: Path, link: Link, payload: Payload, seed: int) -> Result:
+def run_one(
+    root: Path,
+    link: Link,
+    payload: Payload,
+    seed: int,
+    from_confirm: bool = False,
+    chunk: int = CHUNK,
+) -> Result:
+    """``from_confirm`` (the result record only): the clock starts before the Ketua's
+    confirmation (``ChasilService.confirm``, which signs and queues the record), not after."""
     kiosk = root / f"kiosk-{link.name}-{seed}"
-    if payload is RECORD:
+    app = None
+    if payload is RECORD and from_confirm:
+        app = record_kiosk(kiosk)
+    elif payload is RECORD:
         make_record(kiosk)
     else:
         make_document(kiosk, payload, seed)
@@ -173,12 +212,17 @@ def run_one(root: Path, link: Link, payload: Payload, seed: int) -> Result:
     register(collector, kiosk)
     proxy = LinkProxy(collector.port, link, seed=seed)
     try:
-        worker = production_worker(kiosk, f"{proxy.url}/files/")
+        worker = production_worker(kiosk, f"{proxy.url}/files/", chunk)
         worker.records = RecordQueue(
             worker.outbox, RecordPoster(f"{proxy.url}/files/", "t" * 16, TIMEOUT_S)
         )
-        size = payload_size(worker, kiosk)
-        start = time.perf_counter()  # the job is queued: the clock starts
+        size = payload_size(worker, kiosk) if app is None else 0
+        start = time.perf_counter()  # the job is queued (or about to be): the clock starts
+        if app is not None:
+            from tests.upload.records import confirm
+
+            confirm(app, "PPWP")
+            size = payload_size(worker, kiosk)
         while unsent(worker, kiosk):
             if time.perf_counter() - start > 3600:
                 raise RuntimeError(f"{link.name} {payload.name}: not sent in an hour")
@@ -191,24 +235,38 @@ def run_one(root: Path, link: Link, payload: Payload, seed: int) -> Result:
     finally:
         proxy.close()
         collector.kill()
+        if app is not None:
+            app.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--links", default="EDGE,3G,flapping")
     parser.add_argument("--skip-png", action="store_true", help="leave out the 4.9 MB pages")
+    parser.add_argument(
+        "--realistic",
+        type=int,
+        default=0,
+        metavar="N",
+        help="send the record and one document of N realistic scans kept by the real page "
+        "pipeline instead of the noise pages",
+    )
+    parser.add_argument("--chunk-kb", type=int, default=CHUNK // 1024, help="upload chunk size")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    pages.rendition_jpeg = page_as_is  # type: ignore[assignment]  # see the docstring
     links = [LINKS[name] for name in args.links.split(",")]
     payloads = PAYLOADS[:2] if args.skip_png else PAYLOADS
+    if args.realistic:
+        payloads = (RECORD, Payload(f"{args.realistic} realistic", args.realistic, 0, True))
+    else:
+        pages.rendition_jpeg = page_as_is  # type: ignore[assignment]  # see the docstring
     results: dict[tuple[str, str], Result] = {}
     with tempfile.TemporaryDirectory(prefix="link-bench-") as tmp:
         seed = 0
         for link in links:
             for payload in payloads:
                 seed += 1
-                r = run_one(Path(tmp), link, payload, seed)
+                r = run_one(Path(tmp), link, payload, seed, chunk=args.chunk_kb * 1024)
                 results[link.name, payload.name] = r
                 ideal = link.ideal_s(r.size, round_trips=2)
                 print(
@@ -237,9 +295,9 @@ def main() -> None:
             print(
                 f"re-sent on the flapping link, {payload.name}: {extra / 1e3:.1f} kB = "
                 f"{100 * extra / flap.size:.2f} % of {flap.size / 1e3:.0f} kB over {flap.cuts} "
-                f"cut(s) (bare minimum 0; at most one {CHUNK // 1024} KiB chunk per cut)"
+                f"cut(s) (bare minimum 0; at most one {args.chunk_kb} KiB chunk per cut)"
             )
-    if EDGE in links:
+    if EDGE in links and not args.realistic:
         small = results[EDGE.name, PAYLOADS[0].name].seconds
         doc = results[EDGE.name, PAYLOADS[1].name].seconds
         print(
