@@ -69,3 +69,19 @@ def test_a_killed_child_fails_the_job_as_a_print_failure_and_the_next_job_gets_a
     assert guidance_for(lost) == guidance_for(PrintFailed())  # "Tekan Ulangi …"
     second = render_worker.run(slow, 0)
     assert second != first
+
+
+def test_the_child_is_let_go_when_idle_and_a_new_one_starts_for_the_next_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(render_worker, "KEEP_WARM_S", 0.3)
+    first = render_worker.run(slow, 0)
+    deadline = time.monotonic() + 10
+    while render_worker.child_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert render_worker.child_pids() == []
+    with pytest.raises(ProcessLookupError):
+        while time.monotonic() < deadline:  # the child's exit, once the pool has reaped it
+            os.kill(first, 0)
+            time.sleep(0.05)
+    assert render_worker.run(slow, 0) != first
