@@ -29,6 +29,7 @@ class DocumentCode(RefusalCode):
     PAGES_NOT_READY = "pages_not_ready"  # no page scanned, or a page held by the gate
     UNKNOWN_PAGE = "unknown_page"  # params: ballot, page (discarded, replaced or never one)
     UNKNOWN_DOCUMENT = "unknown_document"  # params: document
+    PDF_INTERRUPTED = "pdf_interrupted"  # the child process making the PDF ended before it did
 
 
 class CopyCode(RefusalCode):
@@ -79,6 +80,10 @@ DOCUMENT_WORDING = wording(
         ),
         DocumentCode.UNKNOWN_PAGE: _l("This page is no longer in the list"),
         DocumentCode.UNKNOWN_DOCUMENT: _l("There is no signed document %(document)s."),
+        DocumentCode.PDF_INTERRUPTED: _l(
+            "The document was not made: making its PDF stopped halfway. The scanned pages are"
+            " kept. Press “Done: make the signed document” again."
+        ),
     },
 )
 

@@ -25,10 +25,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.chasil.pages import Page
+from kiosk.chasil.refusals import DocumentCode
 from kiosk.chasil.renditions import rendition_path
 from kiosk.chasil.service import Confirmation
 from kiosk.devicekey import canonical, fingerprint, public_bytes, verify
 from kiosk.profile import Profile
+from kiosk.refusals import Refused
 
 MANIFEST_FORMAT = "tps-kiosk-manifest/2"  # /2: pages name their archival file and rendition
 
@@ -122,10 +124,13 @@ def sign(
 ) -> Signed:
     """The document of ``ballot``'s kept ``pages`` with the numbers the Ketua ``confirmed``,
     signed with ``key``."""
-    from kiosk.render_worker import run
+    from kiosk.render_worker import RenderChildLost, run
 
     renditions = [page_rendition(p.path) for p in pages]
-    pdf = run(images_pdf, [data for _, data in renditions])
+    try:
+        pdf = run(images_pdf, [data for _, data in renditions])
+    except RenderChildLost:  # no printer was involved: say what stopped, the pages stay
+        raise Refused(DocumentCode.PDF_INTERRUPTED) from None
     pdf_sha = hashlib.sha256(pdf).hexdigest()
     tps = profile.identity
     manifest = {

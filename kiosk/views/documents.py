@@ -137,7 +137,11 @@ def finish(ballot_type: str) -> Response:
     try:
         doc = services().documents.finish(ballot_type, me())
     except Refused as exc:
-        if exc.code not in (DocumentCode.NOT_CONFIRMED, DocumentCode.PAGES_NOT_READY):
+        if exc.code not in (
+            DocumentCode.NOT_CONFIRMED,
+            DocumentCode.PAGES_NOT_READY,
+            DocumentCode.PDF_INTERRUPTED,
+        ):
             raise
         flash(exc.message())
         return redirect(url_for("documents.scan_page", ballot_type=ballot_type))

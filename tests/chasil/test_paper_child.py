@@ -58,3 +58,34 @@ def test_a_copy_made_in_the_paper_child_is_the_copy_made_here(ketua, kiosk):  # 
     made_there = copy_render.copy_pdf(profile, doc, label)
     assert render_worker.child_pids(), "no paper child made it"
     assert made_there == copy_render.make_copy_pdf(profile, doc, label)
+
+
+def test_a_paper_child_killed_while_signing_says_so_and_keeps_the_pages(
+    ketua,  # noqa: F811
+    kiosk,  # noqa: F811
+    monkeypatch,
+):
+    """Signing is no print: its failure names no printer. Nothing is recorded half; the pages
+    stay, and pressing Done again makes the document."""
+    from kiosk.chasil import signing
+    from tests.chasil.test_chasil_http import GOOD, form
+    from tests.chasil.test_copies import NOTE
+    from tests.kiosk.conftest import csrf_token
+
+    token = csrf_token(ketua, "/chasil/PPWP/1")
+    ketua.post("/chasil/PPWP/1", data=form(GOOD, token))
+    ketua.post("/chasil/PPWP/confirm", data={"csrf_token": token, "note": NOTE})
+    ketua.post("/chasil/PPWP/scan", data={"csrf_token": token, "source": "adf"})
+    pages = kiosk.db.read("SELECT id FROM scan_page")
+    monkeypatch.setattr(signing, "images_pdf", die_making_a_copy)
+    resp = ketua.post("/chasil/PPWP/finish", data={"csrf_token": token}, follow_redirects=True)
+    assert resp.status_code == 200
+    text = resp.get_data(as_text=True)
+    assert "Dokumen belum dibuat: pembuatan PDF-nya terhenti" in text, text[-2000:]
+    assert "Printer" not in text.split("<main>", 1)[1].split("</main>", 1)[0]
+    assert kiosk.db.read("SELECT id FROM document") == []
+    assert kiosk.db.read("SELECT id FROM scan_page") == pages
+
+    monkeypatch.undo()
+    done = ketua.post("/chasil/PPWP/finish", data={"csrf_token": token})
+    assert done.status_code == 302 and "/documents/" in done.headers["Location"]
