@@ -165,7 +165,7 @@ class Settings:
         "Override of the TPS profile's collector URL (tus creation URL, e.g. for a bimtek "
         "room); empty = the profile's [upload] endpoint.",
     )
-    upload_chunk_kb = Setting(int, 512, "Size of one upload chunk (KiB); resumes lose at most one.")
+    upload_chunk_kb = Setting(int, 256, "Size of one upload chunk (KiB); resumes lose at most one.")
     upload_timeout_s = Setting(int, 30, "Seconds one upload request may take before it is retried.")
     upload_probe_s = Setting(
         int,
