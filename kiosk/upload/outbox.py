@@ -361,4 +361,3 @@ class Outbox:
             table: conn.execute(f"DELETE FROM {table}").rowcount
             for table in ("upload_job", "result_record", "uplink", "usb_export")
         }
-
