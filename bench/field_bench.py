@@ -67,7 +67,7 @@ def pages(work: Path, quick: bool) -> list[Row]:
             [page_bench._bare(page, dpi, work, count), page_bench._kiosk(page, store, skew)],
             2 if quick else page_bench.REPEAT,
         )
-        travels = len(rendition_jpeg(page, dpi, skew))
+        travels = len(rendition_jpeg(page, dpi))
         name = f"{dpi} dpi {'colour' if colour else 'grey'}"
         rows.append(
             (

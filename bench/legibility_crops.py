@@ -23,7 +23,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from drivers.scanner.realistic import WrittenNumber, realistic_page
-from kiosk.chasil.renditions import RENDITION_DPI
+from kiosk.chasil.renditions import RENDITION_DPI, form_box
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "legibility"
 MARGIN = 0.35  # of the digit's height, around its ink box
@@ -85,16 +85,21 @@ def legibility_sheet(
     count: int = 8,
 ) -> tuple[Image.Image, list[DigitCheck]]:
     """One row per smallest digit: the original crop and the rendition crop at 100 %, and each
-    digit's measure."""
+    digit's measure. The rendition may be cropped to the form (as the kiosk keeps it): its
+    crop box is found as the kiosk found it."""
     rendition = Image.open(io.BytesIO(rendition_jpeg))
     rendition.load()
     scale = min(dpi, RENDITION_DPI) / dpi
-    down = original.resize(rendition.size, Image.Resampling.BOX) if scale < 1 else original
+    size = (round(original.width * scale), round(original.height * scale))
+    down = original.resize(size, Image.Resampling.BOX) if scale < 1 else original
+    dx, dy = form_box(down, round(dpi * scale))[:2] if rendition.size != down.size else (0, 0)
     rows, checks = [], []
     for digit, box_name, box in smallest_digits(numbers, count):
         big = original.crop(_grow(box, 1.0, original.size))
-        small_box = _grow(box, scale, rendition.size)
-        small = rendition.crop(small_box)
+        small_box = _grow(box, scale, down.size)
+        small = rendition.crop(
+            (small_box[0] - dx, small_box[1] - dy, small_box[2] - dx, small_box[3] - dy)
+        )
         iou, error = _measure(down.crop(small_box), small)
         checks.append(DigitCheck(digit, box_name, box[3] - box[1], iou, error))
         rows.append((big, small))

@@ -83,7 +83,7 @@ PAYLOADS = (
 )
 
 
-def page_as_is(page: Any, dpi: int, skew_deg: float | None = None) -> bytes:
+def page_as_is(page: Any, dpi: int, crop: bool = True) -> bytes:
     """The rendition replaced: the page itself as JPEG q90 (so its size is what we chose)."""
     buf = io.BytesIO()
     page.save(buf, format="JPEG", quality=90, subsampling=0, dpi=(dpi, dpi))

@@ -384,6 +384,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         SELECT RAISE(ABORT, 'a result record with a receipt stays sent');
     END""",
     ),
+    # 15: a page askew on the glass is not resampled; the turn that straightens it
+    # (kiosk.chasil.renditions.straighten_centideg) is kept with it and applied where the page
+    # is shown: the signed PDF, the scan screen, a thermal copy.
+    ("ALTER TABLE scan_page ADD COLUMN straighten_centideg INTEGER NOT NULL DEFAULT 0",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -31,6 +31,7 @@ from kiosk.chasil.copy_render import (
 )
 from kiosk.chasil.documents import Document, DocumentService
 from kiosk.chasil.refusals import CopyCode
+from kiosk.chasil.renditions import Turned
 from kiosk.chasil.service import ballot_of
 from kiosk.clock import Clock
 from kiosk.db import Database
@@ -275,7 +276,7 @@ class CopyService:
     def _print_job(
         self,
         doc: Document,
-        pages: Sequence[Path],
+        pages: Sequence[Turned],
         job: dict[str, object],
         printer_name: str,
         by: ActiveSession,

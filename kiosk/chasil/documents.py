@@ -22,6 +22,7 @@ from drivers.scanner import Scanner, Source
 from kiosk.audit import AuditLog, Event
 from kiosk.chasil.pages import SQLITE_INT, Page, ScannedPages, ScanResult, unknown_page
 from kiosk.chasil.refusals import DocumentCode
+from kiosk.chasil.renditions import Turned
 from kiosk.chasil.service import Confirmation, ballot_of
 from kiosk.chasil.signing import Document, rendition_file, sign, verify_manifest
 from kiosk.clock import Clock
@@ -154,19 +155,27 @@ class DocumentService:
 
     def page_image(self, ballot: str, page_id: int) -> Path:
         """The image of a kept page of ``ballot`` that the screen shows: its rendition, what
-        the document will hold (straightened, 200 dpi; for a page kept before renditions, the
-        PNG); ``Refused(UNKNOWN_PAGE)`` otherwise."""
+        the document will hold (200 dpi, cropped to the form, to be turned by the page's
+        ``straighten_centideg``; for a page kept before renditions, the PNG);
+        ``Refused(UNKNOWN_PAGE)`` otherwise."""
         for page in self.scans.pages(ballot):
             if page.id == page_id:
                 return rendition_file(page.path)
         raise unknown_page(ballot, page_id)
 
-    def pages_of(self, doc: Document) -> list[Path]:
+    def pages_of(self, doc: Document) -> list[Turned]:
         """The images a signed document's PDF was made of (each page's rendition), in its
-        order: thermal copies print these, so every copy shows what the PDF holds."""
+        order, with the turn the PDF gives each: thermal copies print these, so every copy
+        shows what the PDF holds."""
         manifest = json.loads(doc.manifest.read_text(encoding="utf-8"))["manifest"]
         by_sha = self.scans.paths_by_sha256()
-        return [rendition_file(by_sha[p["sha256"]]) for p in manifest["pages"]]
+        return [
+            Turned(
+                rendition_file(by_sha[p["sha256"]]),
+                int((p.get("rendition") or {}).get("straighten_centideg", 0)),
+            )
+            for p in manifest["pages"]
+        ]
 
     # Documents ---------------------------------------------------------------------------------
     def finish(self, ballot: str, by: ActiveSession) -> Document:

@@ -23,7 +23,12 @@ from drivers.scanner import ColorMode, Scanner, ScanRequest, Source
 from kiosk.audit import AuditLog, Event
 from kiosk.chasil.legibility import Verdict, assess
 from kiosk.chasil.refusals import DocumentCode
-from kiosk.chasil.renditions import archival_jpeg, rendition_jpeg, rendition_path
+from kiosk.chasil.renditions import (
+    archival_jpeg,
+    rendition_jpeg,
+    rendition_path,
+    straighten_centideg,
+)
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.refusals import Refused
@@ -54,6 +59,7 @@ class Page:
     officer_id: str
     created_wall: str
     problem: str  # a legibility.Problem value while the gate holds the page, else ""
+    straighten_centideg: int = 0  # renditions.straighten_centideg: applied where it is shown
 
 
 def unknown_page(ballot: str, page_id: int) -> Refused:
@@ -87,6 +93,7 @@ class ScannedPages:
                 r["officer_id"],
                 r["created_wall"],
                 r["problem"],
+                r["straighten_centideg"],
             )
             for r in rows
         ]
@@ -105,7 +112,7 @@ class ScannedPages:
         by: ActiveSession,
         replace_page: int | None = None,
     ) -> ScanResult:
-        """Scan, gate and keep each page (its rendition straightened, see ``keep``). A page the
+        """Scan, gate and keep each page (see ``keep``). A page the
         gate refuses is kept *held*,
         with its problem: the operator rescans it, discards it, or (seeing the preview) uses it
         anyway, which is audited. Scanner errors propagate (guidance screen); pages scanned
@@ -150,11 +157,13 @@ class ScannedPages:
     ) -> None:
         """Write ``page``'s archival file and rendition durably and record it (in
         ``replace_page``'s place, if given) with its audit event, in one transaction. Each file
-        is encoded once from ``page`` and hashed as written. The archival file is the page as
-        scanned (no resampling); the rendition is deskewed by ``skew_deg`` and cropped (None:
-        a held page, shown as scanned)."""
+        is encoded once from ``page`` and hashed as written. Neither is resampled to straighten
+        it: the rendition is cropped to the form and the turn that straightens it by
+        ``skew_deg`` is kept with the row (None: a held page, kept whole and as it lay).
+        """
         archival = archival_jpeg(page, self.dpi)
-        rendition = rendition_jpeg(page, self.dpi, skew_deg)
+        rendition = rendition_jpeg(page, self.dpi, crop=skew_deg is not None)
+        turn = straighten_centideg(skew_deg)
         stamp = self.clock.now().strftime("%Y%m%dT%H%M%S%f")
         path = self.root / "pages" / ballot / f"page-{stamp}-{len(problem)}.jpg"
         n = 0
@@ -166,7 +175,7 @@ class ScannedPages:
             rendition_sha = write_durably(rendition_path(path), rendition)
             digest = write_durably(path, archival)
             with self.audit.transaction() as tx:
-                self._record(tx.conn, ballot, path, digest, by, replace_page, problem)
+                self._record(tx.conn, ballot, path, digest, by, replace_page, problem, turn)
                 if not problem:
                     tx.record(
                         Event.SCAN,
@@ -175,6 +184,7 @@ class ScannedPages:
                         ballot=ballot,
                         sha256=digest,
                         rendition=rendition_sha,
+                        straighten_centideg=turn,
                         replaced=replace_page,
                     )
         except BaseException:
@@ -192,6 +202,7 @@ class ScannedPages:
         by: ActiveSession,
         replace_page: int | None,
         problem: str,
+        turn: int,
     ) -> None:
         """Record the page inside the caller's transaction ``conn``."""
         if replace_page is not None:
@@ -210,7 +221,7 @@ class ScannedPages:
             ).fetchone()[0]
         conn.execute(
             "INSERT INTO scan_page (ballot, position, path, sha256, officer_id,"
-            " created_wall, problem) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created_wall, problem, straighten_centideg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ballot,
                 position,
@@ -219,6 +230,7 @@ class ScannedPages:
                 by.officer.id,
                 self.clock.now().isoformat(),
                 problem,
+                turn,
             ),
         )
 

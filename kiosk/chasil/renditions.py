@@ -9,14 +9,20 @@ Both are encoded once, from the page as it is in memory (no file is decoded agai
   to encode on this machine (three times that on a Pi 4), for bits that are noise: this JPEG is
   2.2-2.8 MB in 20-50 ms, and closer to the noise-free page than the scan itself was (RMS 3.9
   against the scan's own noise of 4.0 grey levels; figures in README "C.Hasil").
-- **rendition**: at 200 dpi, deskewed by the legibility gate's measured angle and cropped to
-  the form (rotating there costs a fifth of rotating the 300 dpi page), JPEG quality 70 (grey
-  stays grey, colour stays colour so a blue ballpoint still tells the hand from the print),
-  after the *paper band* is flattened: the
-  grey levels within the paper's own noise around its most common level become that level.
-  Sensor noise on blank paper is what makes a scan's JPEG large (250-410 KB at q70 without
-  this step, 165-190 KB with it); ink, print and anything clearly lighter than the paper
-  (correction fluid) keep their tones, and the curve is continuous and never reorders tones.
+- **rendition**: at 200 dpi, cropped to the form, JPEG quality 70 (grey stays grey, colour
+  stays colour so a blue ballpoint still tells the hand from the print), after the *paper band*
+  is flattened: the grey levels within the paper's own noise around its most common level
+  become that level. Sensor noise on blank paper is what makes a scan's JPEG large (250-410 KB
+  at q70 without this step, 145-165 KB with it); ink, print and anything clearly lighter than
+  the paper (correction fluid) keep their tones, and the curve is continuous and never
+  reorders tones.
+
+**Straightening is not resampling.** A page that lay askew on the glass keeps its pixels as
+scanned; the angle the legibility gate measured (``straighten_centideg``, hundredths of a
+degree counter-clockwise) goes with the rendition, and whoever shows the page turns it: the
+signed PDF places the image rotated (kiosk.chasil.signing), the scan screen turns it in CSS,
+a thermal copy turns its 576-dot image. Rotating the pixels cost 20-50 ms a page (more than
+encoding both files) and would blur every stroke a second time.
 
 Pillow only.
 """
@@ -24,8 +30,8 @@ Pillow only.
 from __future__ import annotations
 
 import io
-import math
 from pathlib import Path
+from typing import NamedTuple
 
 from PIL import Image
 
@@ -35,10 +41,18 @@ ARCHIVAL_QUALITY = 90
 RENDITION_DPI = 200
 RENDITION_QUALITY = 70
 MARGIN_MM = 1.0  # kept around the ink when the rendition is cropped
-MIN_SKEW_DEG = 0.25  # less is not worth resampling
+SAMPLE_STRIDE = 3  # the paper band is measured on every 3rd pixel of every 3rd row
 MIN_BAND = 4  # grey levels: the narrowest paper band flattened, for nearly noiseless scanners
 MAX_BAND = 20  # the widest: scanner noise up to sigma 8; a page without one paper tone (a
 # photo, a noise pattern) must not be flattened into a blank
+
+
+class Turned(NamedTuple):
+    """A page's image as it is kept, and the turn (``straighten_centideg``) that shows it
+    straight."""
+
+    path: Path
+    straighten_centideg: int
 
 
 def rendition_path(archival: Path) -> Path:
@@ -86,28 +100,17 @@ def paper_band_lut(histogram: list[int]) -> list[int]:
     return lut
 
 
-def _rotation(skew_deg: float, size: tuple[int, int]) -> tuple[float, ...]:
-    """The affine map (output pixel -> input pixel) of ``Image.rotate(skew_deg)`` about the
-    centre of an image of ``size``, without expanding: the same map Pillow builds."""
-    angle = -math.radians(skew_deg)
-    a, b = math.cos(angle), math.sin(angle)
-    cx, cy = size[0] / 2, size[1] / 2
-    return (a, b, cx - a * cx - b * cy, -b, a, cy + b * cx - a * cy)
-
-
 def _ink_box(grey_quarter: Image.Image) -> tuple[int, int, int, int] | None:
     return grey_quarter.point([255 if v < INK_LEVEL else 0 for v in range(256)]).getbbox()
 
 
-def deskew_box(page: Image.Image, skew_deg: float, dpi: int) -> tuple[int, int, int, int]:
-    """The box (in ``page`` rotated by ``skew_deg``) of its ink with ``MARGIN_MM`` around it,
-    found on a quarter-size grey copy rotated by nearest neighbour (bilinear there would pale
-    a thin printed rule below the ink level and crop it away); the whole page if no ink."""
-    quarter = page.reduce(4)
-    quarter = quarter if quarter.mode == "L" else quarter.convert("L")
-    if skew_deg:
-        quarter = quarter.rotate(skew_deg, resample=Image.Resampling.NEAREST, fillcolor=255)
-    box = _ink_box(quarter)
+def form_box(page: Image.Image, dpi: int) -> tuple[int, int, int, int]:
+    """The box of ``page``'s ink with ``MARGIN_MM`` around it, found on a quarter-size grey
+    copy (16 times fewer pixels; 4 px off at most, inside the margin); the whole page if it has
+    no ink."""
+    # In colour the green channel alone: every ink (blue, black, red ballpoint, pencil) is
+    # dark in it, and it costs a third less than the grey of all three.
+    box = _ink_box((page if page.mode == "L" else page.getchannel("G")).reduce(4))
     if box is None:
         return (0, 0, page.width, page.height)
     margin = round(MARGIN_MM * dpi / 25.4)
@@ -119,35 +122,26 @@ def deskew_box(page: Image.Image, skew_deg: float, dpi: int) -> tuple[int, int, 
     )
 
 
-def deskew(page: Image.Image, skew_deg: float, dpi: int) -> Image.Image:
-    """Rotate by ``skew_deg`` (counter-clockwise, as measured by legibility.assess) and crop
-    to the ink with ``MARGIN_MM`` around it. Bilinear: at 200 dpi a fifth of the cost of
-    bicubic, and the strokes stay as sharp as the box-averaged page they come from (nearest
-    neighbour, 4 times cheaper, shifts strokes by half a pixel: the smallest digits' ink
-    overlap fell to 0.51-0.79, below the 0.85 the legibility test asks). The ink's box is
-    found on a quarter-size copy (16 times fewer pixels; 4 px off at most, inside the
-    margin), rotated itself when the page is; then only that box is resampled, in one affine
-    transform (the rotation and the crop together: the margins outside the form are never
-    computed)."""
-    rotate = abs(skew_deg) >= MIN_SKEW_DEG
-    left, top, right, bottom = deskew_box(page, skew_deg if rotate else 0.0, dpi)
-    if not rotate:
-        return page.crop((left, top, right, bottom))
-    a, b, c, d, e, f = _rotation(skew_deg, page.size)
-    fill: int | tuple[int, int, int] = 255 if page.mode == "L" else (255, 255, 255)
-    return page.transform(
-        (right - left, bottom - top),
-        Image.Transform.AFFINE,
-        (a, b, c + a * left + b * top, d, e, f + d * left + e * top),
-        resample=Image.Resampling.BILINEAR,
-        fillcolor=fill,
-    )
+def straighten_centideg(skew_deg: float | None) -> int:
+    """The turn that straightens a page the gate measured askew by ``skew_deg`` (None: a held
+    page, shown as scanned), in hundredths of a degree counter-clockwise: an integer, so the
+    signed manifest holds no float a verifier could print differently."""
+    return 0 if skew_deg is None else round(skew_deg * 100)
 
 
-def rendition_image(page: Image.Image, dpi: int, skew_deg: float | None = None) -> Image.Image:
-    """The page at ``RENDITION_DPI`` (box-averaged, which also averages noise), deskewed and
-    cropped (unless ``skew_deg`` is None), with its paper band flattened; a page scanned at
-    ``RENDITION_DPI`` or less keeps its resolution."""
+def _sampled(page: Image.Image) -> Image.Image:
+    """Every ``SAMPLE_STRIDE``-th pixel of every ``SAMPLE_STRIDE``-th row: the paper's level and
+    noise as the whole page has them (not averaged, as a reduced copy's would be), in a ninth
+    of the pixels (the full histogram and its copy cost a tenth of the kiosk's time per page;
+    every 4th pixel, 16 times fewer, made the peak noisy and the band narrower)."""
+    size = (max(1, page.width // SAMPLE_STRIDE), max(1, page.height // SAMPLE_STRIDE))
+    return page.resize(size, Image.Resampling.NEAREST)
+
+
+def rendition_image(page: Image.Image, dpi: int, crop: bool = True) -> Image.Image:
+    """The page at ``RENDITION_DPI`` (box-averaged, which also averages noise), cropped to the
+    form (unless not ``crop``: a held page is shown whole), with its paper band flattened; a
+    page scanned at ``RENDITION_DPI`` or less keeps its resolution."""
     page = _plain(page)
     if dpi > RENDITION_DPI:
         size = (
@@ -155,20 +149,20 @@ def rendition_image(page: Image.Image, dpi: int, skew_deg: float | None = None) 
             max(1, round(page.height * RENDITION_DPI / dpi)),
         )
         page = page.resize(size, Image.Resampling.BOX)
-    if skew_deg is not None:
-        page = deskew(page, skew_deg, min(dpi, RENDITION_DPI))
-    hist = page.histogram()
+    if crop:
+        page = page.crop(form_box(page, min(dpi, RENDITION_DPI)))
+    hist = _sampled(page).histogram()
     lut: list[int] = []
     for band in range(len(hist) // 256):
         lut += paper_band_lut(hist[band * 256 : (band + 1) * 256])
     return page.point(lut)
 
 
-def rendition_jpeg(page: Image.Image, dpi: int, skew_deg: float | None = None) -> bytes:
+def rendition_jpeg(page: Image.Image, dpi: int, crop: bool = True) -> bytes:
     """The page as it travels: ``rendition_image`` as JPEG q70 (4:2:0 in colour)."""
     buf = io.BytesIO()
     out_dpi = min(dpi, RENDITION_DPI)
-    rendition_image(page, dpi, skew_deg).save(
+    rendition_image(page, dpi, crop).save(
         buf, format="JPEG", quality=RENDITION_QUALITY, dpi=(out_dpi, out_dpi)
     )
     return buf.getvalue()

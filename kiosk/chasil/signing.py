@@ -5,7 +5,8 @@ The PDF is made with img2pdf from each page's rendition (kiosk.chasil.renditions
 data goes in as it is, no re-encoding), so the PDF that travels, and whose SHA-256 every printed
 copy's QR carries, holds exactly the renditions. The manifest names the TPS, the ballot, the
 pages with the SHA-256 of both files of each (``sha256``/``archival``: the file kept on the
-kiosk; ``rendition``: the image in the PDF, which the collector checks), the confirmed numbers
+kiosk; ``rendition``: the image in the PDF, which the collector checks, and the turn the PDF
+gives it to stand straight, ``straighten_centideg``), the confirmed numbers
 and who confirmed them, the officers, times and the audit chain's signed head; it is signed with
 the device key (kiosk.devicekey) over its canonical JSON. A page kept before renditions (a PNG)
 goes into the PDF as it is, as its own rendition.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,12 +105,32 @@ class Signed:
         return canonical({**kept_manifest, "audit_head": None}) == unheaded
 
 
-def images_pdf(images: list[bytes]) -> bytes:
-    """One PDF page per image, the images embedded as they are; run in the paper child
-    (kiosk.render_worker), as img2pdf loads pikepdf (~20 MB RSS the web app would keep)."""
+def images_pdf(images: list[bytes], turns: list[int], made: dt.datetime) -> bytes:
+    """One PDF page per image, the images embedded as they are, each turned about its page's
+    centre by its ``turns`` (renditions.straighten_centideg; the page keeps the image's size,
+    so the corners a turn moves out are cut, as the margins of a straightened scan would be).
+    The PDF's dates are ``made`` (the kiosk's clock, as the manifest's ``created``), so the
+    same pages make the same bytes (img2pdf would write the machine's time to the second).
+    Run in the paper child (kiosk.render_worker): img2pdf loads pikepdf, and the turn pypdf
+    (~20 MB RSS each the web app would keep)."""
     import img2pdf
 
-    return bytes(img2pdf.convert(images))
+    pdf = bytes(img2pdf.convert(images, creationdate=made, moddate=made))
+    if not any(turns):
+        return pdf
+    from pypdf import PdfReader, PdfWriter, Transformation
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for page, turn in zip(writer.pages, turns, strict=True):
+        if turn:
+            box = page.mediabox
+            cx, cy = float(box.left + box.right) / 2, float(box.bottom + box.top) / 2
+            page.add_transformation(
+                Transformation().translate(-cx, -cy).rotate(turn / 100).translate(cx, cy)
+            )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def sign(
@@ -128,7 +150,12 @@ def sign(
 
     renditions = [page_rendition(p.path) for p in pages]
     try:
-        pdf = run(images_pdf, [data for _, data in renditions])
+        pdf = run(
+            images_pdf,
+            [data for _, data in renditions],
+            [p.straighten_centideg for p in pages],
+            now.replace(microsecond=0),
+        )
     except RenderChildLost:  # no printer was involved: say what stopped, the pages stay
         raise Refused(DocumentCode.PDF_INTERRUPTED) from None
     pdf_sha = hashlib.sha256(pdf).hexdigest()
@@ -154,6 +181,7 @@ def sign(
                     "sha256": hashlib.sha256(data).hexdigest(),
                     "media_type": _media_type(path),
                     "bytes": len(data),
+                    "straighten_centideg": p.straighten_centideg,
                 },
                 "scanned_by": p.officer_id,
                 "scanned": p.created_wall,

@@ -1,11 +1,15 @@
 // The scan screen's preview (scan.html): a tap zooms 2x around the tapped point, the next tap
 // goes back to the page's width. A finger drag pans (the box scrolls natively); a mouse drag
-// pans too, so the demo works on a laptop. No tap counts after a drag.
+// pans too, so the demo works on a laptop. No tap counts after a drag. The page is turned
+// straight as the signed PDF will show it (data-turn: hundredths of a degree counter-clockwise;
+// the sheet cuts the corners the turn moves out, as the PDF page does).
 (function () {
   "use strict";
   var box = document.getElementById("preview");
   if (!box) { return; }
   var img = box.querySelector("img");
+  var turn = parseInt(img.getAttribute("data-turn") || "0", 10);
+  if (turn) { img.style.transform = "rotate(" + (-turn / 100) + "deg)"; }
   var drag = null;
   var dragged = false;
 

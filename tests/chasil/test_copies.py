@@ -190,7 +190,7 @@ def test_thermal_copy_carries_the_qr_on_every_page(ketua, kiosk, tmp_path):
     # as every page adds (footer, code), so cut the paper there and read each part alone.
     from kiosk.chasil.copies import thermal_pages
 
-    scans = [Path(p[0]) for p in kiosk.db.read("SELECT path FROM scan_page ORDER BY position")]
+    scans = kiosk.services.documents.pages_of(_document(kiosk, doc_id))
     h1, h2 = (p.height for p in thermal_pages(scans, kiosk.devices.receipt_printer.width_px))
     with Image.open(first.path) as paper:
         cut = h1 + (paper.height - h1 - h2) // 2
@@ -206,7 +206,7 @@ def test_thermal_training_copy_has_simulasi_across_each_page(ketua, kiosk):
 
     doc_id, _token = signed(ketua)
     store_doc = _document(kiosk, doc_id)
-    scans = [Path(p[0]) for p in kiosk.db.read("SELECT path FROM scan_page ORDER BY position")]
+    scans = kiosk.services.documents.pages_of(store_doc)
     width = kiosk.devices.receipt_printer.width_px
     scanned = thermal_pages(scans, width)
     label = CopyLabel(1, 4, "PPS", "14-02-2024 13:05 WITA", False)

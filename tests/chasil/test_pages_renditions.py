@@ -14,7 +14,6 @@ from PIL import Image, ImageChops, ImageStat
 from bench.legibility_crops import scanned_page
 from kiosk.chasil.legibility import INK_LEVEL, assess
 from kiosk.chasil.renditions import (
-    archival_jpeg,
     paper_band_lut,
     rendition_image,
     rendition_jpeg,
@@ -67,9 +66,17 @@ def test_the_signed_pdf_holds_the_renditions_and_the_manifest_names_both(kiosk):
         {"sha256": p.sha256, "media_type": "image/jpeg"} for p in pages
     ]
     assert [p["rendition"] for p in named] == [
-        {"sha256": _sha(r), "media_type": "image/jpeg", "bytes": len(r)} for r in renditions
+        {
+            "sha256": _sha(r),
+            "media_type": "image/jpeg",
+            "bytes": len(r),
+            "straighten_centideg": p.straighten_centideg,
+        }
+        for r, p in zip(renditions, pages, strict=True)
     ]
-    assert s.documents.pages_of(doc) == [rendition_path(p.path) for p in pages]
+    assert s.documents.pages_of(doc) == [
+        (rendition_path(p.path), p.straighten_centideg) for p in pages
+    ]
 
 
 def test_the_paper_band_is_flattened_and_ink_keeps_its_tones():
@@ -83,15 +90,77 @@ def test_the_paper_band_is_flattened_and_ink_keeps_its_tones():
     assert lut[255] == 255  # lighter than paper (correction fluid) stays lighter
 
 
-def test_the_rendition_is_deskewed_and_the_archival_is_the_scan_as_it_came():
+def test_an_askew_page_is_not_resampled_and_the_signed_pdf_shows_it_straight(kiosk, tmp_path):
+    """The rendition keeps the pixels as scanned (cropped, not turned); the turn the gate
+    measured goes with the row and the manifest, and the PDF places the image turned: a page
+    rendered from the PDF by poppler (which this project did not write) lies straight."""
+    import subprocess
+
+    s, ketua = kiosk.services, _as(kiosk, "kpps1")
     page, _ = scanned_page("PPWP", 300, False, "ballpoint", seed=1)
-    verdict = assess(page)
-    assert abs(verdict.skew_deg) >= 1  # this corpus page lies askew on the glass
-    with Image.open(io.BytesIO(rendition_jpeg(page, 300, verdict.skew_deg))) as r:
-        assert abs(assess(r).skew_deg) < 0.5
-        assert r.width < page.width * 2 / 3  # cropped to the form
-    with Image.open(io.BytesIO(archival_jpeg(page, 300))) as a:
+    skew = assess(page).skew_deg
+    assert abs(skew) >= 1  # this corpus page lies askew on the glass
+    s.chasil.save_entry("PPWP", 1, dict(GOOD), ketua)
+    s.chasil.confirm("PPWP", ketua, "")
+    s.documents.scans.keep("PPWP", page, ketua, None, "", skew)
+    (kept,) = s.documents.pages("PPWP")
+    assert kept.straighten_centideg == round(skew * 100)
+    with Image.open(rendition_path(kept.path)) as r:
+        assert abs(assess(r).skew_deg - skew) < 0.3  # as it lay: no turn in the pixels
+        assert r.width < page.width * 2 / 3  # 200 dpi, cropped to the form
+    with Image.open(kept.path) as a:
         assert a.size == page.size
+    doc = s.documents.finish("PPWP", ketua)
+    assert page_images(doc.pdf.read_bytes()) == [[rendition_path(kept.path).read_bytes()]]
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-gray", "-png", str(doc.pdf), str(tmp_path / "p")], check=True
+    )
+    (png,) = tmp_path.glob("p*.png")
+    with Image.open(png) as shown:
+        assert abs(assess(shown).skew_deg) < 0.3
+        # The form is whole: the turn cut only margins (the shown page holds as much ink).
+        with Image.open(rendition_path(kept.path)) as r:
+            assert _ink(shown) > 0.97 * _ink(r)
+    check_bundle(bundle_bytes(doc.folder), Policy(accept_training=True))
+
+
+def _ink(image: Image.Image) -> int:
+    return sum(image.convert("L").histogram()[:INK_LEVEL])
+
+
+def test_a_thermal_copy_turns_the_page_straight(tmp_path):
+    from kiosk.chasil.copies import thermal_pages
+    from kiosk.chasil.renditions import Turned
+
+    page, _ = scanned_page("PPWP", 200, False, "ballpoint", seed=1)
+    skew = assess(page).skew_deg
+    assert abs(skew) >= 1
+    path = tmp_path / "r.jpg"
+    path.write_bytes(rendition_jpeg(page, 200))
+    as_lay, straight = (
+        thermal_pages([Turned(path, turn)], 576)[0].convert("L") for turn in (0, round(skew * 100))
+    )
+
+    # The form's outer rules: a straight page's ink starts at one row across its width.
+    def top_rows(image: Image.Image) -> tuple[int, int]:
+        halves = (image.crop((0, 0, 200, image.height)), image.crop((376, 0, 576, image.height)))
+        return tuple(ImageChops.invert(h).getbbox()[1] for h in halves)
+
+    left, right = top_rows(straight)
+    assert abs(left - right) <= 2
+    left, right = top_rows(as_lay)
+    assert abs(left - right) >= 5  # as scanned, one side of the form is higher
+
+
+def test_the_crop_cuts_no_ink():
+    from kiosk.chasil.renditions import form_box
+
+    page, _ = scanned_page("PPWP", 200, True, "ballpoint", seed=1)
+    box = form_box(page, 200)
+    assert box[2] - box[0] < page.width * 0.98 and box[3] - box[1] < page.height * 0.98
+    ink = page.convert("L").point([255 if v < INK_LEVEL else 0 for v in range(256)])
+    ink.paste(0, box)
+    assert ink.getbbox() is None  # every ink pixel of the page is inside the box
 
 
 def test_a_page_without_one_paper_tone_is_not_flattened_into_a_blank():
@@ -111,23 +180,3 @@ def test_the_page_image_is_served_as_the_jpeg_it_is(client, kiosk):
     assert response.status_code == 200
     assert response.mimetype == "image/jpeg"
     assert response.data == rendition_path(page.path).read_bytes()
-
-
-def test_the_deskew_resamples_only_the_form_as_a_rotation_would_and_cuts_no_ink():
-    """Rotation and crop in one affine transform: the pixels a whole-page rotation has in the
-    box, and no ink of the rotated page outside it."""
-    from kiosk.chasil.renditions import deskew, deskew_box
-
-    page, _ = scanned_page("PPWP", 200, True, "ballpoint", seed=1)
-    skew = assess(page).skew_deg
-    assert abs(skew) >= 1
-    box = deskew_box(page, skew, 200)
-    out = deskew(page, skew, 200)
-    whole = page.rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=(255, 255, 255))
-    assert out.size == (box[2] - box[0], box[3] - box[1])
-    assert out.width < page.width * 0.98 and out.height < page.height * 0.98  # margins gone
-    diff = ImageChops.difference(out, whole.crop(box)).convert("L")
-    assert diff.getextrema()[1] <= 1  # the same rotation, up to rounding
-    ink = whole.convert("L").point([255 if v < INK_LEVEL else 0 for v in range(256)])
-    ink.paste(0, box)
-    assert ink.getbbox() is None  # every ink pixel of the rotated page is inside the box

@@ -84,7 +84,8 @@ def test_a_document_waits_for_confirmed_numbers_then_for_readable_pages(kiosk):
     assert s.documents.signed_ballots() == {"PPWP"}
     # Copies print the images the PDF holds: each page's rendition, beside its archival file.
     renditions = [rendition_path(p.path) for p in s.documents.pages("PPWP")]
-    assert s.documents.pages_of(doc) == renditions and all(r.exists() for r in renditions)
+    assert [p.path for p in s.documents.pages_of(doc)] == renditions
+    assert all(r.exists() for r in renditions)
     assert _code(s.documents.document, doc.id + 1) is DocumentCode.UNKNOWN_DOCUMENT
     assert _code(s.documents.document, 2**63) is DocumentCode.UNKNOWN_DOCUMENT
     assert _code(s.copies.reprint, doc, 1, ketua) is CopyCode.UNKNOWN_COPY

@@ -74,6 +74,7 @@ def test_a4_paper_is_made_in_the_paper_child_and_the_process_loads_no_pdf_librar
     """A report and the signed PDF's pages: made in kiosk.render_worker's child, so
     the process that asked has none of the paper libraries afterwards (the child had them)."""
     loaded = loaded_after("""
+        import datetime as dt
         import io
         from PIL import Image
         from kiosk import render_worker
@@ -83,7 +84,8 @@ def test_a4_paper_is_made_in_the_paper_child_and_the_process_loads_no_pdf_librar
         jpeg = io.BytesIO()
         Image.new("L", (80, 100), 200).save(jpeg, "JPEG")
         assert report_pdf("Laporan", ["baris"]).startswith(b"%PDF")
-        assert render_worker.run(images_pdf, [jpeg.getvalue()]).startswith(b"%PDF")
+        made = dt.datetime(2024, 2, 14, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        assert render_worker.run(images_pdf, [jpeg.getvalue()], [150], made).startswith(b"%PDF")
         assert render_worker.run(child_modules) >= {"fpdf", "img2pdf"}
         render_worker.shutdown()
     """)
