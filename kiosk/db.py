@@ -388,6 +388,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # (kiosk.chasil.renditions.straighten_centideg) is kept with it and applied where the page
     # is shown: the signed PDF, the scan screen, a thermal copy.
     ("ALTER TABLE scan_page ADD COLUMN straighten_centideg INTEGER NOT NULL DEFAULT 0",),
+    # 16: to a plain tus server (upload_receipt = "tus_completion") a result record travels as
+    # its own small tus upload (kiosk.upload.record_sender.RecordTus); its upload URL is stored
+    # before a byte is sent, so a killed worker resumes that upload instead of making another.
+    ("ALTER TABLE result_record ADD COLUMN upload_url TEXT NOT NULL DEFAULT ''",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

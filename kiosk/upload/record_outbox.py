@@ -1,10 +1,12 @@
 """The result records' side of the queue: one row per signed result record
 (kiosk.chasil.result_record) in ``result_record``, in the kiosk's SQLite database.
 
-A record is its own upload with its own receipt, in its own table: it has no bundle, no tus
-URL and no offset (2 KB go in one request), and the worker sends every due record before any
-document. Same states (``pending → sending → sent | failed``) and the same "kept until its
-receipt" triggers as a document's job. ``QueueService`` owns the table (it clears it with the
+A record is its own upload with its own receipt, in its own table: it has no bundle and no
+offset (2 KB go in one request), and the worker sends every due record before any document. To
+a server that speaks only tus it travels as its own small tus upload of its file
+(``record_file``); ``upload_url`` keeps that upload's URL, stored before a byte is sent.
+Same states (``pending → sending → sent | failed``) and the same "kept until its receipt"
+triggers as a document's job. ``QueueService`` owns the table (it clears it with the
 training day, through ``Outbox.clear_training_day``); this module is its storage, as
 ``outbox.py`` is for ``upload_job``.
 """
@@ -14,10 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
+from kiosk.storage import write_durably
 from kiosk.upload.outbox import Outbox, Receipt
 from kiosk.upload.refusals import UploadProblem
+
+RECORD_DIR = "records"  # in the data folder: one file per signed record, named by its key
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class RecordJob:
     error_detail: str
     receipt_id: str
     next_attempt: float = 0.0  # wall clock, seconds since the epoch (kiosk clock)
+    upload_url: str = ""  # its tus upload at a plain tus server ("" before one was made)
 
     @staticmethod
     def from_row(row: sqlite3.Row) -> RecordJob:
@@ -50,6 +57,7 @@ class RecordJob:
             error_detail=row["error_detail"],
             receipt_id=row["receipt_id"],
             next_attempt=row["next_attempt"],
+            upload_url=row["upload_url"],
         )
 
 
@@ -87,6 +95,18 @@ class RecordOutbox:
         self.db = outbox.db
         self.clock = outbox.clock
         self._now = outbox._now
+        self.record_dir = outbox.bundle_dir.parent / RECORD_DIR
+
+    def record_file(self, record: RecordJob) -> Path:
+        """The record's signed bytes as a file (what a tus upload sends), written if missing."""
+        path = self.record_dir / f"{record.key}.json"
+        if not path.exists() or path.read_bytes() != record.data:
+            write_durably(path, record.data)
+        return path
+
+    def record_upload(self, record_id: int, upload_url: str) -> None:
+        """The tus upload's URL, stored before a byte goes to it ("" to start afresh)."""
+        self._set(record_id, "upload_url = ?", (upload_url,))
 
     def _set(self, record_id: int, sql: str, params: tuple[Any, ...]) -> None:
         with self.db.write() as conn:

@@ -8,14 +8,24 @@ with the same receipt (``201`` new, ``200`` had it), so re-sending after a lost 
 killed worker is the cheapest way to ask for the receipt — the asking costs what the sending
 does. The receipt's hash must be the key, else the record is ``failed``.
 
+A server that speaks only tus (``upload_receipt = "tus_completion"``: no ``/records/``, no
+receipts) gets each record as its own small tus upload instead (``RecordTus``), through the
+same tus client as the documents, its metadata naming it a result record (``kind``), its key
+and its ballot. Its upload URL is stored before a byte is sent, so a killed worker resumes that
+upload (the server's offset says what it has) instead of making another; the completed upload
+is its receipt, recorded the moment the server acknowledges the last byte, as for documents in
+that mode.
+
 The worker (kiosk.upload.worker) asks ``RecordQueue.send_next`` before it looks at documents,
 so every due record goes before the next document.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
@@ -29,7 +39,10 @@ from kiosk.upload.adapter import (
     ServerBusy,
     Stopped,
     TrainingBlocked,
+    TransferError,
+    Uploader,
     UploadError,
+    UploadItem,
 )
 from kiosk.upload.outbox import Outbox, Receipt
 from kiosk.upload.record_outbox import RecordJob, RecordOutbox
@@ -97,6 +110,50 @@ class RecordPoster:
         raise Rejected(reason, str(info.get("detail", answer.text[:200])))
 
 
+def record_metadata(record: RecordJob) -> dict[str, str]:
+    """The tus ``Upload-Metadata`` of a record sent as its own upload: what it is (``kind``),
+    its key (also its SHA-256), TPS, ballot and sequence, so a plain tus server's operator can
+    tell a record from a document bundle and file it without opening it."""
+    fields = json.loads(record.data)["r"]  # (kiosk.chasil.result_record; upload must not import it)
+    return {
+        "filename": f"{fields['tps']}-{record.ballot}-hasil-{record.seq}-{record.key[:12]}.json",
+        "filetype": "application/json",
+        "kind": "result_record",
+        "tps": str(fields["tps"]),
+        "ballot": record.ballot,
+        "seq": str(record.seq),
+        "sha256": record.key,
+        "key": record.key,
+        "training": "1" if record.training else "0",
+    }
+
+
+class RecordTus:
+    """A record as its own tus upload through ``uploader`` (the documents' TusUploader, in
+    ``tus_completion`` mode, wrapped by the trainer's network switch in training): for a
+    server with no ``/records/``. The completed upload is the receipt (its URL, our hash)."""
+
+    def __init__(self, uploader: Uploader) -> None:
+        self.uploader = uploader
+
+    def put(
+        self, record: RecordJob, path: Path, on_progress: Callable[[str, int], None]
+    ) -> Receipt:
+        """Send (or resume) ``record`` from its file ``path``; its receipt. Raises UploadError."""
+        item = UploadItem(
+            key=record.key,
+            path=path,
+            size=len(record.data),
+            sha256=record.key,
+            metadata=record_metadata(record),
+            upload_url=record.upload_url,
+            offset=0,  # the server's offset is asked for (HEAD) before anything is sent
+            may_be_there=False,  # a plain tus server has no receipts to ask for
+            training=record.training,
+        )
+        return self.uploader.send(item, on_progress)
+
+
 class RecordsBusy(ServerBusy):
     """The collector cannot take a record now; ``retry_after_s``: what it asked (if it did)."""
 
@@ -118,7 +175,7 @@ class RecordQueue:
     def __init__(
         self,
         outbox: Outbox,
-        poster: RecordPoster | None,
+        poster: RecordPoster | RecordTus | None,
         audit: AuditLog | None = None,
     ) -> None:
         self.outbox = RecordOutbox(outbox)
@@ -138,7 +195,11 @@ class RecordQueue:
         try:
             if self.poster is None:
                 raise NotConfigured("no server address on this kiosk")
-            receipt = self.poster.put(record)
+            if isinstance(self.poster, RecordTus):
+                path = self.outbox.record_file(record)
+                receipt = self.poster.put(record, path, self._progress(record))
+            else:
+                receipt = self.poster.put(record)
             if receipt.sha256 != record.key:
                 raise ReceiptMismatch(f"server stored {receipt.sha256[:16]}…")
         except Stopped:
@@ -160,6 +221,22 @@ class RecordQueue:
             log.info("result record %s %d sent; receipt %s", record.ballot, record.seq, receipt.id)
         return True
 
+    def _progress(self, record: RecordJob) -> Callable[[str, int], None]:
+        """For a tus upload: store a new upload URL at once, before any byte goes to it; when
+        the server has every byte, the record is sent (the completed upload is its receipt),
+        committed before anything else happens."""
+        stored = record.upload_url
+
+        def progress(url: str, offset: int) -> None:
+            nonlocal stored
+            if url != stored:
+                self.outbox.record_upload(record.id, url)
+                stored = url
+            if url and offset >= len(record.data):
+                self.outbox.record_sent(record.id, Receipt(url, record.key, "tus_completion"))
+
+        return progress
+
     def _failed(
         self,
         record: RecordJob,
@@ -170,6 +247,8 @@ class RecordQueue:
         log.warning("result record %s %d not sent: %s", record.ballot, record.seq, exc)
         if isinstance(exc, NetworkDown):
             online(False, str(exc))
+        if isinstance(exc, TransferError | Rejected | ReceiptMismatch):
+            self.outbox.record_upload(record.id, "")  # a tus upload: next time, a new one
         if not exc.retry:
             self.outbox.record_failed(record.id, exc.code, str(exc))
             return

@@ -17,7 +17,7 @@ from kiosk.settings import Settings
 from kiosk.training.network import NetworkSwitch
 from kiosk.upload.adapter import NetworkDown, NotConfigured, Uploader, UploadItem
 from kiosk.upload.outbox import Outbox, Receipt
-from kiosk.upload.record_sender import RecordPoster, RecordQueue
+from kiosk.upload.record_sender import RecordPoster, RecordQueue, RecordTus
 from kiosk.upload.tus import TusUploader, abandon_wait
 from kiosk.upload.worker import Backoff, Worker, single_worker
 
@@ -101,12 +101,15 @@ def make_worker(core: Core) -> Worker:
     )
 
 
-def make_record_poster(settings: Settings, db: Database) -> RecordPoster | None:
-    """Where result records go: the collector of the tus endpoint (None without one)."""
+def make_record_poster(settings: Settings, db: Database) -> RecordPoster | RecordTus | None:
+    """Where result records go: the collector of the tus endpoint (None without one); to a
+    server that speaks only tus, each its own tus upload through the documents' uploader."""
     profile = installed_profile(Path(settings.data_dir))
     endpoint = settings.upload_endpoint or (profile.upload_endpoint if profile else "")
     if not endpoint:
         return None
+    if settings.upload_receipt == "tus_completion":
+        return RecordTus(make_uploader(settings, db))
     down = NetworkSwitch(db).down if settings.training else (lambda: False)
     return RecordPoster(
         endpoint, profile.upload_token if profile else "", settings.upload_timeout_s, down

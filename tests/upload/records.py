@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +85,13 @@ def drain_all(worker: Worker, steps: int = 200) -> None:
 class SlowProxy:
     """A TCP proxy on 127.0.0.1 that holds every answer of the collector back ``delay_s``, so
     a process killed at a random moment is often killed in the middle of a request. Counts
-    the ``PUT /records/`` requests it forwards."""
+    the ``PUT /records/`` requests it forwards, and (``methods``) every request by method."""
 
     def __init__(self, target_port: int, delay_s: float = 0.15) -> None:
         self.target_port = target_port
         self.delay_s = delay_s
         self.puts = 0
+        self.methods: Counter[str] = Counter()
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -119,8 +121,8 @@ class SlowProxy:
             while data := src.recv(65536):
                 if answers:
                     time.sleep(self.delay_s)
-                elif data.startswith(b"PUT /records/"):
-                    self.puts += 1
+                else:
+                    self._count(data)
                 dst.sendall(data)
         except OSError:
             pass
@@ -128,6 +130,13 @@ class SlowProxy:
             for s in (src, dst):
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
+
+    def _count(self, data: bytes) -> None:
+        method = data.split(b" ", 1)[0]
+        if method in (b"POST", b"PATCH", b"HEAD", b"GET", b"PUT", b"OPTIONS", b"DELETE"):
+            self.methods[method.decode()] += 1
+        if data.startswith(b"PUT /records/"):
+            self.puts += 1
 
     def close(self) -> None:
         self.server.close()
