@@ -89,7 +89,8 @@ def child_pids(pid: int) -> list[int]:
 
 
 # The web app's children: the paper child (kiosk.render_worker), warm for a few minutes after
-# the last print, and multiprocessing's resource tracker, which lives as long as the web app.
+# the last print; before the child was started with subprocess, multiprocessing's resource
+# tracker too, which lived as long as the web app.
 CHILD_LIFE = {
     "paper": f"let go {KEEP_WARM_S / 60:.0f} min after the last print",
     "mp tracker": "for the web app's life",
@@ -100,7 +101,10 @@ def child_name(pid: int) -> str:
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     if b"resource_tracker" in cmdline:
         return "mp tracker"
-    return "paper" if b"spawn_main" in cmdline else f"pid {pid}"
+    # kiosk.paper.child: the paper child since it is started with subprocess; spawn_main: as it
+    # was started by multiprocessing (a run of an older commit, to compare).
+    paper = b"kiosk.paper.child" in cmdline or b"spawn_main" in cmdline
+    return "paper" if paper else f"pid {pid}"
 
 
 def extensions(pid: int) -> list[str]:

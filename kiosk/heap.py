@@ -1,5 +1,5 @@
-"""How the kiosk's long-running processes (web app, upload worker) ask glibc's malloc to give
-memory back.
+"""How the kiosk's long-running processes (web app, upload worker; the paper child too) ask
+glibc's malloc to give memory back.
 
 A scan or a copy allocates buffers of megabytes (an A4 page at 300 dpi is 8.7 MB grey, 26 MB
 colour) and frees them a moment later. With glibc's defaults, the first such free raises the

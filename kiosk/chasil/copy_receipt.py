@@ -9,15 +9,14 @@ print jobs it lists.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping, Sequence
 
 from flask_babel import force_locale
 
 from kiosk.chasil.signing import Document
 from kiosk.errors import DEVICE_NAMES, PRINTER_ROLES
+from kiosk.paper import pdf as paper_pdf
 from kiosk.profile import Profile
-from kiosk.services.report_render import new_pdf, pdf_text, watermark
 
 RECEIPT_LANGUAGE = "id"
 
@@ -55,46 +54,37 @@ def receipt_pdf(
         for job in jobs
         if job["state"] == "printed"
     ]
-    return run(make_receipt_pdf, profile, doc, said, made_at)
+    return run(paper_pdf.distribution_receipt, *_receipt_lines(profile, doc, said, made_at))
 
 
-def make_receipt_pdf(
+def _receipt_lines(
     profile: Profile, doc: Document, jobs: Sequence[Mapping[str, object]], made_at: str
-) -> bytes:
-    """``receipt_pdf`` made in this process, from jobs whose printer and time are said."""
+) -> tuple[list[str], list[str], bool]:
+    """What kiosk.paper.pdf.distribution_receipt prints: its head lines, one line per printed
+    copy, and whether it is a training receipt (plain values: the paper child loads neither
+    the profile nor the document's module)."""
     tps = profile.identity
-    pdf, family = new_pdf()
-    pdf.add_page()
-    if doc.training:
-        watermark(pdf, family)
-    pdf.set_font(family, "B", 14)
-    pdf.multi_cell(0, 8, "Tanda terima salinan C.Hasil", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "", 10)
-    for line in (
+    head = [
         f"TPS {tps.code} · {tps.village}, {tps.district}, {tps.regency}",
         f"C.Hasil {doc.ballot} · {doc.pages} halaman · hash {doc.short_hash}",
         f"Dibuat {made_at}",
-    ):
-        pdf.multi_cell(0, 6, pdf_text(line, family), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    ]
+    copies = []
     for job in jobs:
         if job["state"] != "printed":
             continue
         mark = " (cetak ulang)" if job["reprint"] else ""
         if job.get("extra"):
             mark = " (salinan kedua, dicetak sebelum pembaruan kios)"
-        text = (
+        copies.append(
             f"Salinan {job['copy_no']} dari {job['copies']} · {job['recipient']}"
             f" · {job['printer']} · {job['printed_wall']}{mark}"
         )
-        pdf.multi_cell(0, 7, pdf_text(text, family), new_x="LMARGIN", new_y="NEXT")
-        pdf.multi_cell(
-            0,
-            10,
-            "Tanda tangan penerima: ______________________",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
-    buf = io.BytesIO()
-    pdf.output(buf)
-    return buf.getvalue()
+    return head, copies, doc.training
+
+
+def make_receipt_pdf(
+    profile: Profile, doc: Document, jobs: Sequence[Mapping[str, object]], made_at: str
+) -> bytes:
+    """``receipt_pdf`` made in this process, from jobs whose printer and time are said."""
+    return paper_pdf.distribution_receipt(*_receipt_lines(profile, doc, jobs, made_at))

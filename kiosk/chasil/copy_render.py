@@ -8,41 +8,24 @@ across each page. ``kiosk.chasil.copies`` decides which copies to print.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
 from kiosk.chasil.renditions import Turned
 from kiosk.chasil.signing import Document
+from kiosk.paper import copy as paper_copy
+from kiosk.paper.copy import qr_image
 from kiosk.profile import Profile
-from kiosk.services.report_render import (
-    new_pdf,
-    pdf_text,
-    render_receipt,
-    watermark,
-    watermark_image,
-)
+from kiosk.services.report_render import render_receipt, watermark_image
 
-QR_MM = 26  # on A4: about 0.8 mm per module for a version-5 code, easy for any phone
 QR_DOTS_PER_MODULE = 4  # on 203 dpi thermal paper: 0.5 mm modules survive the print head
 
 
 def qr_payload(tps_code: str, doc: Document) -> str:
     return f"TPSKIOSK1|{tps_code}|{doc.ballot}|{doc.pdf_sha256}"
-
-
-def qr_image(data: str, module_px: int) -> Image.Image:
-    import qrcode  # lazy: only copies need it, not the idle web app nor the worker
-
-    code = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=module_px, border=4
-    )
-    code.add_data(data)
-    code.make(fit=True)
-    img: Image.Image = code.make_image(fill_color="black", back_color="white").get_image()
-    return img.convert("1")
 
 
 @dataclass(frozen=True)
@@ -65,29 +48,13 @@ def footer_lines(profile: Profile, doc: Document, label: CopyLabel, page: int) -
     ]
 
 
-MM = 72 / 25.4  # PDF points per millimetre
-A4_PT = (210 * MM, 297 * MM)
-SCAN_AREA_MM = (10, 8, 190, 245)  # x, y from the top, width, height of the scanned page
-
-
-def _footer_overlay(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
-    """One A4 page per document page holding only what the copy adds: footer text, the QR
-    code and, in training, SIMULASI. Text stays text (fpdf2), so copies can be checked."""
-    pdf, family = new_pdf(embed_font=False)
-    pdf.set_auto_page_break(auto=False)
-    qr = qr_image(qr_payload(profile.identity.code, doc), 8)
-    for n in range(1, doc.pages + 1):
-        pdf.add_page()
-        if doc.training:
-            watermark(pdf, family)
-        pdf.set_font(family, "", 8.5)
-        pdf.set_xy(10, 258)
-        for line in footer_lines(profile, doc, label, n):
-            pdf.multi_cell(160, 4.5, pdf_text(line, family), new_x="LMARGIN", new_y="NEXT")
-        pdf.image(qr, x=210 - 10 - QR_MM, y=297 - 8 - QR_MM, w=QR_MM, h=QR_MM)
-    buf = io.BytesIO()
-    pdf.output(buf)
-    return buf.getvalue()
+def _a4_copy_args(
+    profile: Profile, doc: Document, label: CopyLabel
+) -> tuple[Path, list[list[str]], str, bool]:
+    """What kiosk.paper.copy.a4_copy makes the copy from: plain values, so the paper child
+    loads neither the profile nor the document's module."""
+    footers = [footer_lines(profile, doc, label, n) for n in range(1, doc.pages + 1)]
+    return doc.pdf, footers, qr_payload(profile.identity.code, doc), doc.training
 
 
 def copy_pdf(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
@@ -95,33 +62,12 @@ def copy_pdf(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
     made in the paper child (kiosk.render_worker), so the web app never loads pypdf nor fpdf2."""
     from kiosk.render_worker import run
 
-    return run(make_copy_pdf, profile, doc, label)
+    return run(paper_copy.a4_copy, *_a4_copy_args(profile, doc, label))
 
 
 def make_copy_pdf(profile: Profile, doc: Document, label: CopyLabel) -> bytes:
-    """``copy_pdf`` made in this process.
-
-    The scanned image goes through untouched (pypdf places the original page's content stream),
-    so a copy costs the footer, not a re-encoding of a 300 dpi scan.
-    """
-    from pypdf import PageObject, PdfReader, PdfWriter, Transformation  # lazy: ~20 MB RSS
-
-    source = PdfReader(doc.pdf)
-    overlay = PdfReader(io.BytesIO(_footer_overlay(profile, doc, label)))
-    writer = PdfWriter()
-    x_mm, top_mm, w_mm, h_mm = SCAN_AREA_MM
-    for src, over in zip(source.pages, overlay.pages, strict=True):
-        width, height = float(src.mediabox.width), float(src.mediabox.height)
-        scale = min(w_mm * MM / width, h_mm * MM / height)
-        tx = x_mm * MM + (w_mm * MM - width * scale) / 2
-        ty = A4_PT[1] - top_mm * MM - height * scale  # PDF y grows upwards
-        page = PageObject.create_blank_page(width=A4_PT[0], height=A4_PT[1])
-        page.merge_transformed_page(src, Transformation().scale(scale).translate(tx, ty))
-        page.merge_page(over)
-        writer.add_page(page)
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
+    """``copy_pdf`` made in this process."""
+    return paper_copy.a4_copy(*_a4_copy_args(profile, doc, label))
 
 
 def thermal_pages(pages: Sequence[Turned], width_px: int) -> list[Image.Image]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from kiosk.chasil.refusals import DocumentCode
 from kiosk.chasil.renditions import rendition_path
 from kiosk.chasil.service import Confirmation
 from kiosk.devicekey import canonical, fingerprint, public_bytes, verify
+from kiosk.paper.pdf import images_pdf  # run in the paper child; tests patch it here
 from kiosk.profile import Profile
 from kiosk.refusals import Refused
 
@@ -103,34 +103,6 @@ class Signed:
         the audit head, which the first document's own audit row has moved on."""
         unheaded = canonical({**self.manifest, "audit_head": None})
         return canonical({**kept_manifest, "audit_head": None}) == unheaded
-
-
-def images_pdf(images: list[bytes], turns: list[int], made: dt.datetime) -> bytes:
-    """One PDF page per image, the images embedded as they are, each turned about its page's
-    centre by its ``turns`` (renditions.straighten_centideg; the page keeps the image's size,
-    so the corners a turn moves out are cut, as the margins of a straightened scan would be).
-    The PDF's dates are ``made`` (the kiosk's clock, as the manifest's ``created``), so the
-    same pages make the same bytes (img2pdf would write the machine's time to the second).
-    Run in the paper child (kiosk.render_worker): img2pdf loads pikepdf, and the turn pypdf
-    (~20 MB RSS each the web app would keep)."""
-    import img2pdf
-
-    pdf = bytes(img2pdf.convert(images, creationdate=made, moddate=made))
-    if not any(turns):
-        return pdf
-    from pypdf import PdfReader, PdfWriter, Transformation
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    for page, turn in zip(writer.pages, turns, strict=True):
-        if turn:
-            box = page.mediabox
-            cx, cy = float(box.left + box.right) / 2, float(box.bottom + box.top) / 2
-            page.add_transformation(
-                Transformation().translate(-cx, -cy).rotate(turn / 100).translate(cx, cy)
-            )
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def sign(

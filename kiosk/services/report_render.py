@@ -3,28 +3,20 @@ Khusus) for both printers.
 
 A receipt is one Pillow image exactly ``width_px`` dots wide, so the fake printer's PNG is what the
 thermal printer prints. An A4 report is a text PDF made with fpdf2 (text stays searchable and
-checkable). In training mode both carry SIMULASI. Times go on paper with their zone
-(``clock_time``: WIB, WITA or WIT).
+checkable) by kiosk.paper.pdf in the paper child. In training mode both carry SIMULASI. Times
+go on paper with their zone (``clock_time``: WIB, WITA or WIT).
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
 
+from kiosk.paper import pdf as paper_pdf
+from kiosk.paper.pdf import DEJAVU, DEJAVU_BOLD, TRAINING_MARK
 from kiosk.tps_time import format_tps_time
-
-if TYPE_CHECKING:
-    from fpdf import FPDF
-
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-DEJAVU_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
-TRAINING_MARK = "SIMULASI"
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -131,58 +123,17 @@ def test_receipt(width_px: int) -> Image.Image:
     return out
 
 
-def new_pdf(embed_font: bool = True) -> tuple[FPDF, str]:
-    """An A4 fpdf2 document and the font family to use. ``embed_font=False`` uses the PDF core
-    font (Latin-1 only, nothing to embed: about 0.1 s faster per document)."""
-    from fpdf import FPDF  # lazy: fpdf2 adds about 45 MB RSS, and only A4 paper needs it
-
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    if embed_font and DEJAVU.exists():
-        pdf.add_font("dejavu", "", str(DEJAVU))
-        pdf.add_font("dejavu", "B", str(DEJAVU_BOLD))
-        return pdf, "dejavu"
-    return pdf, "helvetica"
-
-
-def pdf_text(text: str, family: str) -> str:
-    # The core PDF fonts only know Latin-1; keep the text readable rather than failing.
-    if family == "helvetica":
-        return text.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
-    return text
-
-
-def watermark(pdf: FPDF, family: str) -> None:
-    """SIMULASI across the current A4 page, diagonal, light enough to read the page through."""
-    with pdf.local_context(fill_opacity=0.2, text_color=(200, 0, 0)):
-        pdf.set_font(family, "B", 80)
-        with pdf.rotation(45, x=105, y=150):
-            pdf.text(35, 175, TRAINING_MARK)
-
-
 def report_pdf(title: str, lines: Sequence[str], training: bool = False) -> bytes:
     """An A4 PDF with the title and one paragraph per line; SIMULASI across each page. Made in
     the paper child (kiosk.render_worker): the web app never loads fpdf2."""
     from kiosk.render_worker import run
 
-    return run(make_report_pdf, title, list(lines), training)
+    return run(paper_pdf.report, title, list(lines), training)
 
 
 def make_report_pdf(title: str, lines: Sequence[str], training: bool = False) -> bytes:
     """``report_pdf`` made in this process."""
-    pdf, family = new_pdf()
-    pdf.add_page()
-    if training:
-        watermark(pdf, family)
-    pdf.set_font(family, "B", 16)
-    pdf.multi_cell(0, 9, pdf_text(title, family), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font(family, "", 11)
-    for line in lines:
-        pdf.multi_cell(0, 6, pdf_text(line, family), new_x="LMARGIN", new_y="NEXT")
-    buf = io.BytesIO()
-    pdf.output(buf)
-    return buf.getvalue()
+    return paper_pdf.report(title, lines, training)
 
 
 def test_page_pdf() -> bytes:

@@ -11,6 +11,7 @@ import pytest
 
 from kiosk import render_worker
 from kiosk.chasil import copy_render
+from kiosk.paper import copy as paper_copy
 from tests.chasil.test_copies import app, ketua, kiosk, print_on, signed  # noqa: F401
 
 
@@ -33,7 +34,7 @@ def test_a_killed_paper_child_keeps_the_copy_to_retry_with_an_indonesian_message
     monkeypatch,
 ):
     doc_id, token = signed(ketua)
-    monkeypatch.setattr(copy_render, "make_copy_pdf", die_making_a_copy)
+    monkeypatch.setattr(paper_copy, "a4_copy", die_making_a_copy)
     failed = print_on(ketua, doc_id, token, "a4")
     assert failed.status_code == 503
     page = failed.get_data(as_text=True)

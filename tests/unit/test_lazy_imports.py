@@ -94,8 +94,68 @@ def test_a4_paper_is_made_in_the_paper_child_and_the_process_loads_no_pdf_librar
 
 
 def child_modules() -> set[str]:
-    """The top-level packages the paper child has loaded (run in the child)."""
-    return {m.split(".")[0] for m in sys.modules}
+    """The top-level packages (and kiosk modules) the paper child has loaded (run in the
+    child)."""
+    return {m.split(".")[0] for m in sys.modules} | {
+        m for m in sys.modules if m.startswith("kiosk")
+    }
+
+
+def test_the_paper_child_loads_what_paper_needs_and_no_web_stack_nor_kiosk_feature(
+    tmp_path: Path,
+) -> None:
+    """Every kind of paper the day makes in the child (a report, the signed PDF, an A4 copy,
+    the distribution receipt), asked the way the web app asks; the child then holds the paper
+    libraries and kiosk.paper, not Flask, the profile nor the document's module."""
+    script = textwrap.dedent(f"""
+        import datetime as dt, io, json
+        from pathlib import Path
+        from PIL import Image
+        from kiosk import render_worker
+        from kiosk.chasil import copy_receipt, copy_render
+        from kiosk.chasil.signing import Document, images_pdf
+        from kiosk.profile import parse_profile
+        from kiosk.services.report_render import report_pdf
+        from kiosk.tps import SAMPLE_PROFILE
+        from tests.unit.test_lazy_imports import child_modules
+        folder = Path({str(tmp_path)!r})
+        jpeg = io.BytesIO()
+        Image.new("L", (80, 100), 200).save(jpeg, "JPEG")
+        assert report_pdf("Laporan", ["baris"], True).startswith(b"%PDF")
+        made = dt.datetime(2024, 2, 14, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        pdf = render_worker.run(images_pdf, [jpeg.getvalue()], [150], made)
+        (folder / "document.pdf").write_bytes(pdf)
+        doc = Document(1, "PPWP", folder, "ab" * 32, 1, True)
+        profile = parse_profile(SAMPLE_PROFILE.read_text())
+        label = copy_render.CopyLabel(1, 4, "PPS", "13:05 WITA", False)
+        assert copy_render.copy_pdf(profile, doc, label).startswith(b"%PDF")
+        job = dict(state="printed", printer="a4", printed_wall="2024-02-14T13:05:00+08:00",
+                   copy_no=1, copies=4, recipient="PPS", reprint=False)
+        receipt = copy_receipt.receipt_pdf(profile, doc, [job], "13:10 WITA", lambda w: "13:05")
+        assert receipt.startswith(b"%PDF")
+        print(json.dumps(sorted(render_worker.run(child_modules))))
+        render_worker.shutdown()
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    child = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    web = child & {*WEB_STACK, *DEVICE_LIBRARIES, *IMAGE_PROCESSING, "escpos"}
+    assert not web, f"the paper child loads: {sorted(web)}"
+    kiosk = {m for m in child if m.startswith("kiosk")}
+    allowed = {"kiosk", "kiosk.heap", "kiosk.paper"} | {
+        m for m in kiosk if m.startswith("kiosk.paper.")
+    }
+    assert kiosk <= allowed, (
+        f"the paper child loads kiosk modules beyond kiosk.paper: {sorted(kiosk)}"
+    )
+    assert child >= {"fpdf", "img2pdf", "pypdf", "qrcode", "PIL", "kiosk.paper.pdf"}
 
 
 def test_a_message_loads_flask_babel_when_it_is_read_and_reads_as_before() -> None:

@@ -6,9 +6,13 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +20,8 @@ from drivers.errors import PrinterError, PrintFailed
 from kiosk import render_worker
 from kiosk.errors import guidance_for
 from kiosk.services.report_render import make_report_pdf, report_pdf
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def slow(seconds: float) -> int:
@@ -85,3 +91,60 @@ def test_the_child_is_let_go_when_idle_and_a_new_one_starts_for_the_next_job(
             os.kill(first, 0)
             time.sleep(0.05)
     assert render_worker.run(slow, 0) != first
+
+
+def a_lambda() -> object:
+    return lambda: None  # no pickle carries a lambda back
+
+
+def test_an_answer_that_cannot_go_back_fails_the_job_and_the_child_stays() -> None:
+    child = render_worker.run(slow, 0)
+    with pytest.raises(RuntimeError, match="could not send its answer back"):
+        render_worker.run(a_lambda)
+    assert render_worker.run(slow, 0) == child
+
+
+def children_of(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie no one reaps has ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_making_paper_starts_one_process_and_it_ends_with_the_web_app() -> None:
+    """No multiprocessing resource tracker beside the child; and a web app killed outright
+    (kill -9: no atexit) takes its paper child with it."""
+    script = textwrap.dedent("""
+        import sys, time
+        from kiosk import render_worker
+        from kiosk.services.report_render import report_pdf
+        assert report_pdf("Laporan", ["baris"]).startswith(b"%PDF")
+        print(render_worker.child_pids()[0], flush=True)
+        time.sleep(60)
+    """)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert children_of(parent.pid) == [child]
+        assert b"kiosk.paper.child" in Path(f"/proc/{child}/cmdline").read_bytes()
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(child), "the paper child outlived the web app"
+    finally:
+        parent.kill()
+        parent.wait()
