@@ -27,8 +27,9 @@ from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.upload.bundle import BuiltBundle, build_bundle
 from kiosk.upload.refusals import UploadProblem
+from kiosk.upload.upload_state import FAILED, PENDING, SENDING, SENT, UploadStates
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+__all__ = ["FAILED", "PENDING", "SENDING", "SENT", "Job", "Outbox", "QueueCounts", "Receipt"]
 
 
 class DocumentChanged(Exception):
@@ -148,6 +149,7 @@ class Outbox:
         self.db = db
         self.clock = clock
         self.bundle_dir = data_dir / "outbox"
+        self.states = UploadStates(db, clock, "upload_job", self._now)
 
     def _now(self) -> float:
         """Scheduling time: the clock *without* the Ketua's correction, which the web app
@@ -157,14 +159,10 @@ class Outbox:
 
     def next_attempt_at(self, job: Job) -> dt.datetime:
         """When the job will be tried again, on the kiosk's (corrected) clock."""
-        return self.clock.now() + dt.timedelta(seconds=job.next_attempt - self._now())
+        return self.states.next_attempt_at(job.next_attempt)
 
     def _update(self, job_id: int, sql: str, params: tuple[Any, ...]) -> None:
-        with self.db.write() as conn:
-            conn.execute(
-                f"UPDATE upload_job SET {sql}, updated_wall = ? WHERE id = ?",
-                (*params, self.clock.now().isoformat(), job_id),
-            )
+        self.states.update(job_id, sql, params)
 
     # Reading -----------------------------------------------------------------------------------
     def job(self, job_id: int) -> Job:
@@ -212,15 +210,10 @@ class Outbox:
     def requeue_interrupted(self) -> int:
         """Jobs left ``sending`` by a worker that died go back to pending (same upload URL, so
         they resume). Only one worker runs per data directory, so none is really sending."""
-        with self.db.write() as conn:
-            cur = conn.execute(
-                "UPDATE upload_job SET state = 'pending', updated_wall = ? WHERE state = 'sending'",
-                (self.clock.now().isoformat(),),
-            )
-            return cur.rowcount
+        return self.states.requeue_interrupted()
 
     def start(self, job: Job) -> Job:
-        self._update(job.id, "state = 'sending', attempts = attempts + 1", ())
+        self.states.start(job.id)
         return self.job(job.id)
 
     def ensure_bundle(self, job: Job) -> BuiltBundle:
@@ -256,17 +249,14 @@ class Outbox:
 
     def await_receipt(self, job_id: int, detail: str, delay_s: float) -> None:
         """A delivered job's receipt is not there yet: ask again in ``delay_s``."""
-        self._update(
-            job_id,
-            "state = 'pending', error_code = ?, error_detail = ?,"
-            " receipt_polls = receipt_polls + 1, next_attempt = ?",
-            (UploadProblem.NO_RECEIPT.value, detail[:500], self._now() + delay_s),
+        self.states.retry_later(
+            job_id, UploadProblem.NO_RECEIPT, detail, delay_s, "receipt_polls = receipt_polls + 1"
         )
 
     def stopped(self, job_id: int) -> None:
         """The worker stopped in the middle of this job: pending again, due at once, the
         upload URL kept (what a restart does with a job left "sending")."""
-        self._update(job_id, "state = 'pending'", ())
+        self.states.stopped(job_id)
 
     def forget_upload(self, job_id: int) -> None:
         """The server no longer knows the upload (expired, or its storage was reset), or it
@@ -277,40 +267,25 @@ class Outbox:
         )
 
     def sent(self, job_id: int, receipt: Receipt) -> None:
-        self._update(
+        self.states.sent(
             job_id,
-            "state = 'sent', offset = bundle_size, error_code = '', error_detail = '',"
-            " receipt_id = ?, receipt_sha256 = ?, receipt_source = ?, receipt_wall = ?",
-            (receipt.id, receipt.sha256, receipt.source, self.clock.now().isoformat()),
+            receipt.id,
+            receipt.sha256,
+            "offset = bundle_size, receipt_source = ?",
+            (receipt.source,),
         )
 
     def retry_later(self, job_id: int, problem: UploadProblem, detail: str, delay_s: float) -> None:
-        self._update(
-            job_id,
-            "state = 'pending', error_code = ?, error_detail = ?, next_attempt = ?",
-            (problem.value, detail[:500], self._now() + delay_s),
-        )
+        self.states.retry_later(job_id, problem, detail, delay_s)
 
     def fail(self, job_id: int, problem: UploadProblem, detail: str) -> None:
         """Stop trying until a person presses "Coba sekarang" (the server refused it)."""
-        self._update(
-            job_id,
-            "state = 'failed', error_code = ?, error_detail = ?",
-            (problem.value, detail[:500]),
-        )
+        self.states.fail(job_id, problem, detail)
 
     # People and the network --------------------------------------------------------------------
     def retry_now(self, job_id: int | None = None) -> int:
         """ "Coba sekarang": every unsent job (or one) is due now, failed ones included."""
-        where = "state IN ('pending', 'failed')" + (" AND id = ?" if job_id is not None else "")
-        params: tuple[Any, ...] = (self._now(), self.clock.now().isoformat())
-        with self.db.write() as conn:
-            cur = conn.execute(
-                "UPDATE upload_job SET state = 'pending', next_attempt = ?, updated_wall = ?"
-                f" WHERE {where}",
-                params + ((job_id,) if job_id is not None else ()),
-            )
-            return cur.rowcount
+        return self.states.retry_now(job_id)
 
     def network_back(self) -> int:
         """The uplink answers again: jobs waiting only because of the network are due now."""

@@ -17,11 +17,12 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from kiosk.storage import write_durably
 from kiosk.upload.outbox import Outbox, Receipt
 from kiosk.upload.refusals import UploadProblem
+from kiosk.upload.upload_state import UploadStates
 
 RECORD_DIR = "records"  # in the data folder: one file per signed record, named by its key
 
@@ -96,6 +97,7 @@ class RecordOutbox:
         self.clock = outbox.clock
         self._now = outbox._now
         self.record_dir = outbox.bundle_dir.parent / RECORD_DIR
+        self.states = UploadStates(self.db, self.clock, "result_record", self._now)
 
     def record_file(self, record: RecordJob) -> Path:
         """The record's signed bytes as a file (what a tus upload sends), written if missing."""
@@ -106,18 +108,11 @@ class RecordOutbox:
 
     def record_upload(self, record_id: int, upload_url: str) -> None:
         """The tus upload's URL, stored before a byte goes to it ("" to start afresh)."""
-        self._set(record_id, "upload_url = ?", (upload_url,))
-
-    def _set(self, record_id: int, sql: str, params: tuple[Any, ...]) -> None:
-        with self.db.write() as conn:
-            conn.execute(
-                f"UPDATE result_record SET {sql}, updated_wall = ? WHERE id = ?",
-                (*params, self.clock.now().isoformat(), record_id),
-            )
+        self.states.update(record_id, "upload_url = ?", (upload_url,))
 
     def next_attempt_at(self, record: RecordJob) -> dt.datetime:
         """When the record will be tried again, on the kiosk's (corrected) clock."""
-        return self.clock.now() + dt.timedelta(seconds=record.next_attempt - self._now())
+        return self.states.next_attempt_at(record.next_attempt)
 
     def records(self) -> list[RecordJob]:
         """Every record, oldest first."""
@@ -132,40 +127,21 @@ class RecordOutbox:
         return RecordJob.from_row(rows[0]) if rows else None
 
     def requeue_interrupted_records(self) -> int:
-        with self.db.write() as conn:
-            return conn.execute(
-                "UPDATE result_record SET state = 'pending' WHERE state = 'sending'"
-            ).rowcount
+        return self.states.requeue_interrupted()
 
     def start_record(self, record: RecordJob) -> None:
-        self._set(record.id, "state = 'sending', attempts = attempts + 1", ())
+        self.states.start(record.id)
 
     def record_sent(self, record_id: int, receipt: Receipt) -> None:
-        self._set(
-            record_id,
-            "state = 'sent', error_code = '', error_detail = '', receipt_id = ?,"
-            " receipt_sha256 = ?, receipt_wall = ?",
-            (receipt.id, receipt.sha256, self.clock.now().isoformat()),
-        )
+        self.states.sent(record_id, receipt.id, receipt.sha256)
 
     def record_retry(
         self, record_id: int, problem: UploadProblem, detail: str, delay_s: float
     ) -> None:
-        self._set(
-            record_id,
-            "state = 'pending', error_code = ?, error_detail = ?, next_attempt = ?",
-            (problem.value, detail[:500], self._now() + delay_s),
-        )
+        self.states.retry_later(record_id, problem, detail, delay_s)
 
     def record_failed(self, record_id: int, problem: UploadProblem, detail: str) -> None:
-        self._set(
-            record_id, "state = 'failed', error_code = ?, error_detail = ?", (problem.value, detail)
-        )
+        self.states.fail(record_id, problem, detail)
 
     def retry_records_now(self) -> int:
-        with self.db.write() as conn:
-            return conn.execute(
-                "UPDATE result_record SET state = 'pending', next_attempt = ?"
-                " WHERE state IN ('pending', 'failed')",
-                (self._now(),),
-            ).rowcount
+        return self.states.retry_now()
