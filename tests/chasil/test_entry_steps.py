@@ -24,10 +24,9 @@ from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD, api, form
 from tests.chasil.test_checks import consistent_boxes
 from tests.kiosk.conftest import csrf_token, login
-from tests.kiosk.day import day_settings
+from tests.kiosk.day import day_settings, to_counting
 
 WITA = dt.timezone(dt.timedelta(hours=8))
-BALLOTS = ("PPWP", "DPR", "DPD")
 DPR = {k: v for k, v in GOOD.items() if not k.startswith("V.")} | {
     "P.0": 10,
     "P.0.0": 50,
@@ -37,38 +36,6 @@ DPR = {k: v for k, v in GOOD.items() if not k.startswith("V.")} | {
     "P.1.1": 2,
     "P.1.2": 1,
 }
-
-
-def _step(client: FlaskClient, step_id: str, **data: str) -> None:
-    token = csrf_token(client, "/checklist/")
-    resp = client.post(f"/checklist/{step_id}", data={"csrf_token": token, **data})
-    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
-
-
-def to_counting(app: Flask, clock: ManualClock) -> None:
-    """The checklist through opening (ballots received), voting and closing (unused and
-    damaged ballots, as on GOOD) to the start of counting."""
-    ketua, anggota = app.test_client(), app.test_client()
-    assert login(ketua, "kpps1").status_code == 302
-    assert login(anggota, "kpps2").status_code == 302
-    for step_id in ("tps_didirikan", "daftar_diumumkan", "logistik"):
-        _step(anggota, step_id)
-    _step(anggota, "mandat_saksi", value="3")
-    _step(ketua, "persiapan_ditandatangani")
-    _step(ketua, "jam_dikonfirmasi", action="set", time="0655")
-    clock.advance(5 * 60)
-    for step_id in ("rapat_dibuka", "sumpah", "kotak_kosong"):
-        _step(anggota, step_id)
-    _step(anggota, "surat_suara_diterima", **{f"value:{b}": str(GOOD["SS1"]) for b in BALLOTS})
-    _step(ketua, "pembukaan_ditandatangani")
-    _step(anggota, "pemungutan_berjalan")
-    clock.advance(6 * 3600)
-    _step(ketua, "pemungutan_ditutup")
-    _step(anggota, "surat_suara_sisa", **{f"value:{b}": str(GOOD["SS4"]) for b in BALLOTS})
-    _step(anggota, "surat_suara_rusak", **{f"value:{b}": str(GOOD["SS3"]) for b in BALLOTS})
-    _step(anggota, "daftar_hadir")
-    _step(ketua, "penutupan_ditandatangani")
-    _step(anggota, "penghitungan_dimulai")
 
 
 @pytest.fixture

@@ -18,12 +18,11 @@ from kiosk import create_app
 from kiosk.clock import ManualClock
 from kiosk.tps import SAMPLE_PROFILE
 from tests.chasil.test_chasil_http import GOOD
-from tests.chasil.test_entry_steps import to_counting
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.flows.chasil import confirm, enter_chasil, open_entry, save, tile, type_box
 from tests.e2e.touch import Touch
 from tests.kiosk.conftest import PINS
-from tests.kiosk.day import day_settings
+from tests.kiosk.day import day_settings, to_counting
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 # Before: 28 boxes of 2-3 digits each, a "Kotak berikutnya" after every box, "Simpan" and

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import waitress
-from flask.testing import FlaskClient
 from playwright.sync_api import Page, expect
 
 from kiosk import create_app
@@ -30,7 +29,7 @@ from tests.chasil.test_chasil_http import GOOD, form
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.touch import CHROME_MAX_PX, chrome_px, in_view
 from tests.kiosk.conftest import PINS, csrf_token, login
-from tests.kiosk.day import day_settings
+from tests.kiosk.day import checklist_step, day_settings, to_counting
 from tests.kiosk.signing import signed_document
 
 WITA = dt.timezone(dt.timedelta(hours=8))
@@ -55,38 +54,13 @@ class Day:
     doc: str
 
 
-def _step(client: FlaskClient, step_id: str, **data: str) -> None:
-    token = csrf_token(client, "/checklist/")
-    resp = client.post(f"/checklist/{step_id}", data={"csrf_token": token, **data})
-    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
-    assert "/checklist/" in resp.headers["Location"]
-
-
 def _counting_under_way(app: Any, clock: ManualClock) -> str:
     """Through opening, voting and closing to 13.10 with counting begun and PPWP's document
     signed; DPR's numbers entered once. Returns the PPWP document's id."""
+    to_counting(app, clock)
     ketua, anggota = app.test_client(), app.test_client()
     assert login(ketua, "kpps1").status_code == 302
     assert login(anggota, "kpps2").status_code == 302
-    for step_id in ("tps_didirikan", "daftar_diumumkan", "logistik"):
-        _step(anggota, step_id)
-    _step(anggota, "mandat_saksi", value="3")
-    _step(ketua, "persiapan_ditandatangani")
-    _step(ketua, "jam_dikonfirmasi", action="set", time="0655")
-    clock.advance(5 * 60)  # 07.00
-    for step_id in ("rapat_dibuka", "sumpah", "kotak_kosong"):
-        _step(anggota, step_id)
-    counts = {f"value:{b}": str(GOOD["SS1"]) for b in ("PPWP", "DPR", "DPD")}
-    _step(anggota, "surat_suara_diterima", **counts)
-    _step(ketua, "pembukaan_ditandatangani")
-    _step(anggota, "pemungutan_berjalan")
-    clock.advance(6 * 3600)  # 13.00
-    _step(ketua, "pemungutan_ditutup")
-    _step(anggota, "surat_suara_sisa", **{k: str(GOOD["SS4"]) for k in counts})
-    _step(anggota, "surat_suara_rusak", **{k: str(GOOD["SS3"]) for k in counts})
-    _step(anggota, "daftar_hadir")
-    _step(ketua, "penutupan_ditandatangani")
-    _step(anggota, "penghitungan_dimulai")
     doc = signed_document(ketua)
     # DPR typed once, adding up but with 22 invalid votes of 215 (rule 15, a warning): its
     # confirm page lists the finding and asks for the special incident note.
@@ -299,10 +273,10 @@ def test_the_keyboard_shows_the_late_opening_reason(
     login(ketua, "kpps1")
     login(anggota, "kpps2")
     for step_id in ("tps_didirikan", "daftar_diumumkan", "logistik"):
-        _step(anggota, step_id)
-    _step(anggota, "mandat_saksi", value="3")
-    _step(ketua, "persiapan_ditandatangani")
-    _step(ketua, "jam_dikonfirmasi", action="set", time="0720")
+        checklist_step(anggota, step_id)
+    checklist_step(anggota, "mandat_saksi", value="3")
+    checklist_step(ketua, "persiapan_ditandatangani")
+    checklist_step(ketua, "jam_dikonfirmasi", action="set", time="0720")
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
