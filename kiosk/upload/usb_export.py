@@ -102,5 +102,6 @@ def export_bundles(
         if exc.errno in (errno.ENOENT, errno.ENODEV, errno.EIO):
             raise Refused(ExportCode.NO_DRIVE, detail=str(exc)) from exc
         raise
-    outbox.record_export(folder, len(entries), officer_id)
+    # ``bundles``: the documents ("Ekspor terakhir: N dokumen"), not the records beside them.
+    outbox.record_export(folder, len(entries) - len(records), officer_id)
     return ExportDone(folder, len(entries) - len(records), len(records))

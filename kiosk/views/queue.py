@@ -55,10 +55,20 @@ def export_usb() -> Response:
             abort(404)  # not provisioned: as before, no such page
         flash(exc.message())
         return redirect(url_for("queue.queue"))
-    flash(
-        _(
-            "%(n)d document(s) written and checked on the USB drive. Take it to the PPS.",
-            n=done.bundles,
+    if done.records:  # the numbers not yet received went too: say so, they reach PPS first
+        flash(
+            _(
+                "%(n)d document(s) and the numbers of %(r)d confirmation(s) written and checked"
+                " on the USB drive. Take it to the PPS.",
+                n=done.bundles,
+                r=done.records,
+            )
         )
-    )
+    else:
+        flash(
+            _(
+                "%(n)d document(s) written and checked on the USB drive. Take it to the PPS.",
+                n=done.bundles,
+            )
+        )
     return redirect(url_for("queue.queue"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -12,6 +13,7 @@ from kiosk.settings import Settings
 from kiosk.upload.lights import QueueLights
 from kiosk.upload.outbox import Receipt
 from kiosk.upload.queue import NextAction, QueueService
+from kiosk.upload.record_outbox import enqueue_record
 from kiosk.upload.refusals import UploadProblem
 from tests.kiosk.conftest import csrf_token, login
 from tests.upload.docs import signed_documents
@@ -96,6 +98,33 @@ def test_usb_export_by_touch_writes_a_signed_checked_folder(client, app, media, 
     index = json.loads((folder / "index.json").read_text())
     assert len(index["index"]["bundles"]) == 3
     assert index["index"]["tps_code"] == "6474010001005"
+    assert re.search(r"Ekspor terakhir: 3 dokumen pukul \d\d:\d\d WITA\.", page(client))
+
+
+def test_usb_export_says_how_many_result_records_went_with_the_documents(
+    client, app, media, mount_tmpfs
+):
+    # Two confirmations' records not yet sent (the documents' ballots are signed already).
+    with app.extensions["kiosk"].core.db.write() as conn:
+        for seq, ballot in enumerate(("PPWP", "DPD"), 1):
+            data = json.dumps({"r": {"tps": "6474010001005", "b": ballot}}).encode()
+            key = hashlib.sha256(data).hexdigest()
+            enqueue_record(conn, ballot, seq, key, data, False, "2024-02-14T15:00:00+08:00")
+    login(client, "kpps1")
+    drive = mount_tmpfs(media / "KPPS_USB", "8m")
+    resp = client.post(
+        "/antrian/usb",
+        data={"csrf_token": csrf_token(client, "/antrian"), "drive": str(drive)},
+        follow_redirects=True,
+    )
+    said = (
+        "3 dokumen dan hasil angka dari 2 konfirmasi sudah ditulis dan diperiksa di flashdisk."
+        " Bawa ke PPS."
+    )
+    assert said in resp.get_data(as_text=True)
+    (folder,) = drive.iterdir()
+    assert len(list(folder.glob("record-*.json"))) == 2
+    # The last export counts its documents, as it says ("dokumen"), not the records beside them.
     assert re.search(r"Ekspor terakhir: 3 dokumen pukul \d\d:\d\d WITA\.", page(client))
 
 
