@@ -22,6 +22,7 @@ from kiosk.profile import Profile
 from kiosk.services.report_render import render_receipt, watermark_image
 
 QR_DOTS_PER_MODULE = 4  # on 203 dpi thermal paper: 0.5 mm modules survive the print head
+THERMAL_INK_BELOW_PAPER = 28  # grey levels under the paper's that print black on thermal paper
 
 
 def qr_payload(tps_code: str, doc: Document) -> str:
@@ -87,7 +88,14 @@ def thermal_pages(pages: Sequence[Turned], width_px: int) -> list[Image.Image]:
         if turn:  # at 576 dots, a turn costs a millisecond (at 200 dpi it cost 20 ms a page)
             scaled = scaled.rotate(turn / 100, Image.Resampling.BILINEAR, fillcolor=255)
         # A threshold keeps handwriting crisp on thermal paper; dithering would grey it out.
-        out.append(scaled.point(lambda v: 255 if v > 160 else 0).convert("1"))
+        # It sits just below the page's paper, not at a fixed grey: at 576 dots a pencil stroke
+        # is thinner than a dot and averages to a light grey. On a corpus page with paper at
+        # 233, pencil digits vanished at a fixed 160, broke up at 190 and printed whole at 205.
+        histogram = scaled.histogram()
+        paper = max(range(256), key=histogram.__getitem__)
+        black_below = paper - THERMAL_INK_BELOW_PAPER
+        lut = [255 if v >= black_below else 0 for v in range(256)]
+        out.append(scaled.point(lut).convert("1"))
     return out
 
 

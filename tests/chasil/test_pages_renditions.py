@@ -180,3 +180,25 @@ def test_the_page_image_is_served_as_the_jpeg_it_is(client, kiosk):
     assert response.status_code == 200
     assert response.mimetype == "image/jpeg"
     assert response.data == rendition_path(page.path).read_bytes()
+
+
+def test_a_thermal_copy_prints_every_digit_of_a_pencil_written_sheet(tmp_path):
+    """At 576 dots a pencil stroke averages to a light grey: every digit must still print."""
+    from kiosk.chasil.copies import thermal_pages
+    from kiosk.chasil.renditions import Turned
+
+    for dpi, seed in ((300, 3), (200, 5)):
+        page, numbers = scanned_page("PPWP", dpi, False, "pencil", seed=seed)
+        path = tmp_path / f"r{dpi}.jpg"
+        path.write_bytes(rendition_jpeg(page, dpi, crop=False))  # its pixels map to the page's
+        (thermal,) = thermal_pages([Turned(path, 0)], 576)
+        scale = 576 / page.width
+        empty = []
+        for number in numbers:
+            for digit, (x0, y0, x1, y1) in number.digits:
+                ink = thermal.crop(
+                    (round(x0 * scale), round(y0 * scale), round(x1 * scale), round(y1 * scale))
+                )
+                if ink.convert("L").histogram()[0] < 2:  # black dots on the thermal paper
+                    empty.append(f"{number.box}:{digit}")
+        assert not empty, f"{dpi} dpi: digits missing on the thermal copy: {empty}"
