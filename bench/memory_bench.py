@@ -61,8 +61,10 @@ from tests.stacks.collector import CollectorProcess, free_port  # noqa: E402
 from tests.stacks.printers import CUPS_PDF_PPD, EscposListener  # noqa: E402
 
 GOAL_MB = {"web app": 80, "worker": 60}
-# What the web app loads on the way through the day (A4 reports and copies, the signed PDF,
-# the QR codes, the receipt printer's ESC/POS), in the order the day first needs them.
+# What the day would load into the web app if it were made there (A4 reports and copies, the
+# signed PDF, the QR codes, the receipt printer's ESC/POS), in the order the day first needs
+# them. The web app loads only python-escpos of these, and only where a receipt really prints
+# (--real); qrcode for a thermal copy's code (under 0.1 MB).
 DAY_LIBRARIES = ("escpos.printer", "fpdf", "img2pdf", "pypdf", "qrcode")
 SHEET = {"PPWP": GOOD, **SHEETS}
 

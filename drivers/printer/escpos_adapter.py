@@ -8,13 +8,21 @@ scheme), chosen once from the URL. Every job starts with ESC @ (initialize, pyth
 ``hw("INIT")``); images are printed as GS v 0 raster; the width in dots comes from the
 python-escpos printer profile (TM-T20II: 576 dots on 80 mm paper at 203 dpi) or, if the
 profile has none, from the paper width (58 mm: 384 dots, 80 mm: 576 dots).
+
+python-escpos loads when a receipt is printed or the printer asked, not before: importing
+``escpos.printer`` brings pycups, pyusb, pyserial, PyYAML, python-barcode and qrcode (about
+12 MB RSS, which a process keeps), and every receipt the kiosk draws needs only the width,
+read from python-escpos's own profile file (``capabilities.json``) without importing it.
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
+import importlib.util
+import json
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -64,21 +72,44 @@ def _not_found() -> type[Exception]:
     return DeviceNotFoundError  # type: ignore[no-any-return]
 
 
-def escpos_available() -> bool:
-    """Whether python-escpos can be imported (the fake printer works without it)."""
+def _escpos_package() -> Path | None:
+    """python-escpos's package folder, found without importing it; None when not installed."""
     try:
-        _escpos()
-    except PrinterOffline:
-        return False
-    return True
+        spec = importlib.util.find_spec("escpos")
+    except (ImportError, ValueError):
+        return None
+    return Path(spec.origin).parent if spec is not None and spec.origin else None
+
+
+def escpos_available() -> bool:
+    """Whether python-escpos is installed (the fake printer works without it); it is not
+    imported here."""
+    return _escpos_package() is not None
+
+
+@functools.cache
+def _profiles(package: Path) -> dict[str, Any]:
+    """python-escpos's printer profiles by name, from the file ``escpos.capabilities`` reads."""
+    profiles: dict[str, Any] = json.loads(
+        (package / "capabilities.json").read_text(encoding="utf-8")
+    )["profiles"]
+    return profiles
 
 
 def _profile_width(profile: str) -> int | None:
-    try:
-        dummy = _escpos().Dummy(profile=profile)
-    except KeyError as exc:
-        raise ValueError(f"unknown python-escpos printer profile {profile!r}") from exc
-    pixels = dummy.profile.profile_data.get("media", {}).get("width", {}).get("pixels")
+    package = _escpos_package()
+    if package is None or os.environ.get("ESCPOS_CAPABILITIES_FILE"):
+        # A profile file of one's own may be YAML: python-escpos reads it; without
+        # python-escpos, _escpos says so (PrinterOffline).
+        try:
+            data = _escpos().Dummy(profile=profile).profile.profile_data
+        except KeyError as exc:
+            raise ValueError(f"unknown python-escpos printer profile {profile!r}") from exc
+    else:
+        data = _profiles(package).get(profile)
+        if data is None:
+            raise ValueError(f"unknown python-escpos printer profile {profile!r}")
+    pixels = data.get("media", {}).get("width", {}).get("pixels")
     return pixels if isinstance(pixels, int) and pixels > 0 else None
 
 

@@ -1,9 +1,10 @@
 """Fake printers for demo and training: they keep what would have come out.
 
 The fake receipt printer produces the same ESC/POS bytes as the real one (python-escpos's Dummy
-with the same profile, through the adapter's ``encode_image``: ESC @, raster, cut) and a PNG of
-the paper; the fake A4 printer keeps the PDF. Both number their output files in ``output_dir``
-and list them in ``jobs``. Trainers put them into a fault state with ``set_state``.
+with the same profile, through the adapter's ``encode_image``: ESC @, raster, cut; made when
+first read) and a PNG of the paper; the fake A4 printer keeps the PDF. Both number their output
+files in ``output_dir`` and list them in ``jobs``. Trainers put them into a fault state with
+``set_state``.
 """
 
 from __future__ import annotations
@@ -38,9 +39,24 @@ log = logging.getLogger(__name__)
 class FakeJob:
     number: int
     path: Path  # the PNG (receipt, one copy) or PDF (A4) of what came out
-    data: bytes  # the ESC/POS bytes (receipt; empty without python-escpos) or the PDF
+    made: bytes | Callable[[], bytes]  # ``data``, or how to make it when it is first read
     copies: int = 1
     title: str = ""  # the A4 job title; "" for receipts
+
+    @functools.cached_property
+    def data(self) -> bytes:
+        """The ESC/POS bytes (receipt; empty without python-escpos) or the PDF."""
+        return self.made if isinstance(self.made, bytes) else self.made()
+
+
+def _escpos_bytes(png: Path, profile: str, paper_mm: int, copies: int) -> bytes:
+    """The ESC/POS bytes the real printer gets for the job kept as ``png``, made when a test or
+    a trainer reads them, not at the print: python-escpos (about 12 MB RSS the web app would
+    keep all day) then loads only where paper really comes out. The PNG holds the printed
+    dots, 1 bit, which python-escpos's dithering leaves as they are, so these are the bytes of
+    the image that was printed."""
+    with Image.open(png) as paper:
+        return encode_image(paper, profile, paper_mm, copies)
 
 
 @functools.cache
@@ -135,13 +151,13 @@ class FakeReceiptPrinter(_FakeBase):
             raise ValueError(f"copies = {copies}: print at least one")
         with self._lock:
             self._check()
-            data = b""
-            if _have_escpos():
-                data = encode_image(image, self.profile, self.paper_mm, copies)
             paper = printed_dots(image)
             number, path = self._next_path(".png")
             _replace_into(path, lambda tmp: paper.save(tmp, format="PNG"))
-            self.jobs.append(FakeJob(number, path, data, copies))
+            made: bytes | Callable[[], bytes] = b""
+            if _have_escpos():
+                made = functools.partial(_escpos_bytes, path, self.profile, self.paper_mm, copies)
+            self.jobs.append(FakeJob(number, path, made, copies))
 
 
 class FakeDocumentPrinter(_FakeBase):

@@ -178,3 +178,40 @@ def test_a_message_loads_flask_babel_when_it_is_read_and_reads_as_before() -> No
             assert str(ours) != "Log in", "no translation: the test checks nothing"
     """)
     assert "flask_babel" in loaded
+
+
+def test_a_receipt_printed_on_the_fake_printer_loads_python_escpos_only_when_its_bytes_are_read(
+    tmp_path: Path,
+) -> None:
+    """Every receipt the web app draws needs the paper's width (the profile's, as
+    python-escpos has it); python-escpos itself loads where paper comes out: the real printer's
+    print, or the fake printer's ESC/POS bytes when a test or a trainer reads them, which are
+    then the bytes of the printed image."""
+    loaded = loaded_after(f"""
+        import sys
+        from PIL import Image
+        from drivers.printer.escpos_adapter import EscposPrinter, encode_image
+        from kiosk import create_app
+        from kiosk.services.printing import ReportPrinter
+        from kiosk.services.report_render import render_receipt
+        from kiosk.settings import Settings
+        from kiosk.tps import SAMPLE_PROFILE
+        settings = Settings.from_values(
+            data_dir={str(tmp_path / "data")!r}, hardware="fake", training=True
+        )
+        app = create_app(settings, provision_from=SAMPLE_PROFILE)
+        fake = app.extensions["kiosk"].devices.receipt_printer
+        ReportPrinter(fake, None, True, {str(tmp_path)!r}).print("Laporan", ["baris"], "receipt")
+        grey = Image.linear_gradient("L").resize((fake.width_px, 120))
+        fake.print_image(grey, copies=2)
+        real = EscposPrinter("tcp://127.0.0.1:9", "TM-T20II", 80)
+        assert fake.width_px == real.width_px == 576
+        assert "escpos" not in sys.modules, "loaded before a byte was read"
+        report, copies = fake.jobs
+        assert report.data.startswith(b"\\x1b@") and "escpos" in sys.modules
+        assert copies.data == encode_image(grey, "TM-T20II", 80, 2)
+        drawn = render_receipt("Laporan", ["baris"], 576, training=True)
+        assert report.data == encode_image(drawn, "TM-T20II", 80)
+        app.extensions["kiosk"].close()
+    """)
+    assert "escpos" in loaded
