@@ -1,5 +1,6 @@
 """Is a scanned page good enough to keep? Blank, too dark, too light, blurred or skewed pages are
-refused with a reason; good pages are deskewed and their margins cropped.
+refused with a reason; a good page's measured skew is the turn that shows it straight
+(kiosk.chasil.renditions: the pixels are not resampled).
 
 All measures are taken on a grey copy about ``WORK_PX`` pixels tall, so the gate costs the same
 at any scan resolution. Pillow only.
