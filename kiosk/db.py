@@ -392,6 +392,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # its own small tus upload (kiosk.upload.record_sender.RecordTus); its upload URL is stored
     # before a byte is sent, so a killed worker resumes that upload instead of making another.
     ("ALTER TABLE result_record ADD COLUMN upload_url TEXT NOT NULL DEFAULT ''",),
+    # 17: the form a page's printed title names (kiosk.chasil.identify): a page of another
+    # ballot's form is held before anything is signed.
+    ("ALTER TABLE scan_page ADD COLUMN form TEXT NOT NULL DEFAULT ''",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
