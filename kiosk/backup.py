@@ -10,7 +10,9 @@ log (kiosk.app), so every signed document is in it within one request.
 database: the damaged files are kept aside (``kiosk.sqlite3.rusak-<time>``), the backup is
 copied back when it passes ``quick_check``, else a new database is built with the officer roster
 from ``provisioned.json``; then reconciliation re-records every signed document the database
-does not know from its signed manifest. Nothing signed is lost.
+does not know from its signed manifest, and every result record it does not know is queued
+again from its signed file (kiosk.upload.record_files; sent ones stay sent). Nothing signed is
+lost.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, Response, request
@@ -36,6 +38,7 @@ from kiosk.reconcile import Reconciled, reconcile
 from kiosk.storage import fsync_dir
 from kiosk.storage_faults import storage_fault
 from kiosk.tps_time import tps_tzinfo
+from kiosk.upload.record_outbox import RecordsRestored, restore_records
 
 BACKUP_FILE = "kiosk.sqlite3.bak"
 
@@ -116,6 +119,7 @@ class Restored:
     kept_aside: list[Path]
     officers: int
     reconciled: Reconciled
+    records: RecordsRestored = field(default_factory=RecordsRestored)
 
 
 def _set_aside(data_dir: Path) -> list[Path]:
@@ -173,12 +177,15 @@ def restore(data_dir: Path) -> Restored:
         if how != "intact":
             audit.record(Event.DATABASE_RESTORED, officer="teknisi-cli", source=how, kept=len(kept))
         done = reconcile(db, audit, data_dir)
+        # Only a database that lost rows: on an intact one, a record file without its row is
+        # a confirmation whose transaction failed, not a record to send.
+        records = restore_records(db, data_dir) if how != "intact" else RecordsRestored()
         officers = len(db.read("SELECT id FROM officer"))
         if how != "intact" or done.changed:
             backup(db, data_dir)
     finally:
         db.close()
-    return Restored(how, kept, officers, done)
+    return Restored(how, kept, officers, done, records)
 
 
 # A document signed is backed up at once; any other change at most this often.

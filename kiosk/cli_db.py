@@ -29,8 +29,46 @@ def _say(message: str) -> None:
     sys.stderr.write(message + "\n")
 
 
+def _restore(data_dir: Path) -> int:
+    from kiosk.backup import BACKUP_FILE, restore
+
+    done = restore(data_dir)
+    r = done.reconciled
+    if done.how == "intact":
+        _out("Basis data utuh; tidak ada yang perlu dipulihkan.")
+    elif done.how == "backup":
+        _out(f"Basis data dipulihkan dari cadangan {BACKUP_FILE}.")
+    else:
+        _out(
+            "Tidak ada cadangan yang utuh: basis data dibangun ulang dari berkas "
+            f"bertanda tangan; {done.officers} petugas dipasang lagi."
+        )
+    for aside in done.kept_aside:
+        _out(f"Berkas rusak disimpan: {aside.name}")
+    _out(
+        f"{len(r.recovered)} dokumen dicatat ulang dan diantrekan, {len(r.requeued)} "
+        f"pekerjaan kirim dibuat ulang, {len(r.refused)} folder ditolak."
+    )
+    rec = done.records
+    if rec.requeued or rec.sent or rec.refused:
+        _out(
+            f"{rec.requeued} hasil angka diantrekan lagi, {rec.sent} sudah diterima server, "
+            f"{len(rec.refused)} berkas hasil angka ditolak."
+        )
+    for path in rec.refused:
+        _say(f"Ditolak (bukan hasil angka bertanda tangan kiosk ini): {path}")
+    if done.how != "intact":
+        _out(
+            "Kiosk memakai basis data ini setelah layanan dimulai ulang (otomatis dalam "
+            "setengah menit, atau: systemctl restart tps-kiosk.target)."
+        )
+    if not done.officers:
+        _say("Belum ada petugas: pasang profil TPS dengan tps-kiosk provision FILE.")
+    return EXIT_PROBLEM if r.refused or rec.refused else 0
+
+
 def db_command(settings: Settings, command: str) -> int:
-    from kiosk.backup import BACKUP_FILE, backup, restore
+    from kiosk.backup import backup
     from kiosk.core import open_core
     from kiosk.integrity import assess
     from kiosk.reconcile import reconcile
@@ -38,31 +76,7 @@ def db_command(settings: Settings, command: str) -> int:
 
     data_dir = Path(settings.data_dir)
     if command == "restore":
-        done = restore(data_dir)
-        r = done.reconciled
-        if done.how == "intact":
-            _out("Basis data utuh; tidak ada yang perlu dipulihkan.")
-        elif done.how == "backup":
-            _out(f"Basis data dipulihkan dari cadangan {BACKUP_FILE}.")
-        else:
-            _out(
-                "Tidak ada cadangan yang utuh: basis data dibangun ulang dari berkas "
-                f"bertanda tangan; {done.officers} petugas dipasang lagi."
-            )
-        for aside in done.kept_aside:
-            _out(f"Berkas rusak disimpan: {aside.name}")
-        _out(
-            f"{len(r.recovered)} dokumen dicatat ulang dan diantrekan, {len(r.requeued)} "
-            f"pekerjaan kirim dibuat ulang, {len(r.refused)} folder ditolak."
-        )
-        if done.how != "intact":
-            _out(
-                "Kiosk memakai basis data ini setelah layanan dimulai ulang (otomatis dalam "
-                "setengah menit, atau: systemctl restart tps-kiosk.target)."
-            )
-        if not done.officers:
-            _say("Belum ada petugas: pasang profil TPS dengan tps-kiosk provision FILE.")
-        return EXIT_PROBLEM if r.refused else 0
+        return _restore(data_dir)
     problem = assess(data_dir)
     if problem is not None:
         _say(f"{fault_sentence(problem, settings.language)} ({problem})")

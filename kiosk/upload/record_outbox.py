@@ -14,17 +14,28 @@ training day, through ``Outbox.clear_training_day``); this module is its storage
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from kiosk.db import Database
+from kiosk.devicekey import key_path, load_key, public_bytes
 from kiosk.storage import write_durably
 from kiosk.upload.outbox import Outbox, Receipt
+from kiosk.upload.record_files import (
+    RECORD_DIR,
+    read_receipt_file,
+    read_record_file,
+    record_files,
+    write_receipt_file,
+    write_record_file,
+)
 from kiosk.upload.refusals import UploadProblem
 from kiosk.upload.upload_state import UploadStates
 
-RECORD_DIR = "records"  # in the data folder: one file per signed record, named by its key
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,9 @@ def enqueue_record(
     training: bool,
     wall: str,
 ) -> None:
-    """Queue a signed result record inside the caller's transaction (the confirmation's)."""
+    """Queue a signed result record inside the caller's transaction (the confirmation's), its
+    file written durably first (kiosk.upload.record_files: what a restore queues it from)."""
+    write_record_file(conn, key, data)
     conn.execute(
         "INSERT INTO result_record (ballot, seq, key, data, training, created_wall, updated_wall)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -100,7 +113,8 @@ class RecordOutbox:
         self.states = UploadStates(self.db, self.clock, "result_record", self._now)
 
     def record_file(self, record: RecordJob) -> Path:
-        """The record's signed bytes as a file (what a tus upload sends), written if missing."""
+        """The record's file (what a tus upload sends): written at its confirmation, written
+        again here if it went missing."""
         path = self.record_dir / f"{record.key}.json"
         if not path.exists() or path.read_bytes() != record.data:
             write_durably(path, record.data)
@@ -133,6 +147,10 @@ class RecordOutbox:
         self.states.start(record.id)
 
     def record_sent(self, record_id: int, receipt: Receipt) -> None:
+        key = self.db.read("SELECT key FROM result_record WHERE id = ?", (record_id,))[0]["key"]
+        wall = self.clock.now().isoformat()
+        receipt_file = {"id": receipt.id, "sha256": receipt.sha256, "wall": wall}
+        write_receipt_file(self.record_dir, key, receipt_file)  # for a restore; then the row
         self.states.sent(record_id, receipt.id, receipt.sha256)
 
     def record_retry(
@@ -145,3 +163,90 @@ class RecordOutbox:
 
     def retry_records_now(self) -> int:
         return self.states.retry_now()
+
+
+@dataclass
+class RecordsRestored:
+    requeued: int = 0  # records queued again (pending): they go once
+    sent: int = 0  # records (re)marked sent from their receipt file
+    superseded: list[Path] = field(default_factory=list)  # a row holds its ballot and seq
+    refused: list[Path] = field(default_factory=list)  # not a well-signed record of this kiosk
+
+
+def restore_records(db: Database, data_dir: Path) -> RecordsRestored:
+    """Queue the record files the database does not know: ``sent`` with its receipt when a
+    receipt file says so, else pending; a known row a receipt file says was sent is marked
+    sent; a file of another device or altered is refused; one whose ballot and sequence a
+    row holds is ``superseded`` (kiosk.upload.record_files says why)."""
+    done = RecordsRestored()
+    files = record_files(data_dir)
+    if not files:
+        return done
+    if not key_path(data_dir).exists():
+        done.refused.extend(files)
+        return done
+    public = public_bytes(load_key(data_dir))
+    known = {r["key"]: r["state"] for r in db.read("SELECT key, state FROM result_record")}
+    found: list[tuple[Path, dict[str, Any]]] = []
+    for path in files:
+        try:
+            found.append((path, read_record_file(path, public)))
+        except (OSError, ValueError) as exc:
+            log.error("result record %s not queued: %s", path, exc)
+            done.refused.append(path)
+    # Oldest first, as they were queued; of two files for one ballot and sequence (a failed
+    # confirmation's and its retry), the newer holds the slot: it goes in first.
+    newest: dict[tuple[str, int], str] = {}
+    for _, fields in found:
+        slot, at = (fields["b"], fields["seq"]), str(fields.get("at", ""))
+        newest[slot] = max(newest.get(slot, ""), at)
+    found.sort(
+        key=lambda f: (
+            newest[(f[1]["b"], f[1]["seq"])] != str(f[1].get("at", "")),
+            str(f[1].get("at", "")),
+            f[1]["seq"],
+        )
+    )
+    for path, fields in found:
+        receipt = read_receipt_file(path)
+        if receipt is not None and receipt["sha256"] != path.stem:
+            receipt = None  # not this record's: send again rather than trust it
+        with db.write() as conn:
+            if path.stem in known:
+                if receipt is not None and known[path.stem] != "sent":
+                    _mark_sent(conn, path.stem, receipt)
+                    done.sent += 1
+                continue
+            inserted = _insert(conn, path.stem, fields, receipt)
+        if not inserted:
+            done.superseded.append(path)
+            log.warning("result record %s superseded: its slot is taken", path.name)
+            continue
+        if receipt is not None:
+            done.sent += 1
+        else:
+            done.requeued += 1
+        log.warning("result record %s queued again from its file", path.name)
+    return done
+
+
+def _insert(
+    conn: sqlite3.Connection, key: str, fields: dict[str, Any], receipt: dict[str, str] | None
+) -> bool:
+    wall = str(fields.get("at", ""))
+    cur = conn.execute(
+        "INSERT INTO result_record (ballot, seq, key, data, training, created_wall, updated_wall)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (fields["b"], fields["seq"], key, fields["_data"], int(bool(fields.get("tr"))), wall, wall),
+    )
+    if cur.rowcount and receipt is not None:
+        _mark_sent(conn, key, receipt)
+    return bool(cur.rowcount)
+
+
+def _mark_sent(conn: sqlite3.Connection, key: str, receipt: dict[str, str]) -> None:
+    conn.execute(
+        "UPDATE result_record SET state = 'sent', error_code = '', error_detail = '',"
+        " receipt_id = ?, receipt_sha256 = ?, receipt_wall = ? WHERE key = ?",
+        (receipt["id"], receipt["sha256"], receipt["wall"], key),
+    )

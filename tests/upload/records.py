@@ -12,13 +12,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from kiosk.devicekey import ensure_key, public_b64
 from kiosk.upload.record_sender import RecordPoster, RecordQueue
 from kiosk.upload.worker import Worker
 from tests.chasil.test_chasil_http import GOOD
 from tests.kiosk.conftest import PINS
+from tests.stacks.collector import CollectorProcess, run_collector_cli
 from tests.upload.test_worker import in_process_worker
 
 BALLOTS = ("PPWP", "DPR", "DPD")
+TPS = "6474010001005"  # the sample profile's TPS
 _VOTERS = {k: v for k, v in GOOD.items() if not k.startswith("V.")}
 SHEETS: dict[str, dict[str, int]] = {
     "PPWP": dict(GOOD),
@@ -27,6 +30,21 @@ SHEETS: dict[str, dict[str, int]] = {
     | {"P.0": 10, "P.0.0": 50, "P.0.1": 40, "P.1": 5, "P.1.0": 100, "P.1.1": 2, "P.1.2": 1},
     "DPD": _VOTERS | {"V.0": 62, "V.1": 100, "V.2": 18, "V.3": 28},
 }
+
+
+def register(collector: CollectorProcess, data: Path) -> None:
+    """Register the device key of the kiosk in ``data`` with ``collector`` for the sample TPS
+    (the collector refuses an unknown device)."""
+    done = run_collector_cli(
+        "register",
+        "--data",
+        str(collector.data_dir),
+        "--tps",
+        TPS,
+        "--public-key",
+        public_b64(ensure_key(data)),
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def ketua(kiosk: Any) -> Any:
