@@ -279,6 +279,39 @@ def layout_number(
     return [[[(ox + px * scale, oy + py * scale) for px, py in s] for s in d] for d in digits]
 
 
+def layout_cross(box: PixelBox, writer: Writer, rng: random.Random) -> list[list[list[Point]]]:
+    """An "X" across most of ``box`` (pixels), as a KPPS crosses out an unused digit cell: two
+    strokes corner to corner, each a little bowed and off the corners, with the writer's slant."""
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    margin = max(3.0, bh * 0.14)
+    w = (bw - 2 * margin) * rng.uniform(0.55, 0.85)
+    h = (bh - 2 * margin) * rng.uniform(0.75, 0.98)
+    left = x0 + margin + (bw - 2 * margin - w) * rng.uniform(0.2, 0.8)
+    top = y0 + margin + (bh - 2 * margin - h) * rng.uniform(0.2, 0.8)
+    lean = writer.slant * 0.5 * w
+    strokes = []
+    for (ax, ay), (bx, by) in (((0.0, 0.0), (1.0, 1.0)), ((1.0, 0.0), (0.0, 1.0))):
+        bow = rng.uniform(-0.06, 0.06)
+        ctrl = [
+            (
+                left
+                + (ax + (bx - ax) * t + bow * math.sin(math.pi * t)) * w
+                + lean * (1 - (ay + (by - ay) * t))
+                + rng.uniform(-0.03, 0.03) * w,
+                top + (ay + (by - ay) * t) * h + rng.uniform(-0.03, 0.03) * h,
+            )
+            for t in (0.0, 0.5, 1.0)
+        ]
+        strokes.append(_catmull_rom(ctrl, 10))
+    # Keep the pen's width clear of the printed border whatever the jitter and slant.
+    pts = [p for s in strokes for p in s]
+    dx = max(0.0, x0 + margin - min(p[0] for p in pts)) - max(
+        0.0, max(p[0] for p in pts) - x1 + margin
+    )
+    return [[[(px + dx, py) for px, py in s] for s in strokes]]
+
+
 def grain_layer(size: tuple[int, int], pen: Pen, rng: random.Random) -> Image.Image:
     """Per-pixel ink transfer (255 = all ink lands): pencil catches on raised fibres only."""
     lo = round(255 * (1 - pen.grain))

@@ -27,13 +27,16 @@ from statistics import NormalDist
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
+from drivers.scanner.form_layout import PrintedBox, printed_form
 from drivers.scanner.handwriting import (
     PENS,
     Pen,
     PixelBox,
+    Point,
     Writer,
     draw_number,
     draw_signature,
+    layout_cross,
     layout_number,
 )
 from drivers.scanner.sample_pages import (
@@ -42,7 +45,8 @@ from drivers.scanner.sample_pages import (
     SIGNATURE_GAP_MM,
     SIGNATURE_X_MM,
     SampleSheet,
-    number_boxes,
+    cell_digits,
+    cell_rects,
     render_sheet,
 )
 
@@ -61,9 +65,11 @@ _LID = 250  # the scanner lid's white where the askew sheet leaves the glass unc
 class WrittenNumber:
     """One handwritten number on a realistic page, in the final page's pixels (after skew).
 
-    ``bbox`` bounds the ink of the whole number, ``digits`` each digit's ink (the character and
-    its box), ``box_rect`` the printed box it was written in; boxes are (x0, y0, x1, y1) with x1,
-    y1 exclusive. ``box`` is the kiosk's box name (``B1.L``, ``V.0``, ``S`` ...).
+    ``bbox`` bounds all the ink written in the box (digits and crosses), ``digits`` each digit's
+    ink (the character and its box), ``crossed`` the ink of each "X" a KPPS wrote in an unused
+    leading digit cell (left to right: ``crossed[i]`` is in cell ``i``), ``box_rect`` the printed
+    box it was written in; boxes are (x0, y0, x1, y1) with x1, y1 exclusive. ``box`` is the
+    kiosk's box name (``B1.L``, ``V.0``, ``S`` ...).
     """
 
     box: str
@@ -72,6 +78,7 @@ class WrittenNumber:
     box_rect: PixelBox
     digits: tuple[tuple[str, PixelBox], ...]
     pen: str
+    crossed: tuple[PixelBox, ...] = ()
 
     @property
     def text(self) -> str:
@@ -96,6 +103,12 @@ class RealisticPage:
     seed: int
     skew_deg: float  # counter-clockwise, as Pillow's rotate; the page as scanned
     noise_sigma: float
+    shift_px: tuple[int, int] = (0, 0)  # the sheet's offset on the glass, after the turn
+
+    def on_scan(self, x: float, y: float) -> tuple[float, float]:
+        """Where the point (x, y) of the upright page (pixels) is on this scan."""
+        centre = (self.image.width / 2, self.image.height / 2)
+        return _skew_point(x, y, self.skew_deg, centre, self.shift_px)
 
 
 def sheet_named(ballot: str) -> SampleSheet:
@@ -226,7 +239,32 @@ def _channel_lut(ink: int) -> list[int]:
     return [255 - c * (255 - ink) // 255 for c in range(256)]
 
 
-_Unskewed = tuple[str, int, PixelBox, PixelBox, tuple[tuple[str, PixelBox], ...]]
+_Unskewed = tuple[
+    str, int, PixelBox, PixelBox, tuple[tuple[str, PixelBox], ...], tuple[PixelBox, ...]
+]
+
+
+def _px(rect: tuple[float, float, float, float], px_mm: float) -> PixelBox:
+    x0, y0, x1, y1 = rect
+    return (round(x0 * px_mm), round(y0 * px_mm), round(x1 * px_mm), round(y1 * px_mm))
+
+
+def _layout_box(
+    box: PrintedBox, value: int, px_mm: float, writer: Writer, rng: random.Random
+) -> tuple[str, list[list[list[Point]]]]:
+    """What goes in the box and the strokes of each character: one digit per cell,
+    right-aligned, an "X" in each unused leading cell; a one-cell box takes the whole number."""
+    written = cell_digits(value, box.cells)
+    if box.cells == 1:
+        return written, layout_number(written, _px(box.rect, px_mm), writer, rng)
+    strokes: list[list[list[Point]]] = []
+    for ch, cell in zip(written, cell_rects(box.rect, box.cells), strict=True):
+        cell_px = _px(cell, px_mm)
+        if ch == "X":
+            strokes += layout_cross(cell_px, writer, rng)
+        else:
+            strokes += layout_number(ch, cell_px, writer, rng)
+    return written, strokes
 
 
 def _handwrite(
@@ -237,14 +275,16 @@ def _handwrite(
     coverage = Image.new("L", size, 0)
     unskewed: list[_Unskewed] = []
     numbers = sheet.boxes()
-    for name, (x0, y0, x1, y1) in number_boxes(sheet).items():
-        rect = (round(x0 * px_mm), round(y0 * px_mm), round(x1 * px_mm), round(y1 * px_mm))
-        value = numbers[name]
-        digits = layout_number(str(value), rect, writer, rng)
+    boxes = printed_form(sheet.ballot).boxes
+    for box in boxes:
+        value = numbers[box.name]
+        text, strokes = _layout_box(box, value, px_mm, writer, rng)
         pressure = writer.pressure * rng.uniform(0.85, 1.1)
-        written = draw_number(coverage, digits, str(value), the_pen, px_mm, pressure, rng)
-        unskewed.append((name, value, written.bbox, rect, written.digits))
-    bottom_mm = max(r[3] for r in number_boxes(sheet).values())
+        written = draw_number(coverage, strokes, text, the_pen, px_mm, pressure, rng)
+        digits = tuple(d for d in written.digits if d[0] != "X")
+        crossed = tuple(b for ch, b in written.digits if ch == "X")
+        unskewed.append((box.name, value, written.bbox, _px(box.rect, px_mm), digits, crossed))
+    bottom_mm = max(b.rect[3] for b in boxes)
     for x_mm in SIGNATURE_X_MM:
         origin = (x_mm * px_mm, (bottom_mm + SIGNATURE_GAP_MM) * px_mm)
         draw_signature(coverage, origin, px_mm, the_pen, writer.pressure, rng)
@@ -317,10 +357,11 @@ def render_realistic(
             box_rect=_skew_box(rect, skew, centre, shift, size),
             digits=tuple((ch, _skew_box(b, skew, centre, shift, size)) for ch, b in digits),
             pen=pen,
+            crossed=tuple(_skew_box(b, skew, centre, shift, size) for b in crossed),
         )
-        for name, value, bbox, rect, digits in unskewed
+        for name, value, bbox, rect, digits, crossed in unskewed
     )
-    return RealisticPage(page, written, sheet.ballot, dpi, colour, pen, seed, skew, sigma)
+    return RealisticPage(page, written, sheet.ballot, dpi, colour, pen, seed, skew, sigma, shift)
 
 
 def realistic_page(

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from drivers.scanner.form_layout import Rect, printed_form
+
 MM_PER_INCH = 25.4
 TPS_CODE = "6474010001005"
 RESERVE_PERCENT = 2.0  # extra ballots per DPT voter, as in Pemilu 2024
@@ -49,10 +51,10 @@ _STROKES: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
         ),
     ),
     "9": (((0.85, 0.4), (0.5, 0.5), (0.15, 0.3), (0.45, 0), (0.85, 0.2), (0.8, 1)),),
+    "X": (((0.05, 0.05), (0.95, 0.95)), ((0.95, 0.05), (0.05, 0.95))),  # an unused cell
 }
 
 Point = tuple[float, float]
-Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in millimetres from the top left
 
 
 @dataclass(frozen=True)
@@ -158,11 +160,12 @@ SAMPLE_SHEETS: tuple[SampleSheet, ...] = (
 
 
 # Layout (millimetres) -----------------------------------------------------------------------
-_LEFT = 16.0
-_COLUMNS = (112.0, 140.0, 168.0)  # left edges of the L, P and J boxes; a single box sits under J
-_BOX_W, _BOX_H, _ROW_H = 25.0, 6.5, 8.0
+# Where each box is and how many digit cells it has come from the form definitions
+# (form_layout.py, forms/*.toml); the labels and section titles are placed beside them here.
+_LEFT = 20.0
 SIGNATURE_X_MM = (30.0, 130.0)  # left edges of the Ketua's and the witness's signatures
 SIGNATURE_GAP_MM = 12.0  # from the bottom of the last box to the top of the signatures
+_SECTION_ABOVE_MM = 6.5  # a section's title sits this far above its first row of boxes
 
 _VOTER_LABELS = {
     "A": "A. Pemilih dalam DPT",
@@ -191,64 +194,86 @@ class _Text:
 class _Box:
     name: str
     rect: Rect
+    cells: int
     value: int
 
 
 def _layout(sheet: SampleSheet) -> tuple[list[_Text], list[_Box]]:
+    form = printed_form(sheet.ballot)
     texts = [
-        _Text(_LEFT, 14, sheet.title, big=True),
+        _Text(_LEFT, 14, form.title, big=True),
         _Text(_LEFT, 22, "SERTIFIKAT HASIL PENGHITUNGAN PEROLEHAN SUARA DI TPS"),
         _Text(_LEFT, 27, sheet.election),
         _Text(_LEFT, 32, f"TPS {sheet.tps_code[10:]}   KODE TPS {sheet.tps_code}"),
     ]
-    boxes: list[_Box] = []
-    y = 39.5
-
-    def section(title: str, lpj: bool = False) -> None:
-        nonlocal y
-        y += 2.5
-        texts.append(_Text(_LEFT, y, title))
-        if lpj:
-            texts.extend(
-                _Text(x + _BOX_W / 2 - 1.5, y, h) for x, h in zip(_COLUMNS, "LPJ", strict=True)
-            )
-        y += 6.5
-
-    def row(label: str, names: list[str], values: list[int]) -> None:
-        nonlocal y
-        texts.append(_Text(_LEFT + 3, y + 1.5, label))
-        for x, name, value in zip(_COLUMNS[-len(values) :], names, values, strict=True):
-            boxes.append(_Box(name, (x, y, x + _BOX_W, y + _BOX_H), value))
-        y += _ROW_H
-
     numbers = sheet.boxes()
-    section("I. DATA PEMILIH DAN PENGGUNA HAK PILIH", lpj=True)
-    for key, label in _VOTER_LABELS.items():
-        names = [f"{key}.{c}" for c in "LPJ"]
-        row(label, names, [numbers[n] for n in names])
-    section("II. DATA PENGGUNAAN SURAT SUARA")
-    for key, label in _BALLOT_LABELS.items():
-        row(label, [key], [numbers[key]])
-    section("III. PENGGUNA HAK PILIH DISABILITAS", lpj=True)
-    row(
-        "D. Jumlah pemilih disabilitas",
-        [f"D.{c}" for c in "LPJ"],
-        [numbers[f"D.{c}"] for c in "LPJ"],
+    boxes: list[_Box] = []
+
+    def rows(title: str, labelled: list[tuple[str, list[str]]], lpj: bool = False) -> None:
+        first = form.box(labelled[0][1][0])
+        top = first.rect[1] - _SECTION_ABOVE_MM
+        texts.append(_Text(_LEFT, top, title))
+        if lpj:
+            for name, head in zip(labelled[0][1], "LPJ", strict=True):
+                x0, _, x1, _ = form.box(name).rect
+                texts.append(_Text((x0 + x1) / 2 - 1.5, top, head))
+        for label, names in labelled:
+            printed = [form.box(n) for n in names]
+            texts.append(_Text(_LEFT + 3, printed[0].rect[1] + 1.5, label))
+            boxes.extend(_Box(b.name, b.rect, b.cells, numbers[b.name]) for b in printed)
+
+    rows(
+        "I. DATA PEMILIH DAN PENGGUNA HAK PILIH",
+        [(label, [f"{key}.{c}" for c in "LPJ"]) for key, label in _VOTER_LABELS.items()],
+        lpj=True,
     )
-    section("IV. PEROLEHAN SUARA")
-    for box, label, value in sheet.votes:
-        row(label, [box], [value])
-    section("V. JUMLAH SUARA SAH DAN TIDAK SAH")
-    row("A. Suara sah", ["S"], [numbers["S"]])
-    row("B. Suara tidak sah", ["T"], [numbers["T"]])
-    row("C. Jumlah suara sah dan tidak sah", ["U"], [numbers["U"]])
-    texts += [_Text(30, y + 4, "KETUA KPPS"), _Text(130, y + 4, "SAKSI")]
+    rows("II. DATA PENGGUNAAN SURAT SUARA", [(lb, [k]) for k, lb in _BALLOT_LABELS.items()])
+    rows(
+        "III. PENGGUNA HAK PILIH DISABILITAS",
+        [("D. Jumlah pemilih disabilitas", [f"D.{c}" for c in "LPJ"])],
+        lpj=True,
+    )
+    rows("IV. PEROLEHAN SUARA", [(label, [box]) for box, label, _ in sheet.votes])
+    rows(
+        "V. JUMLAH SUARA SAH DAN TIDAK SAH",
+        [
+            ("A. Suara sah", ["S"]),
+            ("B. Suara tidak sah", ["T"]),
+            ("C. Jumlah suara sah dan tidak sah", ["U"]),
+        ],
+    )
+    missing = {b.name for b in form.boxes} ^ set(numbers)
+    assert not missing, f"form {form.model} and sample sheet differ in boxes {sorted(missing)}"
+    bottom = max(b.rect[3] for b in boxes)
+    texts += [
+        _Text(x, bottom + 5.5, h)
+        for x, h in zip(SIGNATURE_X_MM, ("KETUA KPPS", "SAKSI"), strict=True)
+    ]
     return texts, boxes
 
 
 def number_boxes(sheet: SampleSheet) -> dict[str, Rect]:
     """Where each number is written: box name -> rectangle in millimetres from the top left."""
     return {b.name: b.rect for b in _layout(sheet)[1]}
+
+
+def cell_digits(value: int, cells: int) -> str:
+    """What a KPPS writes in a box of ``cells`` digit cells: one digit per cell, right-aligned,
+    an "X" in each unused leading cell (62 in 3 cells: "X62"); a one-cell box holds the whole
+    number. ValueError when the number has more digits than the box has cells."""
+    text = str(value)
+    if cells == 1:
+        return text
+    if len(text) > cells:
+        raise ValueError(f"{value} does not fit in {cells} digit cells")
+    return "X" * (cells - len(text)) + text
+
+
+def cell_rects(rect: Rect, cells: int) -> list[Rect]:
+    """The box ``rect`` split into ``cells`` equal widths, left to right."""
+    x0, y0, x1, y1 = rect
+    w = (x1 - x0) / cells
+    return [(x0 + i * w, y0, x0 + (i + 1) * w, y1) for i in range(cells)]
 
 
 # Drawing ------------------------------------------------------------------------------------
@@ -275,27 +300,29 @@ def _write_number(
     pen_px: int,
     ink: int | tuple[int, int, int],
 ) -> None:
-    """Write ``text`` in ``box`` (pixels) as jittered pen strokes, a little off-centre."""
+    """Write ``text`` in ``box`` (pixels) as jittered pen strokes, a little off-centre; an "X"
+    (a crossed-out cell) is drawn wider than a digit, as people cross a cell out."""
     x0, y0, x1, y1 = box
     height = (y1 - y0) * rng.uniform(0.66, 0.76)
     width = height * 0.55
     gap = width * 0.3
-    x = x0 + (x1 - x0 - len(text) * (width + gap)) / 2 + rng.uniform(-gap, gap)
+    widths = [width * (1.5 if ch == "X" else 1.0) for ch in text]
+    x = x0 + (x1 - x0 - sum(widths) - gap * (len(text) - 1)) / 2 + rng.uniform(-gap, gap) / 2
     y = y0 + (y1 - y0 - height) / 2 + rng.uniform(-height * 0.08, height * 0.08)
     slant = rng.uniform(0.05, 0.2)
     wobble = pen_px * 0.8
-    for ch in text:
+    for ch, w in zip(text, widths, strict=True):
         size = rng.uniform(0.92, 1.06)
         for stroke in _STROKES[ch]:
             points = [
                 (
-                    x + (px + slant * (1 - py)) * width * size + rng.uniform(-wobble, wobble),
+                    x + (px + slant * (1 - py)) * w * size + rng.uniform(-wobble, wobble),
                     y + py * height * size + rng.uniform(-wobble, wobble),
                 )
                 for px, py in stroke
             ]
             draw.line(_rounded(points), fill=ink, width=pen_px, joint="curve")
-        x += width + gap + rng.uniform(-gap, gap) * 0.3
+        x += w + gap + rng.uniform(-gap, gap) * 0.3
 
 
 def _signature(
@@ -310,6 +337,11 @@ def _signature(
     """A scribbled signature about 40 x 10 mm with its top left at (x, y) mm."""
     points = [((x + i * 2.5) * px, (y + 5 + rng.uniform(-5, 5)) * px) for i in range(16)]
     draw.line(_rounded(_rounded(points)), fill=ink, width=pen_px, joint="curve")
+
+
+def _pixels(rect: Rect, px: float) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = (round(v * px) for v in rect)
+    return (x0, y0, x1, y1)
 
 
 def render_sheet(
@@ -342,18 +374,31 @@ def render_sheet(
     texts, boxes = _layout(sheet)
     for t in texts:
         draw.text((t.x * px, t.y * px), t.text, font=big if t.big else small, fill=black)
-    draw.line([(_LEFT * px, 37 * px), ((width_mm - _LEFT) * px, 37 * px)], fill=black, width=line)
+    right = max(b.rect[2] for b in boxes)
+    draw.line([(_LEFT * px, 37 * px), (right * px, 37 * px)], fill=black, width=line)
+    for _, (ax0, ay0, ax1, ay1) in printed_form(sheet.ballot).anchors:
+        draw.rectangle(
+            (round(ax0 * px), round(ay0 * px), round(ax1 * px) - 1, round(ay1 * px) - 1),
+            fill=black,
+        )
     for b in boxes:
-        x0, y0, x1, y1 = (round(v * px) for v in b.rect)
-        rect = (x0, y0, x1, y1)
-        draw.rectangle(rect, outline=black, width=line)
-        if handwriting:
-            _write_number(draw, str(b.value), rect, rng, pen, pen_ink)
+        draw.rectangle(_pixels(b.rect, px), outline=black, width=line)
+        cells = cell_rects(b.rect, b.cells)
+        for cell in cells[1:]:
+            cx = round(cell[0] * px)
+            draw.line(
+                [(cx, round(cell[1] * px)), (cx, round(cell[3] * px))], fill=black, width=line
+            )
+        if not handwriting:
+            continue
+        written = cell_digits(b.value, b.cells)
+        if b.cells == 1:
+            _write_number(draw, written, _pixels(b.rect, px), rng, pen, pen_ink)
+            continue
+        for ch, cell in zip(written, cells, strict=True):
+            _write_number(draw, ch, _pixels(cell, px), rng, pen, pen_ink)
     bottom = max(b.rect[3] for b in boxes)
     for x in SIGNATURE_X_MM if handwriting else ():
         _signature(draw, x, bottom + SIGNATURE_GAP_MM, px, rng, pen, pen_ink)
-    draw.rectangle(
-        (10 * px, 8 * px, (width_mm - 10) * px, (bottom + 30) * px), outline=black, width=line
-    )
     img.info["dpi"] = (dpi, dpi)
     return img
