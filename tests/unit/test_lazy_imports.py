@@ -215,3 +215,17 @@ def test_a_receipt_printed_on_the_fake_printer_loads_python_escpos_only_when_its
         app.extensions["kiosk"].close()
     """)
     assert "escpos" in loaded
+
+
+def test_the_digit_reader_loads_numpy_and_opencv_when_it_first_reads_a_cell() -> None:
+    """kiosk.reader.digits can be imported by the web app's modules: numpy and OpenCV (tens
+    of MB) come with the first cell read, not with the import."""
+    loaded = loaded_after("""
+        import sys
+        from PIL import Image
+        from kiosk.reader.digits import classify
+        assert not {"numpy", "cv2"} & set(sys.modules), "loaded with the import"
+        (reading,) = classify([Image.new("L", (60, 50), 240)])
+        assert reading.label == "blank", reading
+    """)
+    assert {"numpy", "cv2", "kiosk.reader.cell_image"} <= loaded
