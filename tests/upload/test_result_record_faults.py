@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.devicekey import ensure_key, public_b64
 from tests.kiosk.conftest import kiosk, settings  # noqa: F401  (shared fixtures)
-from tests.stacks.collector import CollectorProcess, run_collector_cli
+from tests.stacks.collector import CollectorProcess
 from tests.upload.processes import WorkerProcess
 from tests.upload.records import (
     SlowProxy,
@@ -30,24 +29,12 @@ from tests.upload.records import (
     correct_and_confirm,
     kiosk_records,
     record_worker,
+    register,
 )
 
 WORKER_KILLS = 40
 COLLECTOR_KILLS = 20
 CORRECTED = ("PPWP", "DPD")  # sheets of candidates: a correction moves votes V.0 -> V.1
-
-
-def register(collector: CollectorProcess, data: Path) -> None:
-    done = run_collector_cli(
-        "register",
-        "--data",
-        str(collector.data_dir),
-        "--tps",
-        "6474010001005",
-        "--public-key",
-        public_b64(ensure_key(data)),
-    )
-    assert done.returncode == 0, done.stderr
 
 
 class Ketua:

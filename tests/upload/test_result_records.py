@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.chasil.checks import Sheet
 from kiosk.chasil.result_record import MAX_RECORD_BYTES, Confirmed, sign_record
 from kiosk.collector.records import box_names, check_record, numbers
-from kiosk.devicekey import ensure_key, public_b64
 from kiosk.upload.bundle import BundleInvalid
 from kiosk.upload.record_sender import RecordsBusy
 from tests.kiosk.conftest import kiosk, settings  # noqa: F401  (shared fixtures)
@@ -32,6 +31,7 @@ from tests.upload.records import (
     ketua,
     kiosk_records,
     record_worker,
+    register,
 )
 
 LONG_NOTE = "Satu surat suara robek saat dibuka; saksi paslon 02 minta dicatat. " * 12
@@ -139,16 +139,7 @@ def test_the_collector_refuses_a_forged_or_reshaped_record(kiosk):
 def test_records_go_before_documents_and_the_document_links_to_its_record(kiosk, collector_factory):
     collector = collector_factory(accept_training=True)
     data = _data(kiosk)
-    done = run_collector_cli(
-        "register",
-        "--data",
-        str(collector.data_dir),
-        "--tps",
-        "6474010001005",
-        "--public-key",
-        _public(data),
-    )
-    assert done.returncode == 0, done.stderr
+    register(collector, data)
     s, login = kiosk.services, ketua(kiosk)
     key = confirm(kiosk, "PPWP")
     assert s.documents.scan("PPWP", login, feeder=True).accepted == 2
@@ -195,10 +186,6 @@ def test_records_go_before_documents_and_the_document_links_to_its_record(kiosk,
     )  # idempotent: the same receipt, nothing stored twice
     assert again.status_code == 200 and again.json()["sha256"] == key
     assert len(collector_records(collector.data_dir)) == 2
-
-
-def _public(data):
-    return public_b64(ensure_key(data))
 
 
 def test_an_unregistered_device_is_refused_and_the_record_waits_for_a_person(
