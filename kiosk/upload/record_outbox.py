@@ -29,6 +29,7 @@ from kiosk.upload.record_files import (
     read_receipt_file,
     read_record_file,
     record_files,
+    record_path,
     write_receipt_file,
     write_record_file,
 )
@@ -109,13 +110,14 @@ class RecordOutbox:
         self.db = outbox.db
         self.clock = outbox.clock
         self._now = outbox._now
-        self.record_dir = outbox.bundle_dir.parent / RECORD_DIR
+        self.data_dir = outbox.bundle_dir.parent
+        self.record_dir = self.data_dir / RECORD_DIR
         self.states = UploadStates(self.db, self.clock, "result_record", self._now)
 
     def record_file(self, record: RecordJob) -> Path:
         """The record's file (what a tus upload sends): written at its confirmation, written
         again here if it went missing."""
-        path = self.record_dir / f"{record.key}.json"
+        path = record_path(self.data_dir, record.key)
         if not path.exists() or path.read_bytes() != record.data:
             write_durably(path, record.data)
         return path

@@ -91,25 +91,28 @@ def make_uploader(settings: Settings, db: Database) -> Uploader:
 def make_worker(core: Core) -> Worker:
     settings = core.settings
     outbox = Outbox(core.db, core.clock, core.data_dir)
+    uploader = make_uploader(settings, core.db)
     return Worker(
         outbox,
-        make_uploader(settings, core.db),
+        uploader,
         Backoff(base_s=settings.upload_backoff_base_s, cap_s=settings.upload_backoff_cap_s),
         probe_every_s=settings.upload_probe_s,
         audit=core.audit,
-        records=RecordQueue(outbox, make_record_poster(settings, core.db), core.audit),
+        records=RecordQueue(outbox, make_record_poster(settings, core.db, uploader), core.audit),
     )
 
 
-def make_record_poster(settings: Settings, db: Database) -> RecordPoster | RecordTus | None:
+def make_record_poster(
+    settings: Settings, db: Database, uploader: Uploader | None = None
+) -> RecordPoster | RecordTus | None:
     """Where result records go: the collector of the tus endpoint (None without one); to a
-    server that speaks only tus, each its own tus upload through the documents' uploader."""
+    server that speaks only tus, each its own tus upload through the documents' ``uploader``."""
     profile = installed_profile(Path(settings.data_dir))
     endpoint = settings.upload_endpoint or (profile.upload_endpoint if profile else "")
     if not endpoint:
         return None
     if settings.upload_receipt == "tus_completion":
-        return RecordTus(make_uploader(settings, db))
+        return RecordTus(uploader or make_uploader(settings, db))
     down = NetworkSwitch(db).down if settings.training else (lambda: False)
     return RecordPoster(
         endpoint, profile.upload_token if profile else "", settings.upload_timeout_s, down

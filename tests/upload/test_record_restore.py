@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from kiosk.backup import BACKUP_FILE
+from kiosk.backup import BACKUP_FILE, backup
 from kiosk.devicekey import canonical, load_key
 from kiosk.upload.record_files import RECORD_DIR
 from kiosk.upload.record_outbox import restore_records
@@ -128,3 +128,27 @@ def test_of_two_files_for_one_ballot_and_sequence_the_newer_is_queued(kiosk):
     assert done.returncode == 0, done.stderr
     assert "2 hasil angka diantrekan lagi" in done.stdout
     assert [(r["seq"], r["key"]) for r in kiosk_records(data)] == [(1, first), (2, second)]
+
+
+def test_a_backup_older_than_a_receipt_keeps_the_record_sent(kiosk, collector_factory):
+    """The backup holds the record still waiting; its receipt came after. Restored from that
+    backup, the record is sent (its receipt file says so) and goes nowhere again."""
+    collector = collector_factory(accept_training=True)
+    data = kiosk.core.data_dir
+    register(collector, data)
+    key = confirm(kiosk, "PPWP")
+    backup(kiosk.core.db, data)  # the record is pending in it
+    proxy = SlowProxy(collector.port, delay_s=0.0)
+    try:
+        drain_all(record_worker(data, proxy.url()))
+        lose_the_database(data, keep_backup=True)
+        done = tps_kiosk(data, "db", "restore")
+        assert done.returncode == 0, done.stderr
+        assert "cadangan" in done.stdout and "0 hasil angka diantrekan lagi, 1 sudah" in done.stdout
+        (row,) = kiosk_records(data)
+        assert (row["key"], row["state"], row["receipt_sha256"]) == (key, "sent", key)
+        drain_all(record_worker(data, proxy.url()))
+        assert proxy.puts == 1
+    finally:
+        proxy.close()
+    assert [r["key"] for r in collector_records(collector.data_dir)] == [key]
