@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from kiosk.forms import FormPage
+from kiosk.forms.boxes import PARTY_BALLOTS, PEMILU_BALLOTS, PILKADA_BALLOTS, sheet_boxes
+from kiosk.forms.check import check_forms
 from kiosk.lazy_text import lazy_gettext as _l  # not flask_babel's: the worker loads no Flask
 from kiosk.profile_checks import MAX_TEXT, Checker
 from kiosk.profile_text import Problem, ProfileError, load_toml, read_profile
@@ -26,12 +29,8 @@ from kiosk.tps import TpsIdentity
 log = logging.getLogger(__name__)
 __all__ = ["MAX_TEXT", "Problem", "ProfileError", "parse_profile", "read_profile", "without_pins"]
 
-ELECTIONS = {
-    # election kind -> ballot types in legal counting order
-    "pemilu": ("PPWP", "DPR", "DPD", "DPRD_PROV", "DPRD_KAB"),
-    "pilkada": ("GUBERNUR", "BUPATI", "WALIKOTA"),
-}
-PARTY_BALLOTS = frozenset({"DPR", "DPRD_PROV", "DPRD_KAB"})  # votes per party + its candidates
+# election kind -> ballot types in legal counting order (kiosk/forms/boxes.py: a form names them)
+ELECTIONS = {"pemilu": PEMILU_BALLOTS, "pilkada": PILKADA_BALLOTS}
 # [0-9], not \d; \Z, not $ (which also matches before a final newline).
 _CODE = re.compile(r"[0-9]{13}\Z")
 _PIN = re.compile(r"[0-9]{6}\Z")
@@ -74,6 +73,7 @@ class Profile:
     upload_token: str
     ballots: tuple[Ballot, ...]
     officers: tuple[Officer, ...] = field(default=())
+    forms: tuple[FormPage, ...] = ()  # KPU's forms for this TPS ([[forms]]); see kiosk.forms
 
 
 def _ballots(c: Checker, data: dict[str, Any], election: str) -> tuple[Ballot, ...]:
@@ -133,6 +133,37 @@ def _ballots(c: Checker, data: dict[str, Any], election: str) -> tuple[Ballot, .
             ballots.append(Ballot(kind, candidates=tuple(cands)))
     order = {t: n for n, t in enumerate(allowed)}
     return tuple(sorted(ballots, key=lambda b: order[b.type]))
+
+
+def _forms(c: Checker, data: dict[str, Any], ballots: tuple[Ballot, ...]) -> tuple[FormPage, ...]:
+    """The [[forms]] tables (kiosk/forms/check.py checks each field), each of a ballot this
+    profile has, with only the boxes that ballot's sheet has (V.3 needs a 4th candidate)."""
+    if "forms" not in data:
+        return ()
+    before = len(c.problems)
+    forms = check_forms(data["forms"], c.fail)
+    if len(c.problems) > before:
+        return ()
+    by_type = {b.type: b for b in ballots}
+    for i, form in enumerate(forms):
+        ballot = by_type.get(form.ballot)
+        if ballot is None:
+            c.fail(
+                f"forms[{i}].ballot", _l("the profile has no %(ballot)s ballot", ballot=form.ballot)
+            )
+            continue
+        boxes = sheet_boxes(len(ballot.candidates), [len(p.candidates) for p in ballot.parties])
+        for j, box in enumerate(form.boxes):
+            if box.name not in boxes:
+                c.fail(
+                    f"forms[{i}].boxes[{j}].name",
+                    _l(
+                        "the profile's %(ballot)s ballot has no box %(name)s",
+                        ballot=form.ballot,
+                        name=box.name,
+                    ),
+                )
+    return forms
 
 
 def _pin(c: Checker, pin: object, path: str) -> str | None:
@@ -258,6 +289,7 @@ def parse_profile(text: str, installed: bool = False) -> Profile:
         c.fail("allow_pin_only", _l("must be true or false"))
     ballots = _ballots(c, data, str(election))
     officers = _officers(c, data, installed)
+    forms = _forms(c, data, ballots)
     if c.problems:
         raise ProfileError(c.problems)
     identity = TpsIdentity(
@@ -275,6 +307,7 @@ def parse_profile(text: str, installed: bool = False) -> Profile:
         token,
         ballots,
         officers,
+        forms,
     )
 
 

@@ -32,6 +32,7 @@ KNOWN_KEYS = {
         "upload",
         "ballots",
         "officers",
+        "forms",  # each table's keys are kiosk/forms/check.py's to check
     ),
     "upload": ("endpoint", "token"),
     "ballots[]": ("type", "candidates", "parties"),
@@ -42,7 +43,8 @@ MAX_TEXT = 150  # characters of a name (a candidate pair with titles is ~80)
 MAX_LONG_TEXT = {"upload.endpoint": 512, "upload.token": 512}
 MAX_ITEMS = 100  # candidates of a ballot or a party, parties of a ballot
 MAX_OFFICERS = 50  # KPPS 1-7, teknisi, pelatih and their stand-ins
-MAX_VALUES = 5000  # keys and list items in the whole file
+MAX_FORM_BOXES = 400  # boxes of one form page: a DPR page lists every party's candidates
+MAX_VALUES = 20000  # keys and list items in the whole file (a box of [[forms]] takes ~7)
 
 
 class Checker:
@@ -74,6 +76,8 @@ class Checker:
                     stack.append((child, child_path, f"{schema}.{key}" if schema else key))
             elif isinstance(value, list):
                 limit = MAX_OFFICERS if path == "officers" else MAX_ITEMS
+                if schema == "forms[].boxes":
+                    limit = MAX_FORM_BOXES
                 if len(value) > limit:
                     self.fail(
                         path,

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import re
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.chasil.checks import BALLOT_BOXES, LPJ, VOTER_ROWS
+from kiosk.forms.boxes import PEMILU_BALLOTS, PILKADA_BALLOTS, box_name_ok
 from kiosk.forms.model import FormPage, NumberBox, Rect
 from kiosk.lazy_text import LazyString
 from kiosk.lazy_text import lazy_gettext as _l
@@ -27,28 +26,7 @@ BOX_KEYS = ("name", "rect_mm", "cells")
 MAX_PAGES = 50  # a DPR C.Hasil of a big dapil runs to a dozen pages
 MAX_CELLS = 9
 MAX_SIDE_MM = 2000.0  # a plano sheet is about 1 m wide
-_FIXED_BOXES = frozenset(
-    {f"{row}.{col}" for row in VOTER_ROWS for col in LPJ} | set(BALLOT_BOXES) | {"S", "T", "U"}
-)
-_CANDIDATE_BOX = re.compile(r"V\.(0|[1-9][0-9]{0,2})\Z")
-_PARTY_BOX = re.compile(r"P\.(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2}))?\Z")
-
-
-def ballot_types() -> tuple[str, ...]:
-    # Imported here: kiosk.profile loads its [[forms]] through this module.
-    from kiosk.profile import ELECTIONS
-
-    return tuple(t for types in ELECTIONS.values() for t in types)
-
-
-def box_name_ok(name: str, ballot: str) -> bool:
-    """Is ``name`` a box a sheet of ``ballot`` has (kiosk/chasil/checks.py's names)?"""
-    from kiosk.profile import PARTY_BALLOTS
-
-    if name in _FIXED_BOXES:
-        return True
-    pattern = _PARTY_BOX if ballot in PARTY_BALLOTS else _CANDIDATE_BOX
-    return bool(pattern.match(name))
+BALLOT_TYPES = (*PEMILU_BALLOTS, *PILKADA_BALLOTS)
 
 
 def _unknown_keys(table: dict[str, Any], known: tuple[str, ...], path: str, fail: Fail) -> None:
@@ -224,7 +202,7 @@ def check_form(form: object, path: str, fail: Fail) -> FormPage | None:
     _unknown_keys(form, FORM_KEYS, path, counting)
     model = _text(form, "model", f"{path}.model", counting)
     ballot = form.get("ballot")
-    types = ballot_types()
+    types = BALLOT_TYPES
     if ballot not in types:
         counting(f"{path}.ballot", _l("must be one of %(types)s", types=", ".join(types)))
         ballot = ""

@@ -195,3 +195,19 @@ def test_forms_for_a_profile_replace_the_shipped_form_of_their_ballot():
     forms = forms_for([kpu])
     assert [f.model for f in forms] == ["C.HASIL-PPWP-KPU", "C.HASIL-DPR", "C.HASIL-DPD"]
     assert forms_for([]) == shipped_forms()
+
+
+def test_the_box_names_are_those_of_the_kiosks_checks():
+    from kiosk.chasil.checks import Sheet
+    from kiosk.forms.boxes import box_name_ok, sheet_boxes
+    from kiosk.profile import ELECTIONS, PARTY_BALLOTS
+
+    for ballot in ("PPWP", "DPD"):
+        sheet = Sheet(ballot, {}, candidates=4)
+        assert sheet_boxes(4) == set(sheet.all_boxes())
+        assert all(box_name_ok(b, ballot) for b in sheet.all_boxes())
+    sheet = Sheet("DPR", {}, parties=(2, 3))
+    assert sheet_boxes(0, (2, 3)) == set(sheet.all_boxes())
+    assert all(box_name_ok(b, "DPR") for b in sheet.all_boxes())
+    assert not box_name_ok("V.0", "DPR") and not box_name_ok("P.0", "PPWP")
+    assert PARTY_BALLOTS <= set(ELECTIONS["pemilu"])
