@@ -4,6 +4,7 @@ that sends records to a real collector."""
 from __future__ import annotations
 
 import contextlib
+import random
 import socket
 import sqlite3
 import threading
@@ -12,16 +13,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from kiosk.devicekey import ensure_key, public_b64
 from kiosk.upload.record_sender import RecordPoster, RecordQueue
 from kiosk.upload.worker import Worker
 from tests.chasil.test_chasil_http import GOOD
 from tests.kiosk.conftest import PINS
-from tests.stacks.collector import CollectorProcess, run_collector_cli
-from tests.upload.test_worker import in_process_worker
+from tests.upload.processes import WorkerProcess
+from tests.upload.test_worker import in_process_worker, register
+
+__all__ = ["register"]  # the collector registration of tests/upload/test_worker.py
 
 BALLOTS = ("PPWP", "DPR", "DPD")
-TPS = "6474010001005"  # the sample profile's TPS
 _VOTERS = {k: v for k, v in GOOD.items() if not k.startswith("V.")}
 SHEETS: dict[str, dict[str, int]] = {
     "PPWP": dict(GOOD),
@@ -30,21 +31,6 @@ SHEETS: dict[str, dict[str, int]] = {
     | {"P.0": 10, "P.0.0": 50, "P.0.1": 40, "P.1": 5, "P.1.0": 100, "P.1.1": 2, "P.1.2": 1},
     "DPD": _VOTERS | {"V.0": 62, "V.1": 100, "V.2": 18, "V.3": 28},
 }
-
-
-def register(collector: CollectorProcess, data: Path) -> None:
-    """Register the device key of the kiosk in ``data`` with ``collector`` for the sample TPS
-    (the collector refuses an unknown device)."""
-    done = run_collector_cli(
-        "register",
-        "--data",
-        str(collector.data_dir),
-        "--tps",
-        TPS,
-        "--public-key",
-        public_b64(ensure_key(data)),
-    )
-    assert done.returncode == 0, done.stderr
 
 
 def ketua(kiosk: Any) -> Any:
@@ -75,10 +61,58 @@ def correct_and_confirm(kiosk: Any, ballot: str, shift: int) -> str:
     return str(confirmed.record)
 
 
+class Ketua:
+    """Confirms every ballot once, then each round corrects and confirms two of them again."""
+
+    CORRECTED = ("PPWP", "DPD")  # sheets of candidates: a correction moves votes V.0 -> V.1
+
+    def __init__(self, kiosk: Any) -> None:
+        self.kiosk = kiosk
+        self.shift = dict.fromkeys(self.CORRECTED, 0)
+        for ballot in BALLOTS:
+            confirm(kiosk, ballot)
+
+    def round(self) -> None:
+        for ballot in self.CORRECTED:
+            self.shift[ballot] = 2 - self.shift[ballot]  # always differs from the last
+            correct_and_confirm(self.kiosk, ballot, self.shift[ballot])
+
+
 def kiosk_records(data: Path) -> list[sqlite3.Row]:
     with sqlite3.connect(data / "kiosk.sqlite3") as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute("SELECT * FROM result_record ORDER BY id").fetchall()
+
+
+def sending(data: Path) -> int:
+    return sum(r["state"] == "sending" for r in kiosk_records(data))
+
+
+def unsent(data: Path) -> int:
+    return sum(r["state"] != "sent" for r in kiosk_records(data))
+
+
+def kill_while_confirming(
+    worker: WorkerProcess, ketua: Ketua, kills: int, rng: random.Random, up_to_s: float
+) -> int:
+    """``kills`` rounds of the Ketua confirming again, the worker started and SIGKILLed after
+    up to ``up_to_s``; then the worker runs until every record is sent (at most 90 s) and
+    stops. How many kills found a record ``sending``."""
+    data, while_sending = worker.data_dir, 0
+    for _ in range(kills):
+        ketua.round()
+        worker.start()
+        worker.wait_ready()
+        time.sleep(rng.uniform(0.0, up_to_s))
+        while_sending += sending(data)
+        worker.kill()
+    worker.start()
+    worker.wait_ready()
+    deadline = time.monotonic() + 90
+    while unsent(data) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert worker.stop() == 0
+    return while_sending
 
 
 def collector_records(collector_data: Path) -> list[sqlite3.Row]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 
 import pytest
 
@@ -24,11 +23,12 @@ from tests.kiosk.conftest import kiosk  # noqa: F401  (shared fixture)
 from tests.stacks.tus_servers import TusServer, run_tus_server, tus_server  # noqa: F401
 from tests.upload.processes import WorkerProcess
 from tests.upload.records import (
+    Ketua,
     SlowProxy,
     confirm,
-    correct_and_confirm,
     drain_all,
     ketua,
+    kill_while_confirming,
     kiosk_records,
 )
 
@@ -149,30 +149,15 @@ def test_records_are_held_once_across_sigkills_of_the_worker(kiosk, tus_server):
         upload_backoff_base_s="1",
         upload_probe_s="1",
     )
-    for ballot in ("PPWP", "DPR", "DPD"):
-        confirm(kiosk, ballot)
-    rng, shift, kills_while_sending = random.Random(17), 0, 0
     try:
-        for _ in range(KILLS):
-            shift = 2 - shift
-            for ballot in ("PPWP", "DPD"):
-                correct_and_confirm(kiosk, ballot, shift)
-            worker.start()
-            worker.wait_ready()
-            time.sleep(rng.uniform(0.0, 0.6))
-            kills_while_sending += sum(r["state"] == "sending" for r in kiosk_records(data))
-            worker.kill()
-        worker.start()
-        worker.wait_ready()
-        deadline = time.monotonic() + 90
-        while any(r["state"] != "sent" for r in kiosk_records(data)):
-            assert time.monotonic() < deadline, [dict(r) for r in kiosk_records(data)]
-            time.sleep(0.2)
-        assert worker.stop() == 0
+        kills_while_sending = kill_while_confirming(
+            worker, Ketua(kiosk), KILLS, random.Random(17), 0.6
+        )
     finally:
         worker.kill()
         proxy.close()
     rows = kiosk_records(data)
+    assert all(r["state"] == "sent" for r in rows), [dict(r) for r in rows]
     print(
         f"{tus_server.name}: kills {KILLS}, while sending {kills_while_sending}, "
         f"records {len(rows)}, requests {dict(proxy.methods)}"

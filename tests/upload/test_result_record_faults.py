@@ -23,41 +23,19 @@ from tests.kiosk.conftest import kiosk, settings  # noqa: F401  (shared fixtures
 from tests.stacks.collector import CollectorProcess
 from tests.upload.processes import WorkerProcess
 from tests.upload.records import (
+    Ketua,
     SlowProxy,
     collector_records,
-    confirm,
-    correct_and_confirm,
+    kill_while_confirming,
     kiosk_records,
     record_worker,
     register,
+    sending,
+    unsent,
 )
 
 WORKER_KILLS = 40
 COLLECTOR_KILLS = 20
-CORRECTED = ("PPWP", "DPD")  # sheets of candidates: a correction moves votes V.0 -> V.1
-
-
-class Ketua:
-    """Confirms every ballot once, then each round corrects and confirms two of them again."""
-
-    def __init__(self, kiosk) -> None:
-        self.kiosk = kiosk
-        self.shift = dict.fromkeys(CORRECTED, 0)
-        for ballot in ("PPWP", "DPR", "DPD"):
-            confirm(kiosk, ballot)
-
-    def round(self) -> None:
-        for ballot in CORRECTED:
-            self.shift[ballot] = 2 - self.shift[ballot]  # always differs from the last
-            correct_and_confirm(self.kiosk, ballot, self.shift[ballot])
-
-
-def sending(data: Path) -> int:
-    return sum(r["state"] == "sending" for r in kiosk_records(data))
-
-
-def unsent(data: Path) -> int:
-    return sum(r["state"] != "sent" for r in kiosk_records(data))
 
 
 def check_exactly_once(data: Path, collector: CollectorProcess) -> None:
@@ -98,21 +76,10 @@ def test_records_arrive_once_across_sigkills_of_the_worker(kiosk, collector_fact
         upload_backoff_base_s="1",
         upload_probe_s="1",
     )
-    ketua, rng, kills_while_sending = Ketua(kiosk), random.Random(17), 0
     try:
-        for _ in range(WORKER_KILLS):
-            ketua.round()
-            worker.start()
-            worker.wait_ready()
-            time.sleep(rng.uniform(0.0, 0.5))
-            kills_while_sending += sending(data)
-            worker.kill()
-        worker.start()
-        worker.wait_ready()
-        deadline = time.monotonic() + 90
-        while unsent(data) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert worker.stop() == 0
+        kills_while_sending = kill_while_confirming(
+            worker, Ketua(kiosk), WORKER_KILLS, random.Random(17), 0.5
+        )
     finally:
         worker.kill()
         proxy.close()
