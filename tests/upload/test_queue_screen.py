@@ -48,6 +48,16 @@ def page(client) -> str:
     return resp.get_data(as_text=True)
 
 
+def export(client, drive) -> str:
+    """Press "Ekspor ke flashdisk" for ``drive``; the screen it comes back to."""
+    resp = client.post(
+        "/antrian/usb",
+        data={"csrf_token": csrf_token(client, "/antrian"), "drive": str(drive)},
+        follow_redirects=True,
+    )
+    return resp.get_data(as_text=True)
+
+
 def test_the_screen_says_in_words_what_waits_and_until_when(client, outbox):
     login(client, "kpps3")  # an operator Sirekap
     assert "Pengiriman ke server · 3 menunggu" in client.get("/").get_data(as_text=True)
@@ -88,12 +98,8 @@ def test_usb_export_by_touch_writes_a_signed_checked_folder(client, app, media, 
     drive = mount_tmpfs(media / "KPPS_USB", "8m")
     html = page(client)
     assert "Ekspor ke flashdisk KPPS_USB" in html
-    resp = client.post(
-        "/antrian/usb",
-        data={"csrf_token": csrf_token(client, "/antrian"), "drive": str(drive)},
-        follow_redirects=True,
-    )
-    assert "3 dokumen sudah ditulis dan diperiksa di flashdisk." in resp.get_data(as_text=True)
+    said = export(client, drive)
+    assert "3 dokumen sudah ditulis dan diperiksa di flashdisk." in said
     (folder,) = drive.iterdir()
     index = json.loads((folder / "index.json").read_text())
     assert len(index["index"]["bundles"]) == 3
@@ -112,16 +118,11 @@ def test_usb_export_says_how_many_result_records_went_with_the_documents(
             enqueue_record(conn, ballot, seq, key, data, False, "2024-02-14T15:00:00+08:00")
     login(client, "kpps1")
     drive = mount_tmpfs(media / "KPPS_USB", "8m")
-    resp = client.post(
-        "/antrian/usb",
-        data={"csrf_token": csrf_token(client, "/antrian"), "drive": str(drive)},
-        follow_redirects=True,
-    )
-    said = (
+    wanted = (
         "3 dokumen dan hasil angka dari 2 konfirmasi sudah ditulis dan diperiksa di flashdisk."
         " Bawa ke PPS."
     )
-    assert said in resp.get_data(as_text=True)
+    assert wanted in export(client, drive)
     (folder,) = drive.iterdir()
     assert len(list(folder.glob("record-*.json"))) == 2
     # The last export counts its documents, as it says ("dokumen"), not the records beside them.
@@ -130,23 +131,15 @@ def test_usb_export_says_how_many_result_records_went_with_the_documents(
 
 def test_usb_export_to_a_drive_that_is_gone_explains_what_to_do(client, media):
     login(client, "kpps1")
-    resp = client.post(
-        "/antrian/usb",
-        data={"csrf_token": csrf_token(client, "/antrian"), "drive": str(media / "GONE")},
-        follow_redirects=True,
-    )
-    assert "Flashdisk USB tidak ditemukan. Colokkan, tunggu 5 detik" in resp.get_data(as_text=True)
+    said = export(client, media / "GONE")
+    assert "Flashdisk USB tidak ditemukan. Colokkan, tunggu 5 detik" in said
 
 
 def test_usb_export_to_a_full_drive_keeps_everything(client, media, mount_tmpfs, outbox):
     login(client, "kpps1")
     drive = mount_tmpfs(media / "SMALL", "64k")
-    resp = client.post(
-        "/antrian/usb",
-        data={"csrf_token": csrf_token(client, "/antrian"), "drive": str(drive)},
-        follow_redirects=True,
-    )
-    assert "Flashdisk penuh. Gunakan flashdisk lain" in resp.get_data(as_text=True)
+    said = export(client, drive)
+    assert "Flashdisk penuh. Gunakan flashdisk lain" in said
     assert outbox.counts().unsent == 3 and outbox.last_export() is None
 
 
