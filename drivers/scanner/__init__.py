@@ -40,6 +40,10 @@ class ScanRequest:
     width_mm: float = 210.0
     height_mm: float = 297.0
     timeout_s: float = 120.0
+    # The ballot whose C.Hasil sheet the operator means to scan ("PPWP"; "" = none said). A
+    # real scanner cannot know what lies on its glass and ignores it; the fake scanner prints
+    # that ballot's sample form (unless the trainer made it feed another).
+    sheet: str = ""
 
 
 class Scanner(Protocol):
@@ -75,4 +79,13 @@ class SimulatedScanner(Protocol):
     @property
     def pending_fault(self) -> ScannerError | None:
         """The fault the next scan will meet, if any."""
+        ...
+
+    def feed_wrong_sheet(self, wrong: bool = True) -> None:
+        """Make the next scan deliver another ballot's sheet than the one asked for (or not)."""
+        ...
+
+    @property
+    def wrong_sheet_next(self) -> bool:
+        """Whether the next scan delivers another ballot's sheet (for the trainer's panel)."""
         ...

@@ -11,14 +11,17 @@ from PIL import Image
 from drivers.errors import AdfEmpty, ScanCancelled, ScannerBusy, ScannerError
 from drivers.scanner import ColorMode, ScanRequest, Source
 from drivers.scanner.realistic import render_realistic
-from drivers.scanner.sample_pages import SAMPLE_SHEETS, render_sheet
+from drivers.scanner.sample_pages import SAMPLE_SHEETS, SampleSheet, render_sheet
 
 PAGE_KINDS = ("clean", "realistic")
 
 
 class FakeScanner:
-    """Flatbed: one sample sheet per scan, cycling through PPWP, DPR, DPD. ADF: ``adf_pages``
-    sheets per batch; the feeder is full again for the next batch, so a demo never runs dry.
+    """Flatbed: one sample sheet per scan, of the ballot the request names (``sheet``), else
+    cycling through PPWP, DPR, DPD. ADF: ``adf_pages`` sheets per batch; the feeder is full
+    again for the next batch, so a demo never runs dry. The trainer can make the next scan
+    deliver another ballot's sheet (``feed_wrong_sheet``), as a tired KPPS picks up the wrong
+    one of five similar sheets.
 
     ``page_time_s`` is how long each page takes to "scan" (seconds): 0 in tests and demos, a
     second or two in training, so the cancel button and the busy message can be shown.
@@ -38,6 +41,7 @@ class FakeScanner:
         self.pages = pages
         self.page_time_s = page_time_s
         self._next_sheet = itertools.count()
+        self._wrong_sheet = False
         self._fault: tuple[ScannerError, int] | None = None
         self._fault_lock = threading.Lock()  # the trainer's request thread sets, a scan takes
         self._cancelled = threading.Event()
@@ -61,6 +65,25 @@ class FakeScanner:
         with self._fault_lock:
             return self._fault[0] if self._fault else None
 
+    def feed_wrong_sheet(self, wrong: bool = True) -> None:
+        """Make the next scan deliver another ballot's sheet than the one it asks for."""
+        with self._fault_lock:
+            self._wrong_sheet = wrong
+
+    @property
+    def wrong_sheet_next(self) -> bool:
+        with self._fault_lock:
+            return self._wrong_sheet
+
+    def _sheet(self, n: int, asked: str, wrong: bool) -> SampleSheet:
+        """The ``n``-th sheet fed: the asked ballot's (or, ``wrong``, the next ballot's in the
+        sample's order); without a ballot asked, the samples in turn."""
+        ballots = [s.ballot for s in SAMPLE_SHEETS]
+        if asked not in ballots:
+            return SAMPLE_SHEETS[n % len(SAMPLE_SHEETS)]
+        index = ballots.index(asked)
+        return SAMPLE_SHEETS[(index + 1) % len(ballots) if wrong else index]
+
     def load_adf(self, pages: int) -> None:
         """Put ``pages`` sheets in the simulated feeder (0 = empty)."""
         self.adf_pages = pages
@@ -80,6 +103,7 @@ class FakeScanner:
             self._cancelled.clear()
             with self._fault_lock:
                 fault, self._fault = self._fault, None
+                wrong, self._wrong_sheet = self._wrong_sheet, False
             count = 1 if request.source is Source.FLATBED else self.adf_pages
             if count == 0 and fault is None:
                 raise AdfEmpty("the simulated feeder is empty")
@@ -90,9 +114,10 @@ class FakeScanner:
                 if self._cancelled.wait(self.page_time_s):
                     raise ScanCancelled("cancelled by the operator")
                 n = next(self._next_sheet)
+                sheet = self._sheet(n, request.sheet, wrong)
                 if self.pages == "realistic":
                     yield render_realistic(
-                        SAMPLE_SHEETS[n % len(SAMPLE_SHEETS)],
+                        sheet,
                         request.dpi,
                         colour=request.mode is ColorMode.COLOR,
                         seed=n,
@@ -101,7 +126,7 @@ class FakeScanner:
                     ).image
                     continue
                 yield render_sheet(
-                    SAMPLE_SHEETS[n % len(SAMPLE_SHEETS)],
+                    sheet,
                     request.dpi,
                     request.width_mm,
                     request.height_mm,

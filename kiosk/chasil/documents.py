@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from drivers.errors import ScannerNotFound
 from drivers.scanner import Scanner, Source
 from kiosk.audit import AuditLog, Event
+from kiosk.chasil.identify import known_forms
 from kiosk.chasil.pages import SQLITE_INT, Page, ScannedPages, ScanResult, unknown_page
 from kiosk.chasil.refusals import DocumentCode
 from kiosk.chasil.renditions import Turned
@@ -102,7 +103,9 @@ class DocumentService:
         self.numbers = numbers
         self.scanner = scanner
         self.signing_key = signing_key
-        self.scans = ScannedPages(db, audit, clock, self.root, dpi)
+        self.scans = ScannedPages(
+            db, audit, clock, self.root, dpi, forms=lambda: known_forms(self._profile)
+        )
 
     @property
     def profile(self) -> Profile:
@@ -139,10 +142,11 @@ class DocumentService:
         the scan screen says what it waits for instead of offering it."""
         return self.numbers.confirmed(ballot) is not None
 
-    def use_anyway(self, page_id: int, by: ActiveSession) -> None:
-        """Keep a held page despite the gate (audited); nothing for a page that is not held."""
+    def use_anyway(self, page_id: int, by: ActiveSession, reason: str = "") -> None:
+        """Keep a held page despite the gate (audited); nothing for a page that is not held.
+        A page held for its form needs a ``reason`` (``Refused(REASON_NEEDED)``)."""
         self._provisioned()
-        self.scans.use_anyway(page_id, by)
+        self.scans.use_anyway(page_id, by, reason)
 
     def discard(self, page_id: int) -> None:
         self._provisioned()

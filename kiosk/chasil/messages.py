@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from kiosk.chasil.checks import BALLOT_BOXES, LPJ, VOTER_ROWS, Finding
+from kiosk.chasil.identify import FormProblem
 from kiosk.chasil.legibility import Problem
 from kiosk.profile import Ballot
 
@@ -146,3 +147,26 @@ def problem_message(problem: Problem) -> str:
         ),
     }
     return messages[problem]
+
+
+def held_message(problem: str, ballot: str, form: str) -> str:
+    """Why a page of ``ballot`` is held (its ``scan_page.problem``), and what to do:
+    the legibility gate's sentence, or the form's (``form``: the model its title names)."""
+    if problem == FormProblem.WRONG_FORM.value:
+        return str(
+            _(
+                "This sheet is %(found)s, not the %(ballot)s sheet. Take the C.Hasil %(ballot)s"
+                " sheet and scan it.",
+                found=form,
+                ballot=ballot,
+            )
+        )
+    if problem == FormProblem.NOT_IDENTIFIED.value:
+        return str(
+            _(
+                "The kiosk cannot read this sheet's title as C.Hasil %(ballot)s. Check that it is"
+                " the %(ballot)s sheet, face down and straight, and scan it again.",
+                ballot=ballot,
+            )
+        )
+    return problem_message(Problem(problem))

@@ -13,6 +13,7 @@ only through this module.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from PIL import Image
 
 from drivers.scanner import ColorMode, Scanner, ScanRequest, Source
 from kiosk.audit import AuditLog, Event
+from kiosk.chasil.identify import FORM_PROBLEMS, form_problem
 from kiosk.chasil.legibility import Verdict, assess
 from kiosk.chasil.refusals import DocumentCode
 from kiosk.chasil.renditions import (
@@ -35,7 +37,10 @@ from kiosk.refusals import Refused
 from kiosk.storage import write_durably
 
 if TYPE_CHECKING:
+    from kiosk.forms import FormPage
     from kiosk.services.auth import ActiveSession
+
+MIN_REASON = 10  # characters: a reason to keep another form's page says why, not "ok"
 
 # SQLite's INTEGER range: a larger id from a form cannot name a row (and would not bind).
 SQLITE_INT = range(-(2**63), 2**63)
@@ -60,6 +65,7 @@ class Page:
     created_wall: str
     problem: str  # a legibility.Problem value while the gate holds the page, else ""
     straighten_centideg: int = 0  # renditions.straighten_centideg: applied where it is shown
+    form: str = ""  # the form model its title names (identify.py), "" if not identified
 
 
 def unknown_page(ballot: str, page_id: int) -> Refused:
@@ -71,12 +77,21 @@ def unknown_page(ballot: str, page_id: int) -> Refused:
 class ScannedPages:
     """The pages of every ballot's sheets, under ``root`` (``<data dir>/documents``)."""
 
-    def __init__(self, db: Database, audit: AuditLog, clock: Clock, root: Path, dpi: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditLog,
+        clock: Clock,
+        root: Path,
+        dpi: int,
+        forms: Callable[[], Sequence[FormPage]] = tuple,
+    ) -> None:
         self.db = db
         self.audit = audit
         self.clock = clock
         self.root = root
         self.dpi = dpi
+        self.forms = forms  # the form definitions a page is identified against (identify.py)
 
     def pages(self, ballot: str) -> list[Page]:
         rows = self.db.read(
@@ -94,6 +109,7 @@ class ScannedPages:
                 r["created_wall"],
                 r["problem"],
                 r["straighten_centideg"],
+                r["form"],
             )
             for r in rows
         ]
@@ -112,27 +128,36 @@ class ScannedPages:
         by: ActiveSession,
         replace_page: int | None = None,
     ) -> ScanResult:
-        """Scan, gate and keep each page (see ``keep``). A page the
-        gate refuses is kept *held*,
-        with its problem: the operator rescans it, discards it, or (seeing the preview) uses it
-        anyway, which is audited. Scanner errors propagate (guidance screen); pages scanned
-        before the error are kept. ``replace_page`` must be a kept page of ``ballot``, else
-        ``Refused(DocumentCode.UNKNOWN_PAGE)`` before the scanner moves."""
+        """Scan, gate, identify and keep each page (see ``keep``). A page the legibility gate
+        refuses, or whose title names another form than ``ballot``'s or no known form
+        (identify.py; only for a ballot with form definitions), is kept *held*, with its
+        problem: the operator rescans it, discards it, or (seeing the preview) uses it anyway,
+        which is audited (for a form problem, with a reason). Scanner errors propagate
+        (guidance screen); pages scanned before the error are kept. ``replace_page`` must be
+        a kept page of ``ballot``, else ``Refused(DocumentCode.UNKNOWN_PAGE)`` before the
+        scanner moves."""
         if replace_page is not None and not self._replaceable(ballot, replace_page):
             raise unknown_page(ballot, replace_page)
-        request = ScanRequest(dpi=self.dpi, mode=ColorMode.GRAY, source=source)
+        request = ScanRequest(dpi=self.dpi, mode=ColorMode.GRAY, source=source, sheet=ballot)
+        forms = tuple(self.forms())
         accepted, rejected = 0, []
         for page in scanner.scan(request):
             verdict = assess(page)
             problem = verdict.problem.value if verdict.problem else ""
+            form = ""
+            if not problem:
+                problem, form = form_problem(page, verdict.skew_deg, self.dpi, ballot, forms)
             if problem:
                 rejected.append(verdict)
-                self.audit.record_for(Event.SCAN_REJECTED, by, ballot=ballot, problem=problem)
+                self.audit.record_for(
+                    Event.SCAN_REJECTED, by, ballot=ballot, problem=problem, form=form
+                )
             else:
                 accepted += 1
-            # A held page is kept as scanned: the gate's measures are not to be trusted on it.
-            skew = None if problem else verdict.skew_deg
-            self.keep(ballot, page, by, replace_page, problem, skew)
+            # A page the legibility gate holds is kept as scanned: its measures are not to be
+            # trusted on it.
+            skew = None if verdict.problem else verdict.skew_deg
+            self.keep(ballot, page, by, replace_page, problem, skew, form)
             replace_page = None  # only the first page of a rescan replaces
         return ScanResult(accepted, rejected)
 
@@ -154,6 +179,7 @@ class ScannedPages:
         replace_page: int | None,
         problem: str,
         skew_deg: float | None = None,
+        form: str = "",
     ) -> None:
         """Write ``page``'s archival file and rendition durably and record it (in
         ``replace_page``'s place, if given) with its audit event, in one transaction. Each file
@@ -175,7 +201,7 @@ class ScannedPages:
             rendition_sha = write_durably(rendition_path(path), rendition)
             digest = write_durably(path, archival)
             with self.audit.transaction() as tx:
-                self._record(tx.conn, ballot, path, digest, by, replace_page, problem, turn)
+                self._record(tx.conn, ballot, path, digest, by, replace_page, problem, turn, form)
                 if not problem:
                     tx.record(
                         Event.SCAN,
@@ -185,6 +211,7 @@ class ScannedPages:
                         sha256=digest,
                         rendition=rendition_sha,
                         straighten_centideg=turn,
+                        form=form,
                         replaced=replace_page,
                     )
         except BaseException:
@@ -203,6 +230,7 @@ class ScannedPages:
         replace_page: int | None,
         problem: str,
         turn: int,
+        form: str,
     ) -> None:
         """Record the page inside the caller's transaction ``conn``."""
         if replace_page is not None:
@@ -221,7 +249,8 @@ class ScannedPages:
             ).fetchone()[0]
         conn.execute(
             "INSERT INTO scan_page (ballot, position, path, sha256, officer_id,"
-            " created_wall, problem, straighten_centideg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_wall, problem, straighten_centideg, form)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ballot,
                 position,
@@ -231,25 +260,33 @@ class ScannedPages:
                 self.clock.now().isoformat(),
                 problem,
                 turn,
+                form,
             ),
         )
 
-    def use_anyway(self, page_id: int, by: ActiveSession) -> None:
-        """The operator looked at a held page and keeps it despite the gate (audited)."""
+    def use_anyway(self, page_id: int, by: ActiveSession, reason: str = "") -> None:
+        """The operator looked at a held page and keeps it despite the gate (audited). A page
+        held for its form (another ballot's, or none read) is kept only with a ``reason`` of
+        at least ``MIN_REASON`` characters: ``Refused(DocumentCode.REASON_NEEDED)``."""
         if page_id not in SQLITE_INT:
             return  # no such page
         rows = self.db.read("SELECT * FROM scan_page WHERE id = ?", (page_id,))
         if not rows or not rows[0]["problem"]:
             return
-        with self.db.write() as conn:
-            conn.execute("UPDATE scan_page SET problem = '' WHERE id = ?", (page_id,))
-        self.audit.record_for(
-            Event.SCAN,
-            by,
-            ballot=rows[0]["ballot"],
-            sha256=rows[0]["sha256"],
-            override=rows[0]["problem"],
-        )
+        problem, reason = rows[0]["problem"], " ".join(reason.split())
+        if problem in FORM_PROBLEMS and len(reason) < MIN_REASON:
+            raise Refused(DocumentCode.REASON_NEEDED, ballot=rows[0]["ballot"])
+        with self.audit.transaction() as tx:
+            tx.conn.execute("UPDATE scan_page SET problem = '' WHERE id = ?", (page_id,))
+            tx.record(
+                Event.SCAN,
+                by.officer.id,
+                by.officer.role.value,
+                ballot=rows[0]["ballot"],
+                sha256=rows[0]["sha256"],
+                override=problem,
+                **({"form": rows[0]["form"], "reason": reason} if reason else {}),
+            )
 
     def discard(self, page_id: int) -> None:
         if page_id not in SQLITE_INT:

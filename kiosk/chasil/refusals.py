@@ -30,6 +30,7 @@ class DocumentCode(RefusalCode):
     UNKNOWN_PAGE = "unknown_page"  # params: ballot, page (discarded, replaced or never one)
     UNKNOWN_DOCUMENT = "unknown_document"  # params: document
     PDF_INTERRUPTED = "pdf_interrupted"  # the child process making the PDF ended before it did
+    REASON_NEEDED = "reason_needed"  # params: ballot (a page held for its form kept without one)
 
 
 class CopyCode(RefusalCode):
@@ -83,6 +84,10 @@ DOCUMENT_WORDING = wording(
         DocumentCode.PDF_INTERRUPTED: _l(
             "The document was not made: making its PDF stopped halfway. The scanned pages are"
             " kept. Press “Done: make the signed document” again."
+        ),
+        DocumentCode.REASON_NEEDED: _l(
+            "This page is not the %(ballot)s sheet as far as the kiosk can read. To use it"
+            " anyway, write why (at least 10 letters); it is recorded in the audit log."
         ),
     },
 )

@@ -155,6 +155,7 @@ def sign(
                     "bytes": len(data),
                     "straighten_centideg": p.straighten_centideg,
                 },
+                "form": p.form,  # the form model its printed title names ("" if not read)
                 "scanned_by": p.officer_id,
                 "scanned": p.created_wall,
             }

@@ -13,6 +13,7 @@ import pickle
 import signal
 import socket
 import struct
+import sys
 import traceback
 
 from kiosk.heap import give_memory_back
@@ -61,6 +62,9 @@ def serve(fd: int) -> None:
     # the socket ends the child.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     give_memory_back()  # a copy's buffers go back when freed, as in the web app
+    # fpdf2 imports numpy when it is installed (the digit reader needs it), only to decode LZW
+    # images faster, which paper never has: the child goes without it (~10 MB RSS).
+    sys.modules.setdefault("numpy", None)  # type: ignore[arg-type]
     with socket.socket(fileno=fd) as sock:
         while True:
             try:

@@ -32,6 +32,7 @@ class Fault(enum.Enum):
     A4_COVER_OPEN = "a4_cover_open"
     A4_READY = "a4_ready"
     SCANNER_JAM = "scanner_jam"
+    SCANNER_WRONG_SHEET = "scanner_wrong_sheet"  # the next scan feeds another ballot's sheet
     SCANNER_READY = "scanner_ready"
     CARD_REMOVED = "card_removed"
     CARD_READY = "card_ready"
@@ -57,6 +58,7 @@ class FaultState:
     receipt_printer: str  # a PrinterState value, or "" without a fake receipt printer
     document_printer: str
     scanner_jam: bool
+    scanner_wrong_sheet: bool  # the next scan delivers another ballot's sheet
     card_removed: bool  # the next card read will fail as pulled out
     network_down: bool
 
@@ -97,8 +99,12 @@ def apply_fault(
         _printer(devices, fault).set_state(_PRINTER_STATES[fault])
     elif fault is Fault.SCANNER_JAM:
         _scanner(devices).fail_next(ScannerJammed("simulasi: paper jammed in the feeder"))
+    elif fault is Fault.SCANNER_WRONG_SHEET:
+        _scanner(devices).feed_wrong_sheet()
     elif fault is Fault.SCANNER_READY:
-        _scanner(devices).clear_fault()
+        scanner = _scanner(devices)
+        scanner.clear_fault()
+        scanner.feed_wrong_sheet(False)
     elif fault is Fault.CARD_REMOVED:
         reader = _card_reader(devices)
         # A card on the reader now is pulled out (its officer is logged out, as in real life);
@@ -120,6 +126,7 @@ def clear_device_faults(devices: Devices) -> int:
         printer.set_state(PrinterState.READY)
     if isinstance(devices.scanner, SimulatedScanner):
         devices.scanner.clear_fault()
+        devices.scanner.feed_wrong_sheet(False)
     if isinstance(devices.card_reader, SimulatedCardReader):
         devices.card_reader.clear_fault()
     return printouts
@@ -135,6 +142,7 @@ def fault_state(devices: Devices, switch: NetworkSwitch) -> FaultState:
         document_printer=printer_state(devices.document_printer),
         scanner_jam=isinstance(scanner, SimulatedScanner)
         and isinstance(scanner.pending_fault, ScannerJammed),
+        scanner_wrong_sheet=isinstance(scanner, SimulatedScanner) and scanner.wrong_sheet_next,
         card_removed=isinstance(reader, SimulatedCardReader)
         and isinstance(reader.pending_fault, CardRemoved),
         network_down=switch.down(),

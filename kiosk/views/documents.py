@@ -17,8 +17,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from kiosk.chasil.copies import PRINTERS
-from kiosk.chasil.legibility import Problem
-from kiosk.chasil.messages import problem_message
+from kiosk.chasil.identify import FORM_PROBLEMS
+from kiosk.chasil.messages import held_message
 from kiosk.chasil.pages import Page
 from kiosk.chasil.refusals import DocumentCode
 from kiosk.chasil.signing import Document
@@ -62,7 +62,11 @@ def scan_page(ballot_type: str) -> str:
         any_held=any(p.problem for p in pages),
         confirmed=docs.numbers_confirmed(ballot_type),
         documents=docs.documents(ballot_type),
-        problems={p.value: problem_message(p) for p in Problem},  # why a page is held
+        # Why the page shown is held, if it is.
+        held_message=held_message(current.problem, ballot_type, current.form)
+        if current and current.problem
+        else "",
+        form_held=bool(current and current.problem in FORM_PROBLEMS),
     )
 
 
@@ -98,7 +102,7 @@ def scan(ballot_type: str) -> Response | tuple[str, int]:
 
 @bp.post("/chasil/<ballot_type>/pages/<int:page_id>")
 @require(Permission.CHASIL_ENTER)
-def page_action(ballot_type: str, page_id: int) -> Response:
+def page_action(ballot_type: str, page_id: int) -> Response | str:
     """Discard (then show its neighbour), use anyway, or move a page; back to the scan screen
     showing the page acted on."""
     docs = services().documents
@@ -112,10 +116,36 @@ def page_action(ballot_type: str, page_id: int) -> Response:
             shown = neighbours[0] if neighbours else None
         docs.discard(page_id)
     elif action == "use":
-        docs.use_anyway(page_id, me())
+        try:
+            docs.use_anyway(page_id, me(), request.form.get("reason", ""))
+        except Refused as exc:
+            if exc.code is not DocumentCode.REASON_NEEDED:
+                raise
+            return _use_screen(ballot_type, page_id, error=exc.message())
     elif action in ("up", "down"):
         docs.move(ballot_type, page_id, -1 if action == "up" else 1)
     return _to_page(ballot_type, shown)
+
+
+@bp.get("/chasil/<ballot_type>/pages/<int:page_id>/use")
+@require(Permission.CHASIL_ENTER)
+def use_page(ballot_type: str, page_id: int) -> Response | str:
+    """Keep a page held for its form: why it is held, and the reason to write (audited)."""
+    return _use_screen(ballot_type, page_id)
+
+
+def _use_screen(ballot_type: str, page_id: int, error: str = "") -> Response | str:
+    page = next((p for p in services().documents.pages(ballot_type) if p.id == page_id), None)
+    if page is None or page.problem not in FORM_PROBLEMS:
+        return _to_page(ballot_type, page_id)
+    return render_template(
+        "scan_use.html",
+        ballot=ballot_type,
+        page=page,
+        held_message=held_message(page.problem, ballot_type, page.form),
+        error=error,
+        reason=request.form.get("reason", ""),
+    )
 
 
 @bp.get("/chasil/<ballot_type>/pages/<int:page_id>.png")

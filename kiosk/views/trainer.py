@@ -37,6 +37,7 @@ FAULT_DONE = {
     Fault.A4_COVER_OPEN: _l("The A4 printer's cover is now open."),
     Fault.A4_READY: _l("The A4 printer is ready again."),
     Fault.SCANNER_JAM: _l("The next scan will jam."),
+    Fault.SCANNER_WRONG_SHEET: _l("The next scan feeds another ballot's C.Hasil sheet."),
     Fault.SCANNER_READY: _l("The scanner is ready again."),
     Fault.CARD_REMOVED: _l(
         "The card was pulled out; the next card tapped is pulled out too early."
