@@ -52,6 +52,7 @@ class Day:
     url: str
     clock: ManualClock
     doc: str
+    held: int  # DPD's page, held as another ballot's sheet
 
 
 def _counting_under_way(app: Any, clock: ManualClock) -> str:
@@ -65,6 +66,10 @@ def _counting_under_way(app: Any, clock: ManualClock) -> str:
     # DPR typed once, adding up but with 22 invalid votes of 215 (rule 15, a warning): its
     # confirm page lists the finding and asks for the special incident note.
     anggota.post("/chasil/DPR/1", data=form(DPR_WARNED, csrf_token(anggota, "/chasil/DPR/1")))
+    # DPD scanned from the wrong sheet (the trainer's "Lembar salah"): its page is held.
+    app.extensions["kiosk"].devices.scanner.feed_wrong_sheet()
+    token = csrf_token(anggota, "/chasil/DPD/scan")
+    anggota.post("/chasil/DPD/scan", data={"csrf_token": token, "source": "flatbed"})
     clock.advance(10 * 60)  # 13.10: the 13.00 reminder is still due, counting runs
     return str(doc)
 
@@ -78,7 +83,9 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield Day(f"http://127.0.0.1:{server.effective_port}", clock, doc)  # type: ignore[union-attr]
+    (held,) = app.extensions["kiosk"].services.documents.pages("DPD")
+    url = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    yield Day(url, clock, doc, held.id)
     server.close()
     app.extensions["kiosk"].close()
 
@@ -113,12 +120,15 @@ SCREENS = [
     ("chasil-confirm", "/chasil/DPR/confirm", "kpps1", True),
     ("scan", "/chasil/DPR/scan", "kpps1", True),
     ("scan-page", "/chasil/PPWP/scan", "kpps1", True),
+    ("scan-wrong-sheet", "/chasil/DPD/scan", "kpps1", True),
+    ("scan-use", "/chasil/DPD/pages/{held}/use", "kpps1", True),
     ("document", "/documents/{doc}", "kpps1", True),
     ("document-print", "/documents/{doc}?step=2", "kpps1", True),
     ("document-receipt", "/documents/{doc}?step=3", "kpps1", True),
     ("queue", "/antrian", "kpps1", True),
     ("audit", "/audit/", "kpps1", True),
     ("trainer", "/pelatih/", "pelatih", False),
+    ("trainer-faults", "/pelatih/fault", "pelatih", False),
 ]
 NAMES = {"kpps1": "Siti Aminah", "pelatih": "Pelatih Bimtek"}
 
@@ -131,8 +141,8 @@ def open_screen(page: Page, day: Day, path: str, who: str | None, lang: str) -> 
         page.goto(day.url + "/")
     if lang == "en":
         to_english(page)
-    page.goto(day.url + path.format(doc=day.doc))
-    assert page.url.endswith(path.format(doc=day.doc)), page.url
+    page.goto(day.url + path.format(doc=day.doc, held=day.held))
+    assert page.url.endswith(path.format(doc=day.doc, held=day.held)), page.url
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -182,7 +192,7 @@ def test_chrome_and_the_primary_action_fit_at_every_panel_size(
     for name, path, who, has_primary in SCREENS:
         if who != "kpps1":
             continue
-        page.goto(day.url + path.format(doc=day.doc))
+        page.goto(day.url + path.format(doc=day.doc, held=day.held))
         where = f"{name} at {width}x{height} ({lang})"
         assert chrome_px(page) <= CHROME_MAX_PX, where
         if has_primary:  # the next action is in view at every panel size, without scrolling

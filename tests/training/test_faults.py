@@ -85,6 +85,20 @@ def test_scanner_jam_shows_guidance_then_the_next_scan_works(kiosk, trainer, ket
     assert kiosk.db.read("SELECT count(*) FROM scan_page")[0][0] == 1
 
 
+
+def test_the_wrong_sheet_is_fed_once_and_held_as_another_ballots_form(kiosk, trainer, ketua):
+    assert press(trainer, "fault", "scanner_wrong_sheet").status_code == 302
+    assert 'data-state="scanner">pindaian berikutnya memasukkan lembar surat suara lain' in (
+        trainer.get("/pelatih/fault").get_data(as_text=True)
+    )
+    page = "/chasil/PPWP/scan"
+    token = csrf_token(ketua, page)
+    for _ in range(2):  # the wrong sheet, then (the fault met) the right one
+        assert ketua.post(page, data={"csrf_token": token}).status_code == 302
+    rows = kiosk.db.read("SELECT problem, form FROM scan_page ORDER BY id")
+    assert [tuple(r) for r in rows] == [("wrong_form", "C.HASIL-DPR"), ("", "C.HASIL-PPWP")]
+    assert 'data-state="scanner">siap' in trainer.get("/pelatih/fault").get_data(as_text=True)
+
 def wait_until(condition, timeout_s: float = 5.0) -> bool:
     """Wait for the card watch thread to have seen the tap (synchronisation, not timing)."""
     deadline = time.monotonic() + timeout_s
