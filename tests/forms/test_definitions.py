@@ -210,4 +210,4 @@ def test_the_box_names_are_those_of_the_kiosks_checks():
     assert sheet_boxes(0, (2, 3)) == set(sheet.all_boxes())
     assert all(box_name_ok(b, "DPR") for b in sheet.all_boxes())
     assert not box_name_ok("V.0", "DPR") and not box_name_ok("P.0", "PPWP")
-    assert PARTY_BALLOTS <= set(ELECTIONS["pemilu"])
+    assert set(ELECTIONS["pemilu"]) >= PARTY_BALLOTS
