@@ -85,7 +85,6 @@ def test_scanner_jam_shows_guidance_then_the_next_scan_works(kiosk, trainer, ket
     assert kiosk.db.read("SELECT count(*) FROM scan_page")[0][0] == 1
 
 
-
 def test_the_wrong_sheet_is_fed_once_and_held_as_another_ballots_form(kiosk, trainer, ketua):
     assert press(trainer, "fault", "scanner_wrong_sheet").status_code == 302
     assert 'data-state="scanner">pindaian berikutnya memasukkan lembar surat suara lain' in (
@@ -98,6 +97,7 @@ def test_the_wrong_sheet_is_fed_once_and_held_as_another_ballots_form(kiosk, tra
     rows = kiosk.db.read("SELECT problem, form FROM scan_page ORDER BY id")
     assert [tuple(r) for r in rows] == [("wrong_form", "C.HASIL-DPR"), ("", "C.HASIL-PPWP")]
     assert 'data-state="scanner">siap' in trainer.get("/pelatih/fault").get_data(as_text=True)
+
 
 def wait_until(condition, timeout_s: float = 5.0) -> bool:
     """Wait for the card watch thread to have seen the tap (synchronisation, not timing)."""
