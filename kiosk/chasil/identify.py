@@ -162,4 +162,4 @@ def known_forms(profile: Profile | None) -> tuple[FormPage, ...]:
     project's own for each ballot the profile defines none for (kiosk.forms.forms_for)."""
     from kiosk.forms import forms_for
 
-    return forms_for(getattr(profile, "forms", ()) if profile is not None else ())
+    return forms_for(profile.forms if profile is not None else ())
