@@ -61,6 +61,7 @@ DETAIL_TEXT = {
     "a4_printed": "{state}; test page printed (job {job})",
     "card_reader": "{model}",
     "panel": "LEDs on BCM {leds}, buzzer {buzzer}, button {button}",
+    "title_reader": "Tesseract {version} with the Indonesian model",
     "not_configured": "not configured",
     "failed": "{error}",
 }
@@ -217,6 +218,17 @@ def _panel(ctx: SelftestContext) -> Detail:
     return "panel", {"leds": leds, "buzzer": pins.buzzer, "button": pins.button}
 
 
+def _title_reader(ctx: SelftestContext) -> Detail:
+    """Tesseract and its Indonesian model, which read a scanned sheet's title
+    (kiosk.chasil.identify): without them every page is held as not identified."""
+    import pytesseract  # lazy: a subprocess wrapper, loaded for this check only
+
+    version = str(pytesseract.get_tesseract_version())  # TesseractNotFoundError is an OSError
+    if "ind" not in pytesseract.get_languages(config=""):
+        raise KioskError("Tesseract has no Indonesian model (Debian package tesseract-ocr-ind)")
+    return "title_reader", {"version": version}
+
+
 def _clock(ctx: SelftestContext) -> Detail:
     now = ctx.now()
     if not CLOCK_NOT_BEFORE <= now < CLOCK_NOT_AFTER:
@@ -263,6 +275,7 @@ CHECKS: tuple[tuple[str, Callable[[SelftestContext], Detail]], ...] = (
     ("disk", _disk),
     ("clock", _clock),
     ("scanner", _scanner),
+    ("title_reader", _title_reader),
     ("receipt_printer", _receipt_printer),
     ("document_printer", _document_printer),
     ("card_reader", _card_reader),

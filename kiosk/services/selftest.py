@@ -74,6 +74,7 @@ CHECK_NAMES = {
     "disk": _l("Free space"),
     "clock": _l("Clock"),
     "scanner": _l("Scanner"),
+    "title_reader": _l("Sheet title reader"),
     "receipt_printer": _l("Receipt printer"),
     "document_printer": _l("A4 printer"),
     "card_reader": _l("Card reader"),
@@ -93,6 +94,7 @@ DETAIL_WORDING = {
     "a4_printed": _l("ready; test page printed"),
     "card_reader": _l("answers"),
     "panel": _l("lights and button answer"),
+    "title_reader": _l("Tesseract %(version)s, Indonesian"),
     "not_configured": _l("not connected to this kiosk"),
     "failed": _l("check failed"),
 }

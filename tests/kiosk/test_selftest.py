@@ -67,3 +67,19 @@ def test_the_command_builds_no_web_app_threads_or_views(tmp_path):
     )
     probe_line = [line for line in done.stdout.splitlines() if line.startswith("PROBE")]
     assert probe_line == ["PROBE 0 [] []"], done.stdout + done.stderr
+
+
+def test_the_title_reader_is_checked_and_its_absence_named(app, monkeypatch):
+    """Without Tesseract every scanned page would be held as not identified: the device check
+    says so (a failed row, not a required one: scanning still works)."""
+    import pytesseract
+
+    selftest = app.extensions["services"].selftest
+    with app.test_request_context():
+        rows = {r.name: r for r in selftest.check().checks}
+        assert rows["title_reader"].ok and rows["title_reader"].code == "title_reader"
+        assert selftest.detail_words(rows["title_reader"].to_json()).startswith("Tesseract 5")
+        monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+        report = selftest.check()
+    row = next(r for r in report.checks if r.name == "title_reader")
+    assert not row.ok and not row.required and report.ready
