@@ -1,0 +1,437 @@
+"""Register a scanned C.Hasil page on its form definition and cut out every digit cell.
+
+A scan (grey or colour, 200-300 dpi, a little askew and off-place, uneven light, sensor noise)
+is registered on its ``FormPage`` by the filled corner squares the definition lists as anchors:
+
+1. **Find the squares**: the page thresholded well below its paper level (uneven light and a
+   pencil stroke stay paper), then opened with a square of a third of an anchor's side so
+   thin print, handwriting and a stroke touching a square fall away; what remains of about an
+   anchor's size and filled is a candidate, its centre the component's centroid (sub-pixel, and
+   symmetric to the threshold chosen).
+2. **Match them** to the anchors by where a page on the glass puts them (the nearest candidate
+   within ``SEARCH_MM`` of each anchor), upright and turned 180 degrees: the corner squares of
+   a form are often symmetric, so they alone cannot tell an upside-down sheet.
+3. **Fit** an affine transform form (mm) -> scan (px) by least squares over the anchors
+   (OpenCV ``estimateAffine2D``): a flatbed or a feeder turns, shifts and at most stretches a
+   sheet a little; a homography through four points would bend the page to fit each centre's
+   noise (bench/register_bench.py measures both). A residual beyond ``MAX_RESIDUAL_PX``, a scale
+   off the dpi or a shear mean a wrong square was matched.
+4. **Check against the print**: the form's box lines must be darker than the paper beside them
+   where the fit puts them. This picks the orientation (an upside-down sheet is read turned
+   back, and ``Registration.turned`` says so) and refuses a page that only happens to have four
+   squares (a test pattern, another document).
+
+Anything else raises ``RegistrationFailed`` with what was found, never a wrong crop.
+
+Cells are cut by one ``cv2.warpPerspective`` each straight from the scan (no whole-page warp),
+at ``CELL_DPI`` whatever the scan's dpi, ``CELL_MARGIN_MM`` inside the cell's printed border so
+the border is mostly gone (kiosk.reader.cell_image strips what is left). numpy and OpenCV are
+imported inside the functions: the web app imports kiosk.reader modules without them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kiosk.forms import FormPage, NumberBox, Rect
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Grey = NDArray[np.uint8]
+    Matrix = NDArray[np.float64]
+
+log = logging.getLogger(__name__)
+
+MM_PER_INCH = 25.4
+CELL_DPI = 200  # every crop is cut at this resolution, whatever the scan's dpi
+CELL_MARGIN_MM = 0.45  # inward from a cell's edge: the printed line (0.3 mm) is mostly gone
+BOX_PAD_MM = 1.0  # outward from a box: a person sees the box with its border
+SEARCH_MM = 20.0  # how far from its place on the glass a corner square is looked for
+MAX_RESIDUAL_PX = 3.0  # at 200 dpi 0.38 mm: more means a square was mistaken
+MAX_SCALE_ERROR = 0.04  # a feeder stretches a sheet by ~1 %; more is not this form's size
+MAX_SHEAR_DEG = 2.0
+MAX_TURN_DEG = 5.0  # beyond the legibility gate's skew limit, so the gate speaks first
+MIN_LINE_SCORE = 0.8  # share of the form's box-line samples darker than the paper beside them
+MIN_BOX_LINE_SCORE = 0.5  # the same in each box: a box of another form's is not on the page
+_OPEN_FRACTION = 0.35  # of an anchor's side: the opening that erases strokes, keeps squares
+_MIN_FILL = 0.75  # a candidate square's pixels over its bounding box (1.0 upright, ~0.93 at 2°)
+
+
+class RegistrationFailed(Exception):
+    """The page cannot be registered on the form: says why and what was found.
+
+    ``found`` is each anchor's centre on the scan (px) or None when none was found there,
+    ``candidates`` every square-like mark seen on the page, ``residual_px`` and ``line_score``
+    the fit's figures when one was made.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        found: dict[str, tuple[float, float] | None] | None = None,
+        candidates: tuple[tuple[float, float], ...] = (),
+        residual_px: float | None = None,
+        line_score: float | None = None,
+    ) -> None:
+        self.reason = reason
+        self.found = found or {}
+        self.candidates = candidates
+        self.residual_px = residual_px
+        self.line_score = line_score
+        where = ", ".join(
+            f"{name} {'missing' if at is None else f'at ({at[0]:.0f}, {at[1]:.0f}) px'}"
+            for name, at in self.found.items()
+        )
+        super().__init__(
+            reason
+            + (f"; anchors: {where}" if where else "")
+            + f"; {len(candidates)} square-like marks on the page"
+        )
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Where the form lies on one scan: ``form_to_page`` maps form millimetres to scan pixels
+    (continuous coordinates: pixel (i, j) covers [i, i+1) x [j, j+1)), a 3x3 row-major matrix."""
+
+    form: FormPage
+    dpi: int
+    form_to_page: tuple[tuple[float, float, float], ...]
+    anchors: tuple[tuple[str, tuple[float, float]], ...]  # each anchor's centre found (px)
+    residual_px: float  # largest anchor distance from the fit
+    line_score: float  # share of the box-line samples found dark (1.0 = every one)
+    turned: bool  # the sheet was scanned upside down; the crops are upright
+
+    def on_page(self, x_mm: float, y_mm: float) -> tuple[float, float]:
+        """The scan pixel (continuous) where the form's point (``x_mm``, ``y_mm``) is."""
+        m = self.form_to_page
+        w = m[2][0] * x_mm + m[2][1] * y_mm + m[2][2]
+        return (
+            (m[0][0] * x_mm + m[0][1] * y_mm + m[0][2]) / w,
+            (m[1][0] * x_mm + m[1][1] * y_mm + m[1][2]) / w,
+        )
+
+    def on_form(self, x_px: float, y_px: float) -> tuple[float, float]:
+        """The form's point (mm) at scan pixel (``x_px``, ``y_px``), continuous coordinates."""
+        import cv2
+        import numpy as np
+
+        inverse = np.linalg.inv(np.array(self.form_to_page, dtype=np.float64))
+        pt = cv2.perspectiveTransform(np.array([[[x_px, y_px]]], dtype=np.float64), inverse)
+        return (float(pt[0, 0, 0]), float(pt[0, 0, 1]))
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A registered page's crops, grey uint8 arrays at ``CELL_DPI``: each box's digit cells
+    (left to right) and the whole box with a little paper around it."""
+
+    registration: Registration
+    cells: dict[str, list[Any]]
+    boxes: dict[str, Any]
+
+
+def as_grey(page: Any) -> Grey:
+    """A PIL image or numpy array (grey, RGB, RGBA) as a contiguous uint8 grey array."""
+    import cv2
+    import numpy as np
+
+    if hasattr(page, "convert"):  # PIL: no PIL import needed here
+        page = page.convert("L")
+    arr = np.asarray(page)
+    if arr.ndim == 3:
+        code = cv2.COLOR_RGBA2GRAY if arr.shape[2] == 4 else cv2.COLOR_RGB2GRAY
+        arr = cv2.cvtColor(np.ascontiguousarray(arr, dtype=np.uint8), code)
+    if arr.ndim != 2:
+        raise ValueError(f"a page is a grey or colour image, not an array of shape {arr.shape}")
+    return np.ascontiguousarray(arr, dtype=np.uint8)
+
+
+def _centre(rect: Rect) -> tuple[float, float]:
+    return ((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
+
+
+def _square_marks(
+    grey: Grey, form: FormPage, px_mm: float
+) -> tuple[list[tuple[float, float]], float]:
+    """Centres (px, continuous) of the filled marks of about an anchor's size, and the paper
+    level (grey) they were told from."""
+    import cv2
+    import numpy as np
+
+    sides = [min(r[2] - r[0], r[3] - r[1]) * px_mm for _, r in form.anchors]
+    longs = [max(r[2] - r[0], r[3] - r[1]) * px_mm for _, r in form.anchors]
+    sample = grey[::4, ::4]
+    paper = float(np.percentile(sample, 90))
+    otsu, _ = cv2.threshold(sample, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # Toner is far below the paper; Otsu alone would split a blank page's light gradient.
+    level = min(float(otsu), 0.55 * paper)
+    _, dark = cv2.threshold(grey, level, 255, cv2.THRESH_BINARY_INV)
+    k = max(3, round(_OPEN_FRACTION * min(sides))) | 1  # odd: an even one shifts the result
+    dark = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    count, _, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=4)
+    lo, hi = 0.7 * min(sides), 1.3 * max(longs) + 2
+    marks = []
+    for i in range(1, count):
+        w, h, area = (int(v) for v in stats[i, 2:5])
+        if lo <= w <= hi and lo <= h <= hi and area >= _MIN_FILL * w * h:
+            marks.append((float(centroids[i, 0]) + 0.5, float(centroids[i, 1]) + 0.5))
+    return marks, paper
+
+
+def _match(
+    marks: list[tuple[float, float]], form: FormPage, px_mm: float, turned: bool
+) -> dict[str, tuple[float, float] | None]:
+    """Each anchor's nearest unused mark within ``SEARCH_MM`` of where the sheet puts it."""
+    width, height = form.size_mm
+    free = list(marks)
+    found: dict[str, tuple[float, float] | None] = {}
+    for name, rect in form.anchors:
+        x, y = _centre(rect)
+        if turned:
+            x, y = width - x, height - y
+        near = [m for m in free if math.dist(m, (x * px_mm, y * px_mm)) <= SEARCH_MM * px_mm]
+        best = min(near, key=lambda m: math.dist(m, (x * px_mm, y * px_mm)), default=None)
+        found[name] = best
+        if best is not None:
+            free.remove(best)
+    return found
+
+
+def _fit(form: FormPage, found: dict[str, tuple[float, float]]) -> tuple[Matrix, float]:
+    """The least-squares affine form (mm) -> page (px) through the anchors, and the largest
+    anchor residual (px)."""
+    import cv2
+    import numpy as np
+
+    src = np.array([_centre(r) for n, r in form.anchors], dtype=np.float64)
+    dst = np.array([found[n] for n, _ in form.anchors], dtype=np.float64)
+    # RANSAC with a threshold no residual reaches keeps every anchor; the Levenberg-Marquardt
+    # refinement then gives the least-squares fit over all of them.
+    affine, _ = cv2.estimateAffine2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=1e6, maxIters=50, refineIters=50
+    )
+    if affine is None:
+        raise RegistrationFailed("the corner squares found admit no affine fit")
+    mapped = cv2.transform(src[None], affine)[0]
+    residual = float(np.max(np.linalg.norm(mapped - dst, axis=1)))
+    return np.vstack([affine, [0.0, 0.0, 1.0]]), residual
+
+
+def _shape_problem(matrix: Matrix, px_mm: float, turned: bool) -> str | None:
+    """What is wrong with the fit's scale, shear or turn for a scan of this form, if anything."""
+    import numpy as np
+
+    a = matrix[:2, :2]
+    sx, sy = float(np.linalg.norm(a[:, 0])), float(np.linalg.norm(a[:, 1]))
+    if max(abs(sx / px_mm - 1), abs(sy / px_mm - 1)) > MAX_SCALE_ERROR:
+        return f"the squares lie at {sx / px_mm:.3f} x {sy / px_mm:.3f} of the form's size"
+    shear = math.degrees(math.asin(min(1.0, abs(float(a[:, 0] @ a[:, 1])) / (sx * sy))))
+    if shear > MAX_SHEAR_DEG:
+        return f"the squares lie sheared by {shear:.1f} degrees"
+    turn = math.degrees(math.atan2(float(a[1, 0]), float(a[0, 0])))
+    off = abs((turn - (180.0 if turned else 0.0) + 180) % 360 - 180)
+    if off > MAX_TURN_DEG:
+        return f"the squares lie turned by {off:.1f} degrees"
+    return None
+
+
+def _line_points(form: FormPage) -> tuple[Matrix, Matrix, NDArray[np.intp]]:
+    """Points (mm) along every box's printed lines, away from the corners, for each the unit
+    normal across its line and the index of its box."""
+    import numpy as np
+
+    points: list[tuple[float, float]] = []
+    normals: list[tuple[float, float]] = []
+    owner: list[int] = []
+    step, clear = 1.0, 0.8
+    for b, box in enumerate(form.boxes):
+        x0, y0, x1, y1 = box.rect_mm
+        xs = [x0 + (x1 - x0) * i / box.cells for i in range(box.cells + 1)]
+        for y in (y0, y1):
+            for xa, xb in itertools.pairwise(xs):
+                for t in np.arange(xa + clear, xb - clear + 1e-9, step):
+                    points.append((float(t), y))
+                    normals.append((0.0, 1.0))
+                    owner.append(b)
+        for x in xs:
+            for t in np.arange(y0 + clear, y1 - clear + 1e-9, step):
+                points.append((x, float(t)))
+                normals.append((1.0, 0.0))
+                owner.append(b)
+    return (
+        np.array(points, dtype=np.float64),
+        np.array(normals, dtype=np.float64),
+        np.array(owner, dtype=np.intp),
+    )
+
+
+def _line_score(
+    grey: Grey, matrix: Matrix, form: FormPage, paper: float
+) -> tuple[float, str | None, float]:
+    """The share of the form's box-line samples that the scan shows darker than the paper on
+    both sides of the line (a line is taken at its darkest within 0.2 mm, for a fit's error),
+    and the box with the lowest share with that share (None, 1.0 for a form without boxes)."""
+    import cv2
+    import numpy as np
+
+    points, normals, owner = _line_points(form)
+    if not len(points):
+        return 1.0, None, 1.0
+
+    def grey_at(offset_mm: float) -> NDArray[np.float64]:
+        mm = points + normals * offset_mm
+        px = cv2.perspectiveTransform(mm[None], matrix)[0] - 0.5  # continuous -> index
+        ix = np.clip(np.rint(px[:, 0]).astype(int), 0, grey.shape[1] - 1)
+        iy = np.clip(np.rint(px[:, 1]).astype(int), 0, grey.shape[0] - 1)
+        sampled: NDArray[np.float64] = grey[iy, ix].astype(np.float64)
+        return sampled
+
+    line = np.minimum(np.minimum(grey_at(-0.2), grey_at(0.0)), grey_at(0.2))
+    beside = np.minimum(grey_at(-0.9), grey_at(0.9))
+    dark = line < beside - 0.25 * paper
+    per_box = np.bincount(owner, weights=dark, minlength=len(form.boxes)) / np.maximum(
+        1, np.bincount(owner, minlength=len(form.boxes))
+    )
+    weakest = int(np.argmin(per_box))
+    return float(np.mean(dark)), form.boxes[weakest].name, float(per_box[weakest])
+
+
+def _rows(matrix: Matrix) -> tuple[tuple[float, float, float], ...]:
+    return tuple((float(r[0]), float(r[1]), float(r[2])) for r in matrix)
+
+
+def register(page: Any, dpi: int, form: FormPage) -> Registration:
+    """Register the scan ``page`` (PIL image or array, ``dpi`` dots per inch) on ``form``;
+    RegistrationFailed says why it cannot be, with what was found."""
+
+    if len(form.anchors) < 3:
+        raise RegistrationFailed(f"{form.model} page {form.page} has fewer than 3 anchors")
+    grey = as_grey(page)
+    px_mm = dpi / MM_PER_INCH
+    marks, paper = _square_marks(grey, form, px_mm)
+    tried: list[RegistrationFailed] = []
+    fits: list[Registration] = []
+    for turned in (False, True):
+        found = _match(marks, form, px_mm, turned)
+        missing = [n for n, at in found.items() if at is None]
+        if missing:
+            tried.append(
+                RegistrationFailed(
+                    f"corner squares not found: {', '.join(missing)}"
+                    + (" (upside down)" if turned else ""),
+                    found=found,
+                    candidates=tuple(marks),
+                )
+            )
+            continue
+        placed = {n: at for n, at in found.items() if at is not None}
+        matrix, residual = _fit(form, placed)
+        problem = _shape_problem(matrix, px_mm, turned)
+        if problem is None and residual > MAX_RESIDUAL_PX:
+            problem = f"the corner squares fit the form's only to {residual:.1f} px"
+        score, weakest, weakest_score = _line_score(grey, matrix, form, paper)
+        if problem is None and score < MIN_LINE_SCORE:
+            problem = f"the form's box lines are not where it puts them ({score:.0%} found)"
+        elif problem is None and weakest_score < MIN_BOX_LINE_SCORE:
+            problem = (
+                f"box {weakest} is not printed where the form puts it"
+                f" ({weakest_score:.0%} of its lines found)"
+            )
+        if problem is not None:
+            tried.append(
+                RegistrationFailed(
+                    problem + (" (upside down)" if turned else ""),
+                    found=found,
+                    candidates=tuple(marks),
+                    residual_px=residual,
+                    line_score=score,
+                )
+            )
+            continue
+        fits.append(
+            Registration(
+                form=form,
+                dpi=dpi,
+                form_to_page=_rows(matrix),
+                anchors=tuple(placed.items()),
+                residual_px=residual,
+                line_score=score,
+                turned=turned,
+            )
+        )
+    if not fits:
+        # The upright attempt's reason, unless only the turned one got as far as a fit.
+        upright, turned_back = tried
+        fitted = upright.residual_px is not None or turned_back.residual_px is None
+        raise upright if fitted else turned_back
+    best = max(fits, key=lambda r: r.line_score)
+    log.debug(
+        "registered on %s page %d: residual %.2f px, lines %.0f%%%s",
+        form.model,
+        form.page,
+        best.residual_px,
+        100 * best.line_score,
+        ", upside down" if best.turned else "",
+    )
+    return best
+
+
+def _warp(grey: Grey, matrix: Matrix, rect: Rect) -> Grey:
+    """The form's rectangle ``rect`` (mm) cut from the scan at ``CELL_DPI``, upright."""
+    import cv2
+    import numpy as np
+
+    x0, y0, x1, y1 = rect
+    out_w = max(8, round((x1 - x0) * CELL_DPI / MM_PER_INCH))
+    out_h = max(8, round((y1 - y0) * CELL_DPI / MM_PER_INCH))
+    sx, sy = (x1 - x0) / out_w, (y1 - y0) / out_h
+    crop_to_mm = np.array([[sx, 0, x0 + 0.5 * sx], [0, sy, y0 + 0.5 * sy], [0, 0, 1]])
+    to_index = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1]])
+    crop_to_page = to_index @ matrix @ crop_to_mm
+    out = cv2.warpPerspective(
+        grey,
+        crop_to_page,
+        (out_w, out_h),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return np.asarray(out, dtype=np.uint8)
+
+
+def cell_rect(box: NumberBox, i: int, margin_mm: float = CELL_MARGIN_MM) -> Rect:
+    """The part of digit cell ``i`` (mm) that is cut: the cell ``margin_mm`` in from its edges."""
+    x0, y0, x1, y1 = box.cell_mm(i)
+    return (x0 + margin_mm, y0 + margin_mm, x1 - margin_mm, y1 - margin_mm)
+
+
+def cut(page: Any, dpi: int, form: FormPage, registration: Registration | None = None) -> Cut:
+    """Register ``page`` on ``form`` (unless ``registration`` is given) and cut every box's
+    digit cells and the whole box; RegistrationFailed when the page cannot be registered."""
+    import numpy as np
+
+    reg = registration or register(page, dpi, form)
+    grey = as_grey(page)
+    matrix = np.array(reg.form_to_page, dtype=np.float64)
+    cells: dict[str, list[Any]] = {}
+    boxes: dict[str, Any] = {}
+    for box in form.boxes:
+        cells[box.name] = [_warp(grey, matrix, cell_rect(box, i)) for i in range(box.cells)]
+        x0, y0, x1, y1 = box.rect_mm
+        boxes[box.name] = _warp(
+            grey, matrix, (x0 - BOX_PAD_MM, y0 - BOX_PAD_MM, x1 + BOX_PAD_MM, y1 + BOX_PAD_MM)
+        )
+    return Cut(reg, cells, boxes)
+
+
+def cells(page: Any, dpi: int, form: FormPage) -> dict[str, list[Any]]:
+    """Every ``NumberBox`` of ``form``: its digit cells, left to right, as grey uint8 arrays
+    at ``CELL_DPI`` (what kiosk.reader.digits.classify reads)."""
+    return cut(page, dpi, form).cells
