@@ -20,8 +20,10 @@ from __future__ import annotations
 import difflib
 import enum
 import logging
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from PIL import Image
@@ -113,10 +115,30 @@ def title_band(page: Image.Image, skew_deg: float, dpi: int, share: float) -> Im
     return band
 
 
+def _pytesseract() -> ModuleType:
+    """pytesseract, imported without numpy and pandas: it loads them when they are installed
+    (numpy is, for the digit reader), only to accept their arrays, which the kiosk never passes
+    it; in the web app numpy alone would cost ~12 MB RSS. Hidden only while pytesseract is first
+    imported: whoever imports numpy later gets it."""
+    loaded: ModuleType | None = sys.modules.get("pytesseract")
+    if loaded is not None:
+        return loaded
+    hidden = [name for name in ("numpy", "pandas") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # import raises ModuleNotFoundError
+    try:
+        import pytesseract
+
+        module: ModuleType = pytesseract
+    finally:
+        for name in hidden:
+            del sys.modules[name]
+    return module
+
+
 def read_text(image: Image.Image) -> str:
     """What Tesseract reads on ``image`` (Indonesian model, one block of text)."""
-    import pytesseract  # lazy: the web app loads it only when a page is identified
-
+    pytesseract = _pytesseract()  # lazy: the web app loads it only when a page is identified
     try:
         return str(
             pytesseract.image_to_string(image, lang="ind", config="--psm 6", timeout=OCR_TIMEOUT_S)
