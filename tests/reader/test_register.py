@@ -26,6 +26,7 @@ from kiosk.reader.register import (
     cut,
     register,
 )
+from tests.unit.test_lazy_imports import loaded_after
 
 BALLOTS = ("PPWP", "DPR", "DPD")
 PageMap = Callable[[float, float], tuple[float, float]]
@@ -248,3 +249,20 @@ def test_the_registration_maps_both_ways() -> None:
     for x, y in ((0, 0), (105, 148.5), (210, 297)):
         back = reg.on_form(*reg.on_page(x, y))
         assert math.dist(back, (x, y)) < 1e-6
+
+
+def test_importing_the_register_loads_neither_numpy_nor_opencv() -> None:
+    """The web app may import kiosk.reader.register (its errors, its types): numpy and OpenCV
+    come with the first page registered."""
+    loaded = loaded_after("""
+        import sys
+        from PIL import Image
+        from kiosk.forms import shipped_forms
+        from kiosk.reader import register
+        assert not {"numpy", "cv2"} & set(sys.modules), "loaded with the import"
+        try:
+            register.register(Image.new("L", (400, 560), 240), 48, shipped_forms()[0])
+        except register.RegistrationFailed:
+            pass
+    """)
+    assert {"numpy", "cv2"} <= loaded
