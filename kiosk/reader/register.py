@@ -118,6 +118,14 @@ class Registration:
             (m[1][0] * x_mm + m[1][1] * y_mm + m[1][2]) / w,
         )
 
+    @property
+    def skew_deg(self) -> float:
+        """The sheet's turn on the glass (degrees counter-clockwise, as Pillow's rotate; the
+        legibility gate's estimate is the turn back, of the opposite sign), near 180 when
+        ``turned``."""
+        m = self.form_to_page
+        return -math.degrees(math.atan2(m[1][0], m[0][0]))
+
     def on_form(self, x_px: float, y_px: float) -> tuple[float, float]:
         """The form's point (mm) at scan pixel (``x_px``, ``y_px``), continuous coordinates."""
         import cv2
@@ -417,8 +425,8 @@ def cut(page: Any, dpi: int, form: FormPage, registration: Registration | None =
     digit cells and the whole box; RegistrationFailed when the page cannot be registered."""
     import numpy as np
 
-    reg = registration or register(page, dpi, form)
     grey = as_grey(page)
+    reg = registration or register(grey, dpi, form)
     matrix = np.array(reg.form_to_page, dtype=np.float64)
     cells: dict[str, list[Any]] = {}
     boxes: dict[str, Any] = {}

@@ -95,6 +95,7 @@ def test_every_written_digit_and_cross_falls_inside_its_cell_crop(
     result = cut(scan.image, dpi, form)
     reg = result.registration
     assert not reg.turned and reg.residual_px < 1.0 and reg.line_score > 0.95
+    assert abs(reg.skew_deg - scan.skew_deg) < 0.05, (reg.skew_deg, scan.skew_deg)
     # The fit against the transform that made the scan, at every box's corners.
     px_mm = dpi / MM_PER_INCH
     for box in form.boxes:
