@@ -115,7 +115,7 @@ def title_band(page: Image.Image, skew_deg: float, dpi: int, share: float) -> Im
     return band
 
 
-def _pytesseract() -> ModuleType:
+def pytesseract_module() -> ModuleType:
     """pytesseract, imported without numpy and pandas: it loads them when they are installed
     (numpy is, for the digit reader), only to accept their arrays, which the kiosk never passes
     it; in the web app numpy alone would cost ~12 MB RSS. Hidden only while pytesseract is first
@@ -138,7 +138,7 @@ def _pytesseract() -> ModuleType:
 
 def read_text(image: Image.Image) -> str:
     """What Tesseract reads on ``image`` (Indonesian model, one block of text)."""
-    pytesseract = _pytesseract()  # lazy: the web app loads it only when a page is identified
+    pytesseract = pytesseract_module()  # lazy: the web app loads it only when a page is identified
     try:
         return str(
             pytesseract.image_to_string(image, lang="ind", config="--psm 6", timeout=OCR_TIMEOUT_S)

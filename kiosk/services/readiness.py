@@ -221,8 +221,9 @@ def _panel(ctx: SelftestContext) -> Detail:
 def _title_reader(ctx: SelftestContext) -> Detail:
     """Tesseract and its Indonesian model, which read a scanned sheet's title
     (kiosk.chasil.identify): without them every page is held as not identified."""
-    import pytesseract  # lazy: a subprocess wrapper, loaded for this check only
+    from kiosk.chasil.identify import pytesseract_module
 
+    pytesseract = pytesseract_module()  # lazy, and without numpy (see there)
     version = str(pytesseract.get_tesseract_version())  # TesseractNotFoundError is an OSError
     if "ind" not in pytesseract.get_languages(config=""):
         raise KioskError("Tesseract has no Indonesian model (Debian package tesseract-ocr-ind)")
