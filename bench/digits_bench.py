@@ -224,6 +224,24 @@ def _timing(cells: list[Image.Image]) -> None:
     )
 
 
+def _calibration(confidence: list[tuple[float, bool]]) -> None:
+    """How far the top probability is from the share of readings that are right (ECE, 10
+    bins), and how right the confident and the unsure readings are."""
+    bins: dict[int, list[tuple[float, bool]]] = collections.defaultdict(list)
+    for p, ok in confidence:
+        bins[min(9, int(p * 10))].append((p, ok))
+    ece = sum(abs(sum(p for p, _ in b) - sum(ok for _, ok in b)) for b in bins.values()) / len(
+        confidence
+    )
+    sure = [ok for p, ok in confidence if p >= 0.9]
+    unsure = [ok for p, ok in confidence if p < 0.9]
+    print(
+        f"calibration: ECE {ece:.3f}; top p >= 0.9: {len(sure)} cells, "
+        f"{sum(sure) / max(1, len(sure)):.2%} right; "
+        f"below: {len(unsure)} cells, {sum(unsure) / max(1, len(unsure)):.2%} right"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="digit-cell reader on held-out glyphs")
     parser.add_argument("--glyphs", type=int, default=1000, help="held-out glyphs per run")
@@ -237,6 +255,7 @@ def main() -> None:
     total = collections.Counter[str]()
     right = collections.Counter[str]()
     sample: list[Image.Image] = []
+    confidence: list[tuple[float, bool]] = []
     print(
         f"{'dpi':>4} {'pen':<10} {'digits':>7} {'X':>7} {'blank':>7} {'top-3':>7} "
         f"{'mean p':>7} cells"
@@ -255,6 +274,7 @@ def main() -> None:
                 hits[kind] += reading.label == label
                 top3 += label in (r[0] for r in reading.top)
                 psum += reading.probability
+                confidence.append((reading.probability, reading.label == label))
                 if reading.label != label:
                     confusions[label, reading.label] += 1
             for k in kinds:
@@ -274,6 +294,7 @@ def main() -> None:
         + ", ".join(f'"{a}" as "{b}" {n}' for (a, b), n in confusions.most_common(10))
         or "none"
     )
+    _calibration(confidence)
     _timing(sample)
     print(
         f"peak RSS of a process reading one sheet: {_peak_rss(sample):.0f} MB "

@@ -15,7 +15,7 @@ what it saw in training. The steps, and why:
 4. **Size and centre as MNIST is**: the ink's box scaled so its longer side is ``FIT`` px,
    placed in a ``SIDE`` x ``SIDE`` image by its centre of mass, contrast stretched so pencil and
    ballpoint look alike, then de-skewed by its moments (OpenCV's digits sample does the same).
-5. **Features**: HOG of the normalised glyph, the glyph at half size, and four figures the
+5. **Features**: HOG of the normalised glyph, the glyph's pixels, and four figures the
    normalising throws away but that tell a blank cell, a speck or an "X" from a digit (how much
    of the cell the ink covers, its height and width in the cell, its raw contrast).
 
@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 SIDE = 20  # the normalised glyph's side (px), as the glyphs of OpenCV's digits.png
 FIT = 16  # longer side of the ink inside it (px)
-FEATURE_VERSION = "cell-v1"  # stored with the model: a model trained on other features is refused
+FEATURE_VERSION = "cell-v2"  # stored with the model: a model trained on other features is refused
 _EDGE_BAND = 0.22  # how far in (fraction of the side) printed lines are looked for
 _LINE_FILL = 0.55  # a row/column this dark along its length is print, not handwriting
 _MIN_CONTRAST = 60.0  # grey levels: below this the cell holds no ink, only paper noise
@@ -42,6 +42,7 @@ _SPECK = 0.004  # components smaller than this fraction of the cell are dust
 
 _HOG = cv2.HOGDescriptor((SIDE, SIDE), (10, 10), (5, 5), (5, 5), 9)
 
+N_FEATURES = 324 + SIDE * SIDE + 4
 Grey = NDArray[np.float32]
 
 
@@ -85,7 +86,10 @@ def _hand_ink(grey: Grey) -> tuple[NDArray[np.float32], NDArray[np.bool_], float
     cleared = np.zeros_like(rough)
     _strip_lines(rough, cleared)
     inner = np.where(cleared, paper, grey)
-    contrast = paper - float(np.percentile(inner, 0.5))
+    # The hand's darkest ink, looked for away from the edges: what is left of the print there
+    # (a corner, a slightly turned line) would make a light pencil stroke look like paper.
+    mh, mw = round(h * 0.15), round(w * 0.15)
+    contrast = paper - float(np.percentile(inner[mh : h - mh, mw : w - mw], 0.5))
     coverage = np.clip((paper - inner) / max(contrast, _MIN_CONTRAST), 0.0, 1.0)
     soft = cv2.GaussianBlur(coverage, (0, 0), max(0.6, min(h, w) / 60))
     mask = (soft > _INK).astype(np.uint8)
@@ -153,15 +157,14 @@ def normalise(cell: Any) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
 
 
 def features(glyph: NDArray[np.float32], figures: NDArray[np.float32]) -> NDArray[np.float32]:
-    """The feature vector of one normalised cell (HOG 324 + glyph at half size 100 + 4)."""
+    """The feature vector of one normalised cell (HOG 324 + the glyph's 400 pixels + 4)."""
     u8 = np.clip(glyph * 255, 0, 255).astype(np.uint8)
     hog = np.asarray(_HOG.compute(u8), dtype=np.float32).ravel()
-    half = cv2.resize(glyph, (SIDE // 2, SIDE // 2), interpolation=cv2.INTER_AREA).ravel()
-    return np.concatenate([hog, half, figures * 4.0]).astype(np.float32)
+    return np.concatenate([hog, glyph.ravel(), figures * 4.0]).astype(np.float32)
 
 
 def cell_features(cells: list[Any]) -> NDArray[np.float32]:
     """Features of many cells, one row each."""
     if not cells:
-        return np.zeros((0, 428), dtype=np.float32)
+        return np.zeros((0, N_FEATURES), dtype=np.float32)
     return np.stack([features(*normalise(c)) for c in cells])

@@ -6,7 +6,7 @@ box's rectangle split into ``cells`` equal widths (kiosk.forms). ``classify`` ke
 three readings of each cell with their probabilities, so a sheet can be decoded later as the
 most likely reading that satisfies the C.Hasil's arithmetic.
 
-The model (``digits_model.npz`` beside this file) is a small multilayer perceptron on the
+The model (``digits_model.npz`` beside this file) is three small multilayer perceptrons on the
 features of kiosk.reader.cell_image, made by ``scripts/train-digits`` from OpenCV's digits.png
 (MNIST glyphs, Debian's opencv-doc) and synthetic "X" and blank cells; its softmax is
 temperature-scaled on validation cells, so probabilities are calibrated enough to rank readings.
@@ -56,7 +56,8 @@ class CellReading:
 
 @dataclass(frozen=True)
 class DigitModel:
-    """The loaded weights: features -> standardised -> ReLU layer -> softmax over LABELS."""
+    """The loaded weights of K member networks (features -> standardised -> ReLU layer ->
+    logits over LABELS; the members' logits averaged, then a softmax at ``temperature``)."""
 
     w1: NDArray[np.float32]
     b1: NDArray[np.float32]
@@ -79,8 +80,10 @@ def softmax_scores(model: DigitModel, feats: Any, temperature: float) -> Any:
     import numpy as np
 
     x = (feats - model.mean) / model.std
-    hidden = np.maximum(x @ model.w1 + model.b1, 0)
-    logits = (hidden @ model.w2 + model.b2) / temperature
+    # Each member network: (K, n_in, H) weights; the members' logits are averaged.
+    hidden = np.maximum(np.einsum("ni,kih->knh", x, model.w1) + model.b1[:, None, :], 0)
+    logits = (np.einsum("knh,khc->knc", hidden, model.w2) + model.b2[:, None, :]).mean(0)
+    logits = logits / temperature
     logits -= logits.max(axis=1, keepdims=True)
     e = np.exp(logits)
     return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
@@ -113,12 +116,12 @@ def load_model(path: Path = MODEL_PATH) -> DigitModel:
         )
     w1, b1, w2, b2 = (arrays[n].astype(np.float32) for n in ("w1", "b1", "w2", "b2"))
     mean, std = arrays["mean"].astype(np.float32), arrays["std"].astype(np.float32)
-    n_in, n_hidden = w1.shape if w1.ndim == 2 else (0, 0)
+    members, n_in, n_hidden = w1.shape if w1.ndim == 3 else (0, 0, 0)
     if (
         n_in == 0
-        or b1.shape != (n_hidden,)
-        or w2.shape != (n_hidden, len(LABELS))
-        or b2.shape != (len(LABELS),)
+        or b1.shape != (members, n_hidden)
+        or w2.shape != (members, n_hidden, len(LABELS))
+        or b2.shape != (members, len(LABELS))
         or mean.shape != (n_in,)
         or std.shape != (n_in,)
         or not (std > 0).all()

@@ -112,7 +112,7 @@ def _write_npz(path: Path, **changes: object) -> Path:
             lambda p: (zipfile.ZipFile(p, "w").close(), p)[1],
             "lacks w1, b1, w2, b2, mean, std, temperature, labels, feature_version",
         ),
-        (lambda p: _write_npz(p, w2=np.zeros((3, 3), np.float32)), "inconsistent array shapes"),
+        (lambda p: _write_npz(p, w2=np.zeros((3, 3, 3), np.float32)), "inconsistent array shapes"),
         (
             lambda p: _write_npz(p, feature_version=np.array("cell-v0")),
             "trained on features cell-v0",
