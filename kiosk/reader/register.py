@@ -60,6 +60,7 @@ MAX_TURN_DEG = 5.0  # beyond the legibility gate's skew limit, so the gate speak
 MIN_LINE_SCORE = 0.8  # share of the form's box-line samples darker than the paper beside them
 MIN_BOX_LINE_SCORE = 0.5  # the same in each box: a box of another form's is not on the page
 _OPEN_FRACTION = 0.35  # of an anchor's side: the opening that erases strokes, keeps squares
+_CHOICES = 3  # marks tried per anchor, nearest first (3 ** 4 fits at most, ~0.2 ms each)
 _MIN_FILL = 0.75  # a candidate square's pixels over its bounding box (1.0 upright, ~0.93 at 2°)
 
 
@@ -194,23 +195,43 @@ def _square_marks(
     return marks, paper
 
 
-def _match(
+def _near(
     marks: list[tuple[float, float]], form: FormPage, px_mm: float, turned: bool
-) -> dict[str, tuple[float, float] | None]:
-    """Each anchor's nearest unused mark within ``SEARCH_MM`` of where the sheet puts it."""
+) -> dict[str, list[tuple[float, float]]]:
+    """For each anchor, the ``_CHOICES`` marks nearest to where the sheet puts it, within
+    ``SEARCH_MM``, nearest first."""
     width, height = form.size_mm
-    free = list(marks)
-    found: dict[str, tuple[float, float] | None] = {}
+    near: dict[str, list[tuple[float, float]]] = {}
     for name, rect in form.anchors:
         x, y = _centre(rect)
         if turned:
             x, y = width - x, height - y
-        near = [m for m in free if math.dist(m, (x * px_mm, y * px_mm)) <= SEARCH_MM * px_mm]
-        best = min(near, key=lambda m: math.dist(m, (x * px_mm, y * px_mm)), default=None)
-        found[name] = best
-        if best is not None:
-            free.remove(best)
-    return found
+        at = (x * px_mm, y * px_mm)
+        close = sorted(
+            (m for m in marks if math.dist(m, at) <= SEARCH_MM * px_mm),
+            key=lambda m: math.dist(m, at),
+        )
+        near[name] = close[:_CHOICES]
+    return near
+
+
+def _best_fit(
+    form: FormPage, near: dict[str, list[tuple[float, float]]]
+) -> tuple[dict[str, tuple[float, float]], Matrix, float]:
+    """The choice of one mark per anchor whose fit leaves the smallest residual: a stamp or a
+    filled box nearer an anchor's place than the anchor itself is passed over."""
+    best: tuple[dict[str, tuple[float, float]], Matrix, float] | None = None
+    names = list(near)
+    for choice in itertools.product(*near.values()):
+        if len(set(choice)) < len(choice):
+            continue
+        found = dict(zip(names, choice, strict=True))
+        matrix, residual = _fit(form, found)
+        if best is None or residual < best[2]:
+            best = (found, matrix, residual)
+    if best is None:
+        raise RegistrationFailed("the corner squares found are one mark for two anchors")
+    return best
 
 
 def _fit(form: FormPage, found: dict[str, tuple[float, float]]) -> tuple[Matrix, float]:
@@ -328,9 +349,10 @@ def register(page: Any, dpi: int, form: FormPage) -> Registration:
     tried: list[RegistrationFailed] = []
     fits: list[Registration] = []
     for turned in (False, True):
-        found = _match(marks, form, px_mm, turned)
-        missing = [n for n, at in found.items() if at is None]
+        near = _near(marks, form, px_mm, turned)
+        missing = [n for n, at in near.items() if not at]
         if missing:
+            found = {n: (at[0] if at else None) for n, at in near.items()}
             tried.append(
                 RegistrationFailed(
                     f"corner squares not found: {', '.join(missing)}"
@@ -340,8 +362,7 @@ def register(page: Any, dpi: int, form: FormPage) -> Registration:
                 )
             )
             continue
-        placed = {n: at for n, at in found.items() if at is not None}
-        matrix, residual = _fit(form, placed)
+        placed, matrix, residual = _best_fit(form, near)
         problem = _shape_problem(matrix, px_mm, turned)
         if problem is None and residual > MAX_RESIDUAL_PX:
             problem = f"the corner squares fit the form's only to {residual:.1f} px"
@@ -357,7 +378,7 @@ def register(page: Any, dpi: int, form: FormPage) -> Registration:
             tried.append(
                 RegistrationFailed(
                     problem + (" (upside down)" if turned else ""),
-                    found=found,
+                    found=dict(placed),
                     candidates=tuple(marks),
                     residual_px=residual,
                     line_score=score,

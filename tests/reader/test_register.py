@@ -267,3 +267,25 @@ def test_importing_the_register_loads_neither_numpy_nor_opencv() -> None:
             pass
     """)
     assert {"numpy", "cv2"} <= loaded
+
+
+def test_a_square_mark_nearer_an_anchors_place_than_the_anchor_is_passed_over() -> None:
+    """A stamp or a filled box where the corner square would be on a straight sheet: the fit
+    through the real squares is the one that holds."""
+    dpi, form = 200, form_of("PPWP")
+    scan = page("PPWP", dpi, "ballpoint", 0)  # skewed ~2 degrees: the corners move ~5 mm
+    px = dpi / MM_PER_INCH
+    truth = register(scan.image, dpi, form)
+    nominal = {n: ((r[0] + r[2]) / 2 * px, (r[1] + r[3]) / 2 * px) for n, r in form.anchors}
+    name, real = max(truth.anchors, key=lambda a: math.dist(a[1], nominal[a[0]]))
+    away = math.dist(real, nominal[name])
+    assert away > 4.5 * px, "the sheet is too straight for this test"
+    # A 5 mm square 1 mm past the anchor's straight place, on the side away from the anchor.
+    nx, ny = nominal[name]
+    cx, cy = nx + (nx - real[0]) * px / away, ny + (ny - real[1]) * px / away
+    marked = scan.image.copy()
+    half = 2.5 * px
+    ImageDraw.Draw(marked).rectangle((cx - half, cy - half, cx + half, cy + half), fill=20)
+    reg = register(marked, dpi, form)
+    assert math.dist(dict(reg.anchors)[name], real) < 0.5
+    assert reg.residual_px < 1.0
