@@ -289,3 +289,18 @@ def test_a_square_mark_nearer_an_anchors_place_than_the_anchor_is_passed_over() 
     reg = register(marked, dpi, form)
     assert math.dist(dict(reg.anchors)[name], real) < 0.5
     assert reg.residual_px < 1.0
+
+
+def test_a_sheet_off_its_place_on_a_larger_glass_registers() -> None:
+    """A legal-size glass, the sheet 8 mm right and 6 mm down of the corner: the squares are
+    looked for ``SEARCH_MM`` around their place, the rest of the glass is the lid's white."""
+    dpi, form = 200, form_of("DPR")
+    scan = page("DPR", dpi, "pencil", 10)
+    px = dpi / MM_PER_INCH
+    glass = Image.new("L", (round(216 * px), round(356 * px)), 250)
+    dx, dy = round(8 * px), round(6 * px)
+    glass.paste(scan.image, (dx, dy))
+    reg = register(glass, dpi, form)
+    for x, y in ((12.5, 10.5), (105, 150), (197.5, 286.5)):
+        tx, ty = scan.on_scan(x * px, y * px)
+        assert math.dist(reg.on_page(x, y), (tx + dx, ty + dy)) < 0.1 * px
