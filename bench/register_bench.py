@@ -10,7 +10,9 @@ and cut into its digit cells. Printed per dpi, side by side:
   (``cv2.getPerspectiveTransform``);
 - **time per page**: register + cut every cell and box, against the bare minimum, one
   ``cv2.warpPerspective`` of the whole grey page to the form; and, when the digit model
-  loads, the whole reader (register, cut, classify every cell) against the 1 s goal.
+  loads, the whole reader (register, cut, classify every cell) against the 1 s goal, with
+  the share of digit cells read as written (kiosk.reader.digits on these cuts);
+- **turned**: an upside-down copy of every page, read turned back.
 
 Run: .venv/bin/python bench/register_bench.py [--pages N] [--repeat R]
 """
@@ -36,6 +38,7 @@ import numpy as np  # noqa: E402
 from bench.timing import timed_runs  # noqa: E402
 from drivers.scanner.corpus import corpus_page, variant_name  # noqa: E402
 from drivers.scanner.realistic import RealisticPage  # noqa: E402
+from drivers.scanner.sample_pages import cell_digits  # noqa: E402
 from kiosk.forms import FormPage, shipped_forms  # noqa: E402
 from kiosk.reader.register import MM_PER_INCH, Registration, as_grey, cut, register  # noqa: E402
 
@@ -80,6 +83,19 @@ def classifier() -> Any:
     return classify
 
 
+def cells_read_right(page: RealisticPage, form: FormPage, classify: Any) -> list[float]:
+    """1.0 or 0.0 for each digit cell of a multi-cell box: read as written ("X" included)."""
+    result = cut(page.image, page.dpi, form)
+    truth = {n.box: n.value for n in page.numbers}
+    marks = []
+    for box in form.boxes:
+        if box.cells > 1:
+            written = cell_digits(truth[box.name], box.cells)
+            read = [r.label for r in classify(result.cells[box.name])]
+            marks += [float(w == r) for w, r in zip(written, read, strict=True)]
+    return marks
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=24, help="corpus pages (8 variants x 3)")
@@ -116,24 +132,32 @@ def main(argv: list[str] | None = None) -> int:
                 classify([c for cells in result.cells.values() for c in cells])
 
             row["reader"] += timed_runs(read, args.repeat)
+            row["cells_ok"] += cells_read_right(page, form, classify)
         row["turned"].append(float(register(np.rot90(grey, 2), page.dpi, form).turned))
     print(f"{args.pages} pages, {failures} not registered\n")
     head = f"{'dpi':>4} {'pages':>5} | {'error px: affine (ours)':>24} {'homography':>12} |"
-    print(head + f" {'ms/page: ours':>13} {'bare warp':>9} {'ratio':>6} | {'reader':>7} | turned")
+    print(
+        head
+        + f" {'ms/page: ours':>13} {'bare warp':>9} {'ratio':>6} |"
+        + f" {'reader':>7} {'cells':>6} | turned"
+    )
     for dpi, row in sorted(rows.items()):
         px_mm = dpi / MM_PER_INCH
         a, h = row["affine"], row["homography"]
         ours, bare = statistics.median(row["ours"]), statistics.median(row["bare"])
         reader = f"{statistics.median(row['reader']) * 1000:6.0f}" if row["reader"] else "    --"
+        read_ok = f"{statistics.mean(row['cells_ok']):6.1%}" if row["cells_ok"] else "    --"
         print(
             f"{dpi:>4} {len(row['turned']):>5} |"
             f" mean {statistics.mean(a):.2f} max {max(a):.2f} ({max(a) / px_mm:.3f} mm)"
             f" {statistics.mean(h):5.2f}/{max(h):4.2f} |"
             f" {ours * 1000:13.1f} {bare * 1000:9.1f} {ours / bare:5.2f}x | {reader} ms"
+            f" {read_ok}"
             f" | {sum(row['turned']):.0f}/{len(row['turned'])}"
         )
     print("\nerror: mean / max over every box corner and anchor centre. turned: upside-down")
-    print("copies read turned back. reader: register + cut + classify every cell, goal 1 s.")
+    print("copies read turned back. reader: register + cut + classify every cell, goal 1 s;")
+    print("cells: digit cells read as written, X included (the digit model's figure on real cuts).")
     return 0
 
 
