@@ -337,65 +337,58 @@ def _rows(matrix: Matrix) -> tuple[tuple[float, float, float], ...]:
     return tuple((float(r[0]), float(r[1]), float(r[2])) for r in matrix)
 
 
+def _attempt(
+    grey: Grey,
+    dpi: int,
+    form: FormPage,
+    marks: list[tuple[float, float]],
+    paper: float,
+    turned: bool,
+) -> Registration | RegistrationFailed:
+    """The registration with the sheet upright or ``turned``, or why there is none."""
+    px_mm = dpi / MM_PER_INCH
+    side = " (upside down)" if turned else ""
+    near = _near(marks, form, px_mm, turned)
+    missing = [n for n, at in near.items() if not at]
+    if missing:
+        return RegistrationFailed(
+            f"corner squares not found: {', '.join(missing)}{side}",
+            found={n: (at[0] if at else None) for n, at in near.items()},
+            candidates=tuple(marks),
+        )
+    placed, matrix, residual = _best_fit(form, near)
+    problem = _shape_problem(matrix, px_mm, turned)
+    if problem is None and residual > MAX_RESIDUAL_PX:
+        problem = f"the corner squares fit the form's only to {residual:.1f} px"
+    score, weakest, weakest_score = _line_score(grey, matrix, form, paper)
+    if problem is None and score < MIN_LINE_SCORE:
+        problem = f"the form's box lines are not where it puts them ({score:.0%} found)"
+    elif problem is None and weakest_score < MIN_BOX_LINE_SCORE:
+        problem = (
+            f"box {weakest} is not printed where the form puts it"
+            f" ({weakest_score:.0%} of its lines found)"
+        )
+    if problem is not None:
+        return RegistrationFailed(
+            problem + side,
+            found=dict(placed),
+            candidates=tuple(marks),
+            residual_px=residual,
+            line_score=score,
+        )
+    return Registration(form, dpi, _rows(matrix), tuple(placed.items()), residual, score, turned)
+
+
 def register(page: Any, dpi: int, form: FormPage) -> Registration:
     """Register the scan ``page`` (PIL image or array, ``dpi`` dots per inch) on ``form``;
     RegistrationFailed says why it cannot be, with what was found."""
-
     if len(form.anchors) < 3:
         raise RegistrationFailed(f"{form.model} page {form.page} has fewer than 3 anchors")
     grey = as_grey(page)
-    px_mm = dpi / MM_PER_INCH
-    marks, paper = _square_marks(grey, form, px_mm)
-    tried: list[RegistrationFailed] = []
-    fits: list[Registration] = []
-    for turned in (False, True):
-        near = _near(marks, form, px_mm, turned)
-        missing = [n for n, at in near.items() if not at]
-        if missing:
-            found = {n: (at[0] if at else None) for n, at in near.items()}
-            tried.append(
-                RegistrationFailed(
-                    f"corner squares not found: {', '.join(missing)}"
-                    + (" (upside down)" if turned else ""),
-                    found=found,
-                    candidates=tuple(marks),
-                )
-            )
-            continue
-        placed, matrix, residual = _best_fit(form, near)
-        problem = _shape_problem(matrix, px_mm, turned)
-        if problem is None and residual > MAX_RESIDUAL_PX:
-            problem = f"the corner squares fit the form's only to {residual:.1f} px"
-        score, weakest, weakest_score = _line_score(grey, matrix, form, paper)
-        if problem is None and score < MIN_LINE_SCORE:
-            problem = f"the form's box lines are not where it puts them ({score:.0%} found)"
-        elif problem is None and weakest_score < MIN_BOX_LINE_SCORE:
-            problem = (
-                f"box {weakest} is not printed where the form puts it"
-                f" ({weakest_score:.0%} of its lines found)"
-            )
-        if problem is not None:
-            tried.append(
-                RegistrationFailed(
-                    problem + (" (upside down)" if turned else ""),
-                    found=dict(placed),
-                    candidates=tuple(marks),
-                    residual_px=residual,
-                    line_score=score,
-                )
-            )
-            continue
-        fits.append(
-            Registration(
-                form=form,
-                dpi=dpi,
-                form_to_page=_rows(matrix),
-                anchors=tuple(placed.items()),
-                residual_px=residual,
-                line_score=score,
-                turned=turned,
-            )
-        )
+    marks, paper = _square_marks(grey, form, dpi / MM_PER_INCH)
+    attempts = [_attempt(grey, dpi, form, marks, paper, turned) for turned in (False, True)]
+    fits = [a for a in attempts if isinstance(a, Registration)]
+    tried = [a for a in attempts if isinstance(a, RegistrationFailed)]
     if not fits:
         # The upright attempt's reason, unless only the turned one got as far as a fit.
         upright, turned_back = tried
