@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
+from kiosk.chasil.renditions import at_most_dpi
+
 if TYPE_CHECKING:
     from kiosk.forms import FormPage
     from kiosk.profile import Profile
@@ -104,12 +106,7 @@ def title_band(page: Image.Image, skew_deg: float, dpi: int, share: float) -> Im
     ``OCR_DPI``."""
     grey = page if page.mode == "L" else page.convert("L")
     band = grey.crop((0, 0, grey.width, max(1, round(grey.height * share))))
-    if dpi > OCR_DPI:
-        size = (
-            max(1, round(band.width * OCR_DPI / dpi)),
-            max(1, round(band.height * OCR_DPI / dpi)),
-        )
-        band = band.resize(size, Image.Resampling.BOX)
+    band = at_most_dpi(band, dpi, OCR_DPI)
     if skew_deg:
         band = band.rotate(skew_deg, Image.Resampling.BILINEAR, fillcolor=255)
     return band

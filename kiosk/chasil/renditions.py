@@ -129,6 +129,16 @@ def straighten_centideg(skew_deg: float | None) -> int:
     return 0 if skew_deg is None else round(skew_deg * 100)
 
 
+def at_most_dpi(image: Image.Image, dpi: int, target_dpi: int) -> Image.Image:
+    """``image`` (scanned at ``dpi``) box-averaged down to ``target_dpi``, or as it is when it
+    is not finer than that."""
+    if dpi <= target_dpi:
+        return image
+    scale = target_dpi / dpi
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BOX)
+
+
 def _sampled(page: Image.Image) -> Image.Image:
     """Every ``SAMPLE_STRIDE``-th pixel of every ``SAMPLE_STRIDE``-th row: the paper's level and
     noise as the whole page has them (not averaged, as a reduced copy's would be), in a ninth
@@ -142,13 +152,7 @@ def rendition_image(page: Image.Image, dpi: int, crop: bool = True) -> Image.Ima
     """The page at ``RENDITION_DPI`` (box-averaged, which also averages noise), cropped to the
     form (unless not ``crop``: a held page is shown whole), with its paper band flattened; a
     page scanned at ``RENDITION_DPI`` or less keeps its resolution."""
-    page = _plain(page)
-    if dpi > RENDITION_DPI:
-        size = (
-            max(1, round(page.width * RENDITION_DPI / dpi)),
-            max(1, round(page.height * RENDITION_DPI / dpi)),
-        )
-        page = page.resize(size, Image.Resampling.BOX)
+    page = at_most_dpi(_plain(page), dpi, RENDITION_DPI)
     if crop:
         page = page.crop(form_box(page, min(dpi, RENDITION_DPI)))
     hist = _sampled(page).histogram()

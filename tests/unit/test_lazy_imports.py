@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,14 +26,8 @@ WEB_STACK = ("flask", "flask_babel", "jinja2", "werkzeug", "babel", "waitress", 
 WEB_APP = ("kiosk.app", "kiosk.views", "kiosk.wiring", "PIL", "gpiozero")
 
 
-def loaded_after(code: str) -> set[str]:
-    """The top-level packages (and kiosk modules) a fresh interpreter has after ``code``."""
-    script = textwrap.dedent(code) + textwrap.dedent("""
-        import json, sys
-        names = {m.split(".")[0] for m in sys.modules}
-        names |= {m for m in sys.modules if m.startswith("kiosk.")}
-        print(json.dumps(sorted(names)))
-    """)
+def last_json_line(script: str) -> Any:
+    """Run ``script`` in a fresh interpreter; the JSON of its last line of output."""
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
@@ -42,7 +37,18 @@ def loaded_after(code: str) -> set[str]:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def loaded_after(code: str) -> set[str]:
+    """The top-level packages (and kiosk modules) a fresh interpreter has after ``code``."""
+    script = textwrap.dedent(code) + textwrap.dedent("""
+        import json, sys
+        names = {m.split(".")[0] for m in sys.modules}
+        names |= {m for m in sys.modules if m.startswith("kiosk.")}
+        print(json.dumps(sorted(names)))
+    """)
+    return set(last_json_line(script))
 
 
 def test_the_web_app_starts_and_shows_home_without_paper_pdf_or_device_libraries(
@@ -135,16 +141,7 @@ def test_the_paper_child_loads_what_paper_needs_and_no_web_stack_nor_kiosk_featu
         print(json.dumps(sorted(render_worker.run(child_modules))))
         render_worker.shutdown()
     """)
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    child = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    child = set(last_json_line(script))
     web = child & {*WEB_STACK, *DEVICE_LIBRARIES, *IMAGE_PROCESSING, "escpos"}
     assert not web, f"the paper child loads: {sorted(web)}"
     kiosk = {m for m in child if m.startswith("kiosk")}
