@@ -1,0 +1,411 @@
+"""Read a whole C.Hasil sheet as the most likely set of numbers that satisfies its arithmetic.
+
+The advisory third reader of issue 18: every digit cell of a registered scan has its top
+readings (kiosk.reader.digits.CellReading); this module turns them into one number per box and
+then picks, over the whole sheet, the combination that satisfies the blocking sums 1-7 of
+kiosk/chasil/checks.py and is most likely under the cells' probabilities. The reader never
+fills or changes a typed number: ``compare`` only says where the paper and the entry differ.
+
+1. **A box's values**: every combination of its cells' readings (3 cells x 3 readings = 27) is
+   parsed the way a KPPS writes a number: unused leading cells "X" (or left blank), then the
+   digits with no gap. An X or blank after a digit, or a leading zero before another digit, is
+   not a number and is dropped. Combinations giving the same number add up; the ``K`` most
+   likely numbers are kept with their log-probability (sum of the cells' logs).
+2. **The sheet**: boxes linked by a rule form a group (in practice the A row, the D row, and
+   everything else through B4.J = SS2 = U). Each group is searched depth first with branch and
+   bound: boxes in an order where each rule's last box is *forced* by the others (its value is
+   computed and must be one of its candidates), so only the rule's other boxes are branched on;
+   a branch is cut when its score plus the best of every box still open cannot come within
+   ``MARGIN`` of the best complete sheet found, nor within ``MAX_COST`` of the boxes' raw best
+   readings (a paper the KPPS got wrong is not "corrected" by many unlikely readings).
+   Cost: ``K`` ** (free boxes) in the worst case, bounded by ``MAX_NODES`` per group; in
+   practice 100-300 nodes, about 2 ms a sheet, whether or not the paper adds up. Every
+   consistent sheet within ``MARGIN`` (a likelihood ratio of e**MARGIN) is kept, so a box's
+   confidence is its decoded value's share of those sheets' probability.
+3. **No consistent sheet** in a group: its boxes keep their best reading, the rules they break
+   are listed, and the confidence is the reading's share of its box's candidates.
+
+Pure Python, no numpy: the web app may import it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+K = 8  # values kept per box
+MARGIN = 9.0  # log-probability below the best sheet still counted (e**9 ~ 8,100 times less)
+MAX_COST = 7.0  # a consistent sheet at most e**7 ~ 1,100 times less likely than the raw reading
+MAX_NODES = 200_000  # per group of boxes: a bound on the search, reached only by nonsense
+MAX_SHEETS = 2_000  # consistent sheets kept per group for the confidences
+MIN_CELL_P = 1e-6  # a reading of probability 0 is still possible: log of this instead
+CONFIDENT = 0.9  # compare(): below this the paper's reading is "unsure", never a disagreement
+
+_VOTER_ROWS = ("A", "B1", "B2", "B3", "B4", "D")
+_VOTE_BOX = re.compile(r"(V\.\d+|P\.\d+(\.\d+)?)\Z")
+
+
+class CellLike(Protocol):
+    """What kiosk.reader.digits.classify returns per cell: (label, probability) pairs, most
+    likely first; labels "0".."9", "X", "blank"."""
+
+    @property
+    def top(self) -> tuple[tuple[str, float], ...]: ...
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One blocking sum of checks.py as a linear equation: sum(coef * box) == 0."""
+
+    number: int
+    terms: tuple[tuple[str, int], ...]
+
+    @property
+    def boxes(self) -> tuple[str, ...]:
+        return tuple(b for b, _ in self.terms)
+
+    def holds(self, values: Mapping[str, int]) -> bool:
+        return sum(c * values[b] for b, c in self.terms) == 0
+
+
+def sheet_rules(boxes: Iterable[str]) -> list[Rule]:
+    """Rules 1-7 of kiosk/chasil/checks.py over a sheet with ``boxes`` (the vote boxes are the
+    ``V.i`` or ``P.i``/``P.i.j`` among them). A rule one of whose boxes the sheet lacks is left
+    out, as checks.py skips it."""
+    have = list(boxes)
+    present = set(have)
+    rules: list[Rule] = []
+
+    def add(number: int, plus: Sequence[str], minus: Sequence[str]) -> None:
+        terms = tuple((b, 1) for b in plus) + tuple((b, -1) for b in minus)
+        if all(b in present for b, _ in terms):
+            rules.append(Rule(number, terms))
+
+    for row in _VOTER_ROWS:
+        add(1, (f"{row}.L", f"{row}.P"), (f"{row}.J",))
+    for col in "LPJ":
+        add(2, (f"B1.{col}", f"B2.{col}", f"B3.{col}"), (f"B4.{col}",))
+    add(3, ("SS2", "SS3", "SS4"), ("SS1",))
+    add(4, ("B4.J",), ("SS2",))
+    votes = [b for b in have if _VOTE_BOX.match(b)]
+    if votes:
+        add(5, votes, ("S",))
+    add(6, ("S", "T"), ("U",))
+    add(7, ("SS2",), ("U",))
+    return rules
+
+
+def box_values(cells: Sequence[CellLike], k: int = K) -> list[tuple[int, float]]:
+    """The ``k`` most likely numbers a box's cells spell, with their log-probabilities, most
+    likely first (empty when no combination of readings is a number)."""
+    options = [[(label, math.log(max(p, MIN_CELL_P))) for label, p in c.top] for c in cells]
+    totals: dict[int, float] = {}
+    for combo in itertools.product(*options):
+        value = _number(tuple(label for label, _ in combo))
+        if value is None:
+            continue
+        lp = sum(lp for _, lp in combo)
+        old = totals.get(value)
+        totals[value] = lp if old is None else _logaddexp(old, lp)
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return ranked[:k]
+
+
+def _number(labels: tuple[str, ...]) -> int | None:
+    """The number a KPPS wrote as these cell labels, or None when it is not one."""
+    i = 0
+    while i < len(labels) and labels[i] in ("X", "blank"):
+        i += 1
+    digits = labels[i:]
+    if not digits or not all(d.isdigit() for d in digits):
+        return None
+    if len(digits) > 1 and digits[0] == "0":
+        return None
+    return int("".join(digits))
+
+
+def _logaddexp(a: float, b: float) -> float:
+    hi, lo = max(a, b), min(a, b)
+    return hi + math.log1p(math.exp(lo - hi))
+
+
+@dataclass(frozen=True)
+class BoxReading:
+    """One box as the paper shows it: ``value`` after the rules, ``raw`` the best reading of
+    its cells alone; confidences are probabilities in [0, 1]."""
+
+    box: str
+    value: int | None
+    confidence: float
+    raw: int | None
+    raw_confidence: float
+    changed: bool  # the rules chose another value than the raw best reading
+    candidates: tuple[tuple[int, float], ...]  # the box's values with their share, best first
+
+
+@dataclass(frozen=True)
+class BrokenRule:
+    rule: int
+    boxes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SheetReading:
+    """A sheet read by the third reader. ``consistent``: the decoded values satisfy every
+    rule 1-7 that applies; otherwise ``broken`` lists the rules they break."""
+
+    boxes: tuple[BoxReading, ...]  # in the form's order
+    consistent: bool
+    broken: tuple[BrokenRule, ...] = ()
+    nodes: int = 0  # search nodes visited, over all groups
+    complete: bool = True  # False when a group hit MAX_NODES: the best found, not proven best
+    _index: dict[str, BoxReading] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update({b.box: b for b in self.boxes})
+
+    def __getitem__(self, box: str) -> BoxReading:
+        return self._index[box]
+
+    def values(self) -> dict[str, int | None]:
+        return {b.box: b.value for b in self.boxes}
+
+    def as_manifest(self) -> dict[str, Any]:
+        """Plain JSON-able data for the signed manifest (probabilities rounded to 4 places)."""
+        return {
+            "consistent": self.consistent,
+            "complete": self.complete,
+            "broken": [{"rule": r.rule, "boxes": list(r.boxes)} for r in self.broken],
+            "boxes": [
+                {
+                    "box": b.box,
+                    "value": b.value,
+                    "confidence": round(b.confidence, 4),
+                    "raw": b.raw,
+                    "raw_confidence": round(b.raw_confidence, 4),
+                    "changed": b.changed,
+                }
+                for b in self.boxes
+            ],
+        }
+
+
+def decode(readings: Mapping[str, Sequence[CellLike]], k: int = K) -> SheetReading:
+    """The sheet's most likely numbers under rules 1-7, from each box's cell readings (box name
+    -> its cells left to right, in the form's order, as register.cut and digits.classify give
+    them)."""
+    cands = {box: box_values(cells, k) for box, cells in readings.items()}
+    known = [b for b, c in cands.items() if c]
+    rules = sheet_rules(known)
+    shares = {b: _shares(c) for b, c in cands.items()}
+    chosen: dict[str, tuple[int | None, float]] = {
+        b: ((c[0][0], shares[b][0][1]) if c else (None, 0.0)) for b, c in cands.items()
+    }
+    broken: list[BrokenRule] = []
+    nodes, complete = 0, True
+    for group_boxes, group_rules in _groups(known, rules):
+        search = _Search(group_boxes, group_rules, cands)
+        search.run()
+        nodes += search.nodes
+        complete = complete and search.nodes < MAX_NODES
+        if not search.sheets:
+            best = {b: cands[b][0][0] for b in group_boxes}
+            broken += [BrokenRule(r.number, r.boxes) for r in group_rules if not r.holds(best)]
+            continue
+        chosen.update(search.posterior())
+    if broken:
+        log.info("no consistent reading: rules %s broken", sorted({r.rule for r in broken}))
+    out = []
+    for box, c in cands.items():
+        value, conf = chosen[box]
+        raw = c[0][0] if c else None
+        raw_conf = shares[box][0][1] if c else 0.0
+        out.append(BoxReading(box, value, conf, raw, raw_conf, value != raw, tuple(shares[box])))
+    return SheetReading(tuple(out), not broken, tuple(broken), nodes, complete)
+
+
+def _shares(cands: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    if not cands:
+        return []
+    top = cands[0][1]
+    weights = [(v, math.exp(lp - top)) for v, lp in cands]
+    total = sum(w for _, w in weights)
+    return [(v, w / total) for v, w in weights]
+
+
+def _groups(boxes: list[str], rules: list[Rule]) -> list[tuple[list[str], list[Rule]]]:
+    """Boxes linked by rules, each group with its rules; a box in no rule is left out."""
+    parent = {b: b for b in boxes}
+
+    def root(b: str) -> str:
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        return b
+
+    for rule in rules:
+        first = root(rule.boxes[0])
+        for b in rule.boxes[1:]:
+            parent[root(b)] = first
+    groups: dict[str, tuple[list[str], list[Rule]]] = {}
+    for rule in rules:
+        groups.setdefault(root(rule.boxes[0]), ([], []))[1].append(rule)
+    for b in boxes:
+        if root(b) in groups:
+            groups[root(b)][0].append(b)
+    return list(groups.values())
+
+
+class _Search:
+    """Depth-first branch and bound over one group (see the module's docstring)."""
+
+    def __init__(
+        self, boxes: list[str], rules: list[Rule], cands: Mapping[str, list[tuple[int, float]]]
+    ) -> None:
+        self.cands = {b: cands[b] for b in boxes}
+        self.lookup = {b: dict(cands[b]) for b in boxes}
+        self.order, self.forcer, self.closing = _plan(boxes, rules, self.cands)
+        best = [self.cands[b][0][1] for b in self.order]
+        self.rest = [sum(best[i:]) for i in range(len(best) + 1)]
+        self.values: dict[str, int] = {}
+        self.sheets: list[tuple[float, dict[str, int]]] = []
+        self.best = -math.inf
+        self.floor = self.rest[0] - MAX_COST
+        self.nodes = 0
+
+    def run(self) -> None:
+        self._visit(0, 0.0)
+
+    def _visit(self, i: int, score: float) -> None:
+        if self.nodes >= MAX_NODES:
+            return
+        self.nodes += 1
+        if i == len(self.order):
+            self._record(score)
+            return
+        box = self.order[i]
+        rule = self.forcer[i]
+        if rule is not None:
+            coef = dict(rule.terms)[box]
+            rest = sum(c * self.values[b] for b, c in rule.terms if b != box)
+            if rest % coef:
+                return
+            value = -rest // coef
+            lp = self.lookup[box].get(value)
+            if lp is None:
+                return
+            self._try(i, box, value, score + lp)
+            return
+        for value, lp in self.cands[box]:
+            if score + lp + self.rest[i + 1] < self.bound:
+                break  # candidates are best first: every later one is cut too
+            self._try(i, box, value, score + lp)
+
+    def _try(self, i: int, box: str, value: int, score: float) -> None:
+        if score + self.rest[i + 1] < self.bound:
+            return
+        self.values[box] = value
+        if all(r.holds(self.values) for r in self.closing[i]):
+            self._visit(i + 1, score)
+        del self.values[box]
+
+    @property
+    def bound(self) -> float:
+        """The least score a complete sheet must reach to be kept."""
+        return max(self.best - MARGIN, self.floor)
+
+    def _record(self, score: float) -> None:
+        self.best = max(self.best, score)
+        self.sheets.append((score, dict(self.values)))
+        if len(self.sheets) > 2 * MAX_SHEETS:
+            self.sheets.sort(key=lambda s: -s[0])
+            del self.sheets[MAX_SHEETS:]
+
+    def posterior(self) -> dict[str, tuple[int | None, float]]:
+        """Each box's value in the best sheet and that value's share of the sheets kept."""
+        kept = [(s, v) for s, v in self.sheets if s >= self.bound]
+        kept.sort(key=lambda s: -s[0])
+        best_values = kept[0][1]
+        weights = [(math.exp(s - self.best), v) for s, v in kept]
+        total = sum(w for w, _ in weights)
+        return {
+            box: (value, sum(w for w, v in weights if v[box] == value) / total)
+            for box, value in best_values.items()
+        }
+
+
+def _plan(
+    boxes: list[str], rules: list[Rule], cands: Mapping[str, list[tuple[int, float]]]
+) -> tuple[list[str], list[Rule | None], list[list[Rule]]]:
+    """The search order: after each box branched on, every rule left with one open box forces
+    it. Branch first on the box in the rule closest to closing (fewest candidates, then the
+    form's order). Returns the order, the rule forcing each position (None: branched), and
+    the rules closed at each position (checked there)."""
+    open_boxes = list(boxes)
+    assigned: set[str] = set()
+    order: list[str] = []
+    forcer: list[Rule | None] = []
+
+    def place(box: str, rule: Rule | None) -> None:
+        order.append(box)
+        forcer.append(rule)
+        assigned.add(box)
+        open_boxes.remove(box)
+
+    while open_boxes:
+        forced = next(
+            (
+                (r, next(b for b in r.boxes if b not in assigned))
+                for r in rules
+                if sum(b not in assigned for b in r.boxes) == 1
+            ),
+            None,
+        )
+        if forced is not None:
+            place(forced[1], forced[0])
+            continue
+
+        def openness(b: str) -> tuple[int, int, int]:
+            left = [sum(x not in assigned for x in r.boxes) for r in rules if b in r.boxes]
+            return (min(left, default=99), len(cands[b]), boxes.index(b))
+
+        place(min(open_boxes, key=openness), None)
+    position = {b: i for i, b in enumerate(order)}
+    closing: list[list[Rule]] = [[] for _ in order]
+    for r in rules:
+        closing[max(position[b] for b in r.boxes)].append(r)
+    return order, forcer, closing
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A box where the paper's reading and the typed number differ. ``kind`` "differs": the
+    paper is read with at least ``CONFIDENT`` confidence; "unsure": the paper's reading is not
+    certain enough to say ("Kertas: 84 · Diketik: 884" only for "differs")."""
+
+    box: str
+    paper: int | None
+    typed: int
+    confidence: float
+    kind: str
+
+
+def compare(
+    reading: SheetReading, typed: Mapping[str, int], threshold: float = CONFIDENT
+) -> list[Disagreement]:
+    """Each box whose paper value differs from the typed number, in the form's order; boxes the
+    entry lacks are passed over."""
+    out = []
+    for b in reading.boxes:
+        if b.box not in typed or b.value == typed[b.box]:
+            continue
+        kind = "differs" if b.value is not None and b.confidence >= threshold else "unsure"
+        out.append(Disagreement(b.box, b.value, typed[b.box], b.confidence, kind))
+    return out
