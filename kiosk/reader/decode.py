@@ -6,11 +6,12 @@ then picks, over the whole sheet, the combination that satisfies the blocking su
 kiosk/chasil/checks.py and is most likely under the cells' probabilities. The reader never
 fills or changes a typed number: ``compare`` only says where the paper and the entry differ.
 
-1. **A box's values**: every combination of its cells' readings (3 cells x 3 readings = 27) is
-   parsed the way a KPPS writes a number: unused leading cells "X" (or left blank), then the
-   digits with no gap. An X or blank after a digit, or a leading zero before another digit, is
-   not a number and is dropped. Combinations giving the same number add up; the ``K`` most
-   likely numbers are kept with their log-probability (sum of the cells' logs).
+1. **A box's values**: its cells' readings (each cell's top three, and every other label with
+   the probability the top leaves) are parsed the way a KPPS writes a number: unused leading
+   cells "X" (or left blank), then the digits with no gap. An X or blank after a digit, or a
+   leading zero before another digit, is not a number and is dropped. Readings giving the same
+   number add up; the ``K`` most likely numbers are kept with their log-probability (sum of
+   the cells' logs).
 2. **The sheet**: boxes linked by a rule form a group (in practice the A row, the D row, and
    everything else through B4.J = SS2 = U). Each group is searched depth first with branch and
    bound: boxes in an order where each rule's last box is *forced* by the others (its value is
@@ -21,7 +22,8 @@ fills or changes a typed number: ``compare`` only says where the paper and the e
    Cost: ``K`` ** (free boxes) in the worst case, bounded by ``MAX_NODES`` per group; in
    practice 100-300 nodes, about 2 ms a sheet, whether or not the paper adds up. Every
    consistent sheet within ``MARGIN`` (a likelihood ratio of e**MARGIN) is kept, so a box's
-   confidence is its decoded value's share of those sheets' probability.
+   confidence is its decoded value's share of those sheets' probability (and of one more
+   hypothesis: the paper does not add up, at ``MAX_COST`` below the raw readings).
 3. **No consistent sheet** in a group: its boxes keep their best reading, the rules they break
    are listed, and the confidence is the reading's share of its box's candidates.
 
@@ -30,7 +32,6 @@ Pure Python, no numpy: the web app may import it.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import re
@@ -40,12 +41,14 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
-K = 8  # values kept per box
+K = 12  # values kept per box
 MARGIN = 9.0  # log-probability below the best sheet still counted (e**9 ~ 8,100 times less)
-MAX_COST = 7.0  # a consistent sheet at most e**7 ~ 1,100 times less likely than the raw reading
+MAX_COST = 10.0  # a consistent sheet at most e**10 ~ 22,000 times less likely than the raw reading
 MAX_NODES = 200_000  # per group of boxes: a bound on the search, reached only by nonsense
 MAX_SHEETS = 2_000  # consistent sheets kept per group for the confidences
 MIN_CELL_P = 1e-6  # a reading of probability 0 is still possible: log of this instead
+BEAM = 64  # prefixes kept while a box's cells are read left to right
+LABELS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "blank")  # digits.LABELS
 CONFIDENT = 0.9  # compare(): below this the paper's reading is "unsure", never a disagreement
 
 _VOTER_ROWS = ("A", "B1", "B2", "B3", "B4", "D")
@@ -104,31 +107,40 @@ def sheet_rules(boxes: Iterable[str]) -> list[Rule]:
 
 def box_values(cells: Sequence[CellLike], k: int = K) -> list[tuple[int, float]]:
     """The ``k`` most likely numbers a box's cells spell, with their log-probabilities, most
-    likely first (empty when no combination of readings is a number)."""
-    options = [[(label, math.log(max(p, MIN_CELL_P))) for label, p in c.top] for c in cells]
-    totals: dict[int, float] = {}
-    for combo in itertools.product(*options):
-        value = _number(tuple(label for label, _ in combo))
-        if value is None:
-            continue
-        lp = sum(lp for _, lp in combo)
-        old = totals.get(value)
-        totals[value] = lp if old is None else _logaddexp(old, lp)
-    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    likely first (empty when no reading is a number).
+
+    A cell's labels beyond its top readings share what probability the top leaves (at least
+    ``MIN_CELL_P`` each): a digit the model ranked fourth is unlikely, not impossible, so the
+    rules can still bring it back. Cells are read left to right keeping the ``BEAM`` best
+    prefixes; a prefix is the digits so far ("" while the cells are X or blank), so two
+    spellings of one number (X62, blank-62) merge as they go and nonsense (6X2, 062) is
+    dropped at once."""
+    beam: dict[str, float] = {"": 0.0}
+    for cell in cells:
+        options = _cell_options(cell)
+        grown: dict[str, float] = {}
+        for prefix, lp in beam.items():
+            for label, cell_lp in options:
+                if label in ("X", "blank"):
+                    if prefix:
+                        continue  # an X or a gap after a digit: not a number
+                    key = ""
+                elif prefix == "0":
+                    continue  # a leading zero before another digit
+                else:
+                    key = prefix + label
+                old = grown.get(key)
+                grown[key] = lp + cell_lp if old is None else _logaddexp(old, lp + cell_lp)
+        beam = dict(sorted(grown.items(), key=lambda item: -item[1])[:BEAM])
+    ranked = sorted(((int(d), lp) for d, lp in beam.items() if d), key=lambda v: (-v[1], v[0]))
     return ranked[:k]
 
 
-def _number(labels: tuple[str, ...]) -> int | None:
-    """The number a KPPS wrote as these cell labels, or None when it is not one."""
-    i = 0
-    while i < len(labels) and labels[i] in ("X", "blank"):
-        i += 1
-    digits = labels[i:]
-    if not digits or not all(d.isdigit() for d in digits):
-        return None
-    if len(digits) > 1 and digits[0] == "0":
-        return None
-    return int("".join(digits))
+def _cell_options(cell: CellLike) -> list[tuple[str, float]]:
+    listed = {label: p for label, p in cell.top}
+    unlisted = [label for label in LABELS if label not in listed]
+    rest = max(1.0 - sum(listed.values()), 0.0) / max(len(unlisted), 1)
+    return [(label, math.log(max(listed.get(label, rest), MIN_CELL_P))) for label in LABELS]
 
 
 def _logaddexp(a: float, b: float) -> float:
@@ -329,11 +341,16 @@ class _Search:
             del self.sheets[MAX_SHEETS:]
 
     def posterior(self) -> dict[str, tuple[int | None, float]]:
-        """Each box's value in the best sheet and that value's share of the sheets kept."""
+        """Each box's value in the best sheet and that value's share of the sheets kept, beside
+        one more hypothesis: the paper does not add up (a KPPS slip, a digit the reader never
+        ranked) and every box is its raw best reading, at ``MAX_COST`` below the raw readings.
+        So a box the rules changed at a cost near ``MAX_COST`` is not confidently changed."""
         kept = [(s, v) for s, v in self.sheets if s >= self.bound]
         kept.sort(key=lambda s: -s[0])
         best_values = kept[0][1]
+        raw = {b: c[0][0] for b, c in self.cands.items()}
         weights = [(math.exp(s - self.best), v) for s, v in kept]
+        weights.append((math.exp(self.floor - self.best), raw))
         total = sum(w for w, _ in weights)
         return {
             box: (value, sum(w for w, v in weights if v[box] == value) / total)

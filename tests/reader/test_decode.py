@@ -8,6 +8,7 @@ labels share the rest, then a confusion is injected where a test says ("3" read 
 from __future__ import annotations
 
 import json
+import math
 import random
 
 import pytest
@@ -51,7 +52,9 @@ def confuse(
 
 def test_box_values_parse_cells_as_a_kpps_writes_them() -> None:
     def values(*labels: str) -> list[int]:
-        return [v for v, _ in box_values([CellReading(((lab, 1.0),)) for lab in labels])]
+        """The numbers these certain readings spell (others come in at MIN_CELL_P a cell)."""
+        found = box_values([CellReading(((lab, 1.0),)) for lab in labels])
+        return [v for v, lp in found if lp > -1.0]
 
     assert values("X", "6", "2") == [62]
     assert values("blank", "X", "0") == [0]
@@ -61,6 +64,10 @@ def test_box_values_parse_cells_as_a_kpps_writes_them() -> None:
     # Two spellings of one number add up: X62 and blank-62.
     two = box_values([CellReading((("X", 0.5), ("blank", 0.5))), cell("6", 1.0), cell("2", 1.0)])
     assert two[0][0] == 62 and two[0][1] == pytest.approx(0.0, abs=1e-9)
+    # A digit outside a cell's top three keeps what the top leaves: 140 read "160" can be 140.
+    seen = [cell("1", 1.0), CellReading((("6", 0.9), ("0", 0.05), ("1", 0.01))), cell("0", 1.0)]
+    ranked = dict(box_values(seen))
+    assert ranked[140] == pytest.approx(math.log(0.04 / 9))
 
 
 def test_the_rules_are_those_of_checks_py() -> None:
