@@ -242,6 +242,40 @@ def _calibration(confidence: list[tuple[float, bool]]) -> None:
     )
 
 
+def corpus_hand() -> None:
+    """Another hand than MNIST's: the realistic corpus's own strokes (drivers.scanner.
+    handwriting), each digit cut as a cell of its box's height around it. Its numbers are
+    written across the box, not in cells, so a neighbour's stroke can reach into the cut."""
+    from drivers.scanner.realistic import realistic_page
+    from kiosk.reader.digits import classify
+
+    right = total = 0
+    confusions: collections.Counter[tuple[str, str]] = collections.Counter()
+    pages = [
+        (s, d, p, n)
+        for n, s in enumerate(("PPWP", "DPR", "DPD"))
+        for d in (200, 300)
+        for p in ("ballpoint", "pencil")
+    ]
+    for sheet, dpi, pen, seed in pages:
+        img, numbers = realistic_page(sheet, dpi, False, pen, seed)
+        cells, truth = [], []
+        for number in numbers:
+            _, by0, _, by1 = number.box_rect
+            for ch, (x0, _, x1, _) in number.digits:
+                half = (by1 - by0) * 0.62
+                cx = (x0 + x1) / 2
+                cells.append(img.crop((round(cx - half), by0, round(cx + half), by1)))
+                truth.append(ch)
+        for reading, label in zip(classify(cells), truth, strict=True):
+            total += 1
+            right += reading.label == label
+            if reading.label != label:
+                confusions[label, reading.label] += 1
+    common = ", ".join(f'"{a}" as "{b}" {n}' for (a, b), n in confusions.most_common(4))
+    print(f"the corpus's own hand (not MNIST): {right / total:.2%} of {total} digits; {common}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="digit-cell reader on held-out glyphs")
     parser.add_argument("--glyphs", type=int, default=1000, help="held-out glyphs per run")
@@ -295,6 +329,7 @@ def main() -> None:
         or "none"
     )
     _calibration(confidence)
+    corpus_hand()
     _timing(sample)
     print(
         f"peak RSS of a process reading one sheet: {_peak_rss(sample):.0f} MB "
