@@ -209,6 +209,16 @@ class SheetReading:
         }
 
 
+def read_cells(cells: Mapping[str, Sequence[Any]]) -> dict[str, list[CellLike]]:
+    """Each box's cells (register.Cut.cells: box -> grey crops, left to right) read by the
+    digit model in one batch: what ``decode`` takes."""
+    from kiosk.reader.digits import classify
+
+    flat = [crop for crops in cells.values() for crop in crops]
+    readings = iter(classify(flat))
+    return {box: [next(readings) for _ in crops] for box, crops in cells.items()}
+
+
 def decode(readings: Mapping[str, Sequence[CellLike]], k: int = K) -> SheetReading:
     """The sheet's most likely numbers under rules 1-7, from each box's cell readings (box name
     -> its cells left to right, in the form's order, as register.cut and digits.classify give

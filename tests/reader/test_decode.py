@@ -181,3 +181,30 @@ def test_the_manifest_is_plain_json() -> None:
         "changed": True,
     }
     assert data["consistent"] is True and data["broken"] == []
+
+
+def test_realistic_pages_read_end_to_end_match_their_truth() -> None:
+    """Three corpus pages (200 dpi, each sheet, both pens, grey and colour) through
+    register.cut, the digit model and the decoder. Floors, not the bench's figures: the paper
+    must never be reported as differing from a right entry, and one box typed wrong must be
+    flagged on nearly every box."""
+    from drivers.scanner.corpus import corpus_page
+    from kiosk.forms import shipped_forms
+    from kiosk.reader.decode import read_cells
+    from kiosk.reader.register import cut
+
+    forms = {f.ballot: f for f in shipped_forms() if f.page == 1}
+    right = total = flagged = 0
+    for index in (4, 5, 6):
+        page = corpus_page(index)
+        truth = {n.box: n.value for n in page.numbers}
+        reading = decode(read_cells(cut(page.image, page.dpi, forms[page.sheet]).cells))
+        assert [b.box for b in reading.boxes] == [b.name for b in forms[page.sheet].boxes]
+        assert not [d for d in compare(reading, truth) if d.kind == "differs"]
+        right += sum(b.value == truth[b.box] for b in reading.boxes)
+        total += len(truth)
+        for box, value in truth.items():
+            found = compare(reading, {**truth, box: value * 10 + 4})  # 84 -> 844
+            flagged += [(d.box, d.kind) for d in found] == [(box, "differs")]
+    assert right / total >= 0.97
+    assert flagged / total >= 0.9
