@@ -77,6 +77,7 @@ class Tally:
     box_errors: collections.Counter[str] = field(default_factory=collections.Counter)
     seconds: collections.Counter[str] = field(default_factory=collections.Counter)
     nodes: list[int] = field(default_factory=list)
+    slowest: float = 0.0  # seconds of the slowest decode
 
     def add_cells(self, readings: dict[str, list[Any]], truth: dict[str, int]) -> int:
         right = 0
@@ -146,8 +147,9 @@ class Tally:
         print(
             f"time per page: register+cut {cut_s * 1000:.0f} ms, digit model {read_s * 1000:.0f}"
             f" ms (the bare minimum: {bare * 1000:.0f} ms), decode {decode_s * 1000:.1f} ms"
-            f" ({(bare + decode_s) / bare:.3f}x the bare minimum); search nodes max"
-            f" {max(self.nodes)}, median {sorted(self.nodes)[n // 2]}"
+            f" ({(bare + decode_s) / bare:.3f}x the bare minimum), slowest decode"
+            f" {self.slowest * 1000:.0f} ms; search nodes max {max(self.nodes)}, median"
+            f" {sorted(self.nodes)[n // 2]}"
         )
         print("most common cell confusions (written->read):", self.confusions.most_common(8))
         print("decoded boxes wrong (truth->decoded, confidence):", self.box_errors.most_common(8))
@@ -171,6 +173,7 @@ def main() -> None:
         read_done = time.perf_counter()
         sheet = decoder.decode(readings)
         tally.seconds["decode"] += time.perf_counter() - read_done
+        tally.slowest = max(tally.slowest, time.perf_counter() - read_done)
         tally.seconds["read"] += read_done - cut_done
         tally.seconds["cut"] += cut_done - started
         right = tally.add_cells(readings, truth)
