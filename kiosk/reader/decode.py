@@ -11,7 +11,8 @@ fills or changes a typed number: ``compare`` only says where the paper and the e
    cells "X" (or left blank), then the digits with no gap. An X or blank after a digit, or a
    leading zero before another digit, is not a number and is dropped. Readings giving the same
    number add up; the ``K`` most likely numbers are kept with their log-probability (sum of
-   the cells' logs).
+   the cells' logs). A box all X or blank with probability ``EMPTY_P`` holds no number: its
+   value is None and the rules through it are left out.
 2. **The sheet**: boxes linked by a rule form a group (in practice the A row, the D row, and
    everything else through B4.J = SS2 = U). Each group is searched depth first with branch and
    bound: boxes in an order where each rule's last box is *forced* by the others (its value is
@@ -38,7 +39,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ SLIP_COST = 10.0  # a paper breaking a rule: e**10 ~ 22,000 times less likely th
 MAX_NODES = 200_000  # per group of boxes: a bound on the search, reached only by nonsense
 MAX_SHEETS = 2_000  # consistent sheets kept per group for the confidences
 MIN_CELL_P = 1e-6  # a reading of probability 0 is still possible: log of this instead
+EMPTY_P = 0.9  # a box this likely all X or blank holds no number
 BEAM = 64  # prefixes kept while a box's cells are read left to right
 LABELS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "blank")  # digits.LABELS
 # compare(): below this the paper's reading is "unsure", never a disagreement. From
@@ -148,6 +150,11 @@ def _cell_options(cell: CellLike) -> list[tuple[str, float]]:
     return [(label, math.log(max(listed.get(label, rest), MIN_CELL_P))) for label in LABELS]
 
 
+def _empty(cells: Sequence[CellLike]) -> float:
+    """The probability that every cell is X or blank."""
+    return math.prod(sum(p for label, p in c.top if label in ("X", "blank")) for c in cells)
+
+
 def _logaddexp(a: float, b: float) -> float:
     hi, lo = max(a, b), min(a, b)
     return hi + math.log1p(math.exp(lo - hi))
@@ -183,13 +190,12 @@ class SheetReading:
     broken: tuple[BrokenRule, ...] = ()
     nodes: int = 0  # search nodes visited, over all groups
     complete: bool = True  # False when a group hit MAX_NODES: the best found, not proven best
-    _index: dict[str, BoxReading] = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._index.update({b.box: b for b in self.boxes})
 
     def __getitem__(self, box: str) -> BoxReading:
-        return self._index[box]
+        for b in self.boxes:
+            if b.box == box:
+                return b
+        raise KeyError(box)
 
     def values(self) -> dict[str, int | None]:
         return {b.box: b.value for b in self.boxes}
@@ -229,6 +235,9 @@ def decode(readings: Mapping[str, Sequence[CellLike]], k: int = K) -> SheetReadi
     -> its cells left to right, in the form's order, as register.cut and digits.classify give
     them)."""
     cands = {box: box_values(cells, k) for box, cells in readings.items()}
+    for box, cells in readings.items():
+        if _empty(cells) >= EMPTY_P:
+            cands[box] = []  # no digit written: the rules must not invent one
     known = [b for b, c in cands.items() if c]
     rules = sheet_rules(known)
     shares = {b: _shares(c) for b, c in cands.items()}

@@ -222,3 +222,25 @@ def test_realistic_pages_read_end_to_end_match_their_truth() -> None:
             flagged += [(d.box, d.kind) for d in found] == [(box, "differs")]
     assert right / total >= 0.97
     assert flagged / total >= 0.9
+
+
+def test_an_unreadable_box_and_a_search_cut_short_are_said() -> None:
+    import kiosk.reader.decode as decoder
+
+    read = readings(GOOD)
+    read["T"] = [CellReading((("X", 1.0),))] * 3  # nothing written: no number at all
+    reading = decode(read)
+    assert reading["T"].value is None and reading["T"].confidence == 0.0
+    assert reading.values() == {**GOOD, "T": None}  # rules 6 lost T; the rest still hold
+    (d,) = compare(reading, GOOD)
+    assert (d.box, d.paper, d.kind) == ("T", None, "unsure")
+
+    read = readings(GOOD)
+    confuse(read, "V.1", 0, "7", "1")
+    old = decoder.MAX_NODES
+    decoder.MAX_NODES = 20
+    try:
+        short = decode(read)
+    finally:
+        decoder.MAX_NODES = old
+    assert not short.complete and len(short.boxes) == len(GOOD)
