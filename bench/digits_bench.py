@@ -187,13 +187,14 @@ def _peak_rss(cells: list[Image.Image]) -> float:
         for i, c in enumerate(cells[:60]):
             c.save(f"{tmp}/{i:02d}.png")
         code = (
-            "import glob, resource, sys\n"
+            "import glob, sys\n"
             f"sys.path.insert(0, {str(ROOT)!r})\n"
             "from PIL import Image\n"
             "from kiosk.reader.digits import classify\n"
             f"cells = [Image.open(p) for p in sorted(glob.glob({tmp!r} + '/*.png'))]\n"
             "classify(cells)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            # VmHWM, not ru_maxrss: the latter keeps the forking parent's peak across exec.
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n"
         )
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
