@@ -238,6 +238,9 @@ def _sample_day(app: Flask, clock: ManualClock) -> None:
         _post(ketua, f"/documents/{doc}/print", f"/documents/{doc}", printer=printer)
     # DPR's first entry typed, not yet confirmed.
     anggota.post("/chasil/DPR/1", data=form(GOOD, csrf_token(anggota, "/chasil/DPR/1")))
+    # DPD's sheet scanned from the wrong sheet: held for its form, kept only with a reason.
+    app.extensions["kiosk"].devices.scanner.feed_wrong_sheet()
+    _post(anggota, "/chasil/DPD/scan", "/chasil/DPD/scan", source="flatbed")
 
 
 @pytest.fixture(scope="module")
@@ -259,6 +262,9 @@ def _url(app: Flask, rule: str) -> str:
     values = {"ballot_type": "PPWP", "entry_no": "1", "officer_id": "kpps2", "code": "en"}
     values["step_id"] = "surat_suara_diterima"  # a checklist step with its recorded numbers
     values |= {k: str(v[0]["id"]) for k, v in first.items() if v}
+    if rule.endswith("/use"):  # a page held for its form
+        held = db.read("SELECT id, ballot FROM scan_page WHERE problem = 'wrong_form' LIMIT 1")
+        values |= {"page_id": str(held[0]["id"]), "ballot_type": held[0]["ballot"]}
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: values[m.group(1)], rule)
 
 
