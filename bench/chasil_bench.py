@@ -36,8 +36,12 @@ def timed(fn: Callable[[], object], repeat: int = REPEAT) -> float:
 
 
 def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="tps-bench-") as tmp:
+        run(Path(tmp))
+
+
+def run(work: Path) -> None:
     page = next(iter(FakeScanner().scan(ScanRequest(dpi=300))))  # 2480 x 3507 grey
-    work = Path(tempfile.mkdtemp(prefix="tps-bench-"))
     profile = parse_profile(SAMPLE_PROFILE.read_text())
 
     png = work / "page.png"
@@ -46,7 +50,7 @@ def main() -> None:
 
     (work / "document.pdf").write_bytes(img2pdf.convert([png.read_bytes()]))
     doc = Document(1, "PPWP", work, "ab" * 32, 1, False)
-    thermal = thermal_pages([png], 576)  # once per print run, shared by all K copies
+    thermal = thermal_pages([(png, 0.0)], 576)  # once per print run, shared by all K copies
     label = CopyLabel(1, 5, "Pengawas TPS", "14-02-2024 15:00", False)
 
     def escpos_own() -> None:

@@ -157,7 +157,11 @@ def bench_case(work: Path, db: Database, dpi: int, colour: bool, count: Iterator
 
 
 def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="tps-page-bench-"))
+    with tempfile.TemporaryDirectory(prefix="tps-page-bench-") as tmp:
+        run(Path(tmp))
+
+
+def run(work: Path) -> None:
     db = Database(work / "k.sqlite3")
     db.migrate()
     print(
