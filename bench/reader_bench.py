@@ -11,7 +11,7 @@ sheets) with their ground truth. For each page:
   flagged when ``compare`` reports that box as "differs" (goal >= 95 %), "unsure" when it
   reports it as unsure, missed otherwise;
 - **false alarms**: "differs" reports when the entry equals the paper (goal <= 0.2 a sheet);
-- both at several confidence thresholds, to choose ``decode.CONFIDENT`` from the data;
+- both at several confidence thresholds, to choose ``compare.CONFIDENT`` from the data;
 - time per page: registration and cutting, the digit model, the decoder; the first two are the
   bare minimum any reader pays, the decoder's share is printed beside them;
 - the most common cell confusions and decoded-box errors.
@@ -38,7 +38,8 @@ from drivers.scanner.corpus import corpus_page, variant_name  # noqa: E402
 from drivers.scanner.sample_pages import cell_digits  # noqa: E402
 from kiosk.forms import shipped_forms  # noqa: E402
 from kiosk.reader import decode as decoder  # noqa: E402
-from kiosk.reader.register import cut  # noqa: E402
+from kiosk.reader.compare import CONFIDENT, compare  # noqa: E402
+from kiosk.reader.crops import cut  # noqa: E402
 
 THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
 
@@ -102,7 +103,7 @@ class Tally:
             self.boxes += 1
             if b.value != truth[b.box]:
                 self.boxes_wrong += 1
-                self.boxes_wrong_confident += b.confidence >= decoder.CONFIDENT
+                self.boxes_wrong_confident += b.confidence >= CONFIDENT
                 self.box_errors[f"{b.box} {truth[b.box]}->{b.value} ({b.confidence:.2f})"] += 1
         return raw_ok, decoded_ok
 
@@ -110,12 +111,12 @@ class Tally:
         self, sheet: decoder.SheetReading, truth: dict[str, int], rng: random.Random
     ) -> None:
         for t in THRESHOLDS:
-            self.alarms[t] += sum(d.kind == "differs" for d in decoder.compare(sheet, truth, t))
+            self.alarms[t] += sum(d.kind == "differs" for d in compare(sheet, truth, t))
         for box, value in truth.items():
             typed = {**truth, box: slip(value, rng)}
             self.slips += 1
             for t in THRESHOLDS:
-                found = {d.box: d.kind for d in decoder.compare(sheet, typed, t)}
+                found = {d.box: d.kind for d in compare(sheet, typed, t)}
                 self.flagged[t] += found.get(box) == "differs"
                 self.unsure[t] += found.get(box) == "unsure"
 
@@ -130,12 +131,12 @@ class Tally:
         )
         print(
             f"boxes wrong after decoding: {self.boxes_wrong}/{self.boxes}, "
-            f"of them at confidence >= {decoder.CONFIDENT}: {self.boxes_wrong_confident}"
+            f"of them at confidence >= {CONFIDENT}: {self.boxes_wrong_confident}"
         )
         print(f"one box typed wrong ({self.slips} entries): flagged 'differs' / 'unsure' / missed;")
         print("false alarms ('differs' where the entry equals the paper) per sheet, by threshold:")
         for t in THRESHOLDS:
-            mark = "  <- decode.CONFIDENT" if t == decoder.CONFIDENT else ""
+            mark = "  <- compare.CONFIDENT" if t == CONFIDENT else ""
             missed = self.slips - self.flagged[t] - self.unsure[t]
             print(
                 f"  threshold {t:.2f}: flagged {self.flagged[t] / self.slips:.1%} (goal >= 95 %),"

@@ -40,7 +40,8 @@ from drivers.scanner.corpus import corpus_page, variant_name  # noqa: E402
 from drivers.scanner.realistic import RealisticPage  # noqa: E402
 from drivers.scanner.sample_pages import cell_digits  # noqa: E402
 from kiosk.forms import FormPage, shipped_forms  # noqa: E402
-from kiosk.reader.register import MM_PER_INCH, Registration, as_grey, cut, register  # noqa: E402
+from kiosk.reader.crops import cut  # noqa: E402
+from kiosk.reader.register import MM_PER_INCH, Registration, as_grey, register  # noqa: E402
 
 
 def form_points(form: FormPage) -> list[tuple[float, float]]:

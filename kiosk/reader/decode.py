@@ -3,8 +3,9 @@
 The advisory third reader of issue 18: every digit cell of a registered scan has its top
 readings (kiosk.reader.digits.CellReading); this module turns them into one number per box and
 then picks, over the whole sheet, the combination that satisfies the blocking sums 1-7 of
-kiosk/chasil/checks.py and is most likely under the cells' probabilities. The reader never
-fills or changes a typed number: ``compare`` only says where the paper and the entry differ.
+kiosk/chasil/checks.py (kiosk.reader.rules) and is most likely under the cells' probabilities.
+The reader never fills or changes a typed number: kiosk.reader.compare only says where the
+paper and the entry differ.
 
 1. **A box's values**: its cells' readings (each cell's top three, and every other label with
    the probability the top leaves) are parsed the way a KPPS writes a number: unused leading
@@ -37,10 +38,11 @@ from __future__ import annotations
 
 import logging
 import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from kiosk.reader.rules import Rule, sheet_rules
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +55,6 @@ MIN_CELL_P = 1e-6  # a reading of probability 0 is still possible: log of this i
 EMPTY_P = 0.9  # a box this likely all X or blank holds no number
 BEAM = 64  # prefixes kept while a box's cells are read left to right
 LABELS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "blank")  # digits.LABELS
-# compare(): below this the paper's reading is "unsure", never a disagreement. From
-# bench/reader_bench.py (120 corpus pages, seed 1000): at 0.9, 99.8 % of one-box typing slips
-# flagged and 0.008 false alarms a sheet; 0.5 gives 0.025 false alarms, 0.99 flags 99.5 %.
-CONFIDENT = 0.9
-
-_VOTER_ROWS = ("A", "B1", "B2", "B3", "B4", "D")
-_VOTE_BOX = re.compile(r"(V\.\d+|P\.\d+(\.\d+)?)\Z")
 
 
 class CellLike(Protocol):
@@ -68,48 +63,6 @@ class CellLike(Protocol):
 
     @property
     def top(self) -> tuple[tuple[str, float], ...]: ...
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One blocking sum of checks.py as a linear equation: sum(coef * box) == 0."""
-
-    number: int
-    terms: tuple[tuple[str, int], ...]
-
-    @property
-    def boxes(self) -> tuple[str, ...]:
-        return tuple(b for b, _ in self.terms)
-
-    def holds(self, values: Mapping[str, int]) -> bool:
-        return sum(c * values[b] for b, c in self.terms) == 0
-
-
-def sheet_rules(boxes: Iterable[str]) -> list[Rule]:
-    """Rules 1-7 of kiosk/chasil/checks.py over a sheet with ``boxes`` (the vote boxes are the
-    ``V.i`` or ``P.i``/``P.i.j`` among them). A rule one of whose boxes the sheet lacks is left
-    out, as checks.py skips it."""
-    have = list(boxes)
-    present = set(have)
-    rules: list[Rule] = []
-
-    def add(number: int, plus: Sequence[str], minus: Sequence[str]) -> None:
-        terms = tuple((b, 1) for b in plus) + tuple((b, -1) for b in minus)
-        if all(b in present for b, _ in terms):
-            rules.append(Rule(number, terms))
-
-    for row in _VOTER_ROWS:
-        add(1, (f"{row}.L", f"{row}.P"), (f"{row}.J",))
-    for col in "LPJ":
-        add(2, (f"B1.{col}", f"B2.{col}", f"B3.{col}"), (f"B4.{col}",))
-    add(3, ("SS2", "SS3", "SS4"), ("SS1",))
-    add(4, ("B4.J",), ("SS2",))
-    votes = [b for b in have if _VOTE_BOX.match(b)]
-    if votes:
-        add(5, votes, ("S",))
-    add(6, ("S", "T"), ("U",))
-    add(7, ("SS2",), ("U",))
-    return rules
 
 
 def box_values(cells: Sequence[CellLike], k: int = K) -> list[tuple[int, float]]:
@@ -221,7 +174,7 @@ class SheetReading:
 
 
 def read_cells(cells: Mapping[str, Sequence[Any]]) -> dict[str, list[CellLike]]:
-    """Each box's cells (register.Cut.cells: box -> grey crops, left to right) read by the
+    """Each box's cells (crops.Cut.cells: box -> grey crops, left to right) read by the
     digit model in one batch: what ``decode`` takes."""
     from kiosk.reader.digits import classify
 
@@ -232,7 +185,7 @@ def read_cells(cells: Mapping[str, Sequence[Any]]) -> dict[str, list[CellLike]]:
 
 def decode(readings: Mapping[str, Sequence[CellLike]], k: int = K) -> SheetReading:
     """The sheet's most likely numbers under rules 1-7, from each box's cell readings (box name
-    -> its cells left to right, in the form's order, as register.cut and digits.classify give
+    -> its cells left to right, in the form's order, as crops.cut and digits.classify give
     them)."""
     cands = {box: box_values(cells, k) for box, cells in readings.items()}
     for box, cells in readings.items():
@@ -426,30 +379,3 @@ def _plan(
     for r in rules:
         closing[max(position[b] for b in r.boxes)].append(r)
     return order, forcer, closing
-
-
-@dataclass(frozen=True)
-class Disagreement:
-    """A box where the paper's reading and the typed number differ. ``kind`` "differs": the
-    paper is read with at least ``CONFIDENT`` confidence; "unsure": the paper's reading is not
-    certain enough to say ("Kertas: 84 · Diketik: 884" only for "differs")."""
-
-    box: str
-    paper: int | None
-    typed: int
-    confidence: float
-    kind: str
-
-
-def compare(
-    reading: SheetReading, typed: Mapping[str, int], threshold: float = CONFIDENT
-) -> list[Disagreement]:
-    """Each box whose paper value differs from the typed number, in the form's order; boxes the
-    entry lacks are passed over."""
-    out = []
-    for b in reading.boxes:
-        if b.box not in typed or b.value == typed[b.box]:
-            continue
-        kind = "differs" if b.value is not None and b.confidence >= threshold else "unsure"
-        out.append(Disagreement(b.box, b.value, typed[b.box], b.confidence, kind))
-    return out

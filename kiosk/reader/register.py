@@ -1,4 +1,4 @@
-"""Register a scanned C.Hasil page on its form definition and cut out every digit cell.
+"""Register a scanned C.Hasil page on its form definition (kiosk.reader.crops cuts its cells).
 
 A scan (grey or colour, 200-300 dpi, a little askew and off-place, uneven light, sensor noise)
 is registered on its ``FormPage`` by the filled corner squares the definition lists as anchors:
@@ -16,17 +16,13 @@ is registered on its ``FormPage`` by the filled corner squares the definition li
    sheet a little; a homography through four points would bend the page to fit each centre's
    noise (bench/register_bench.py measures both). A residual beyond ``MAX_RESIDUAL_PX``, a scale
    off the dpi or a shear mean a wrong square was matched.
-4. **Check against the print**: the form's box lines must be darker than the paper beside them
-   where the fit puts them. This picks the orientation (an upside-down sheet is read turned
-   back, and ``Registration.turned`` says so) and refuses a page that only happens to have four
-   squares (a test pattern, another document).
+4. **Check against the print** (kiosk.reader.table_lines): the form's box lines must be darker
+   than the paper beside them where the fit puts them. This picks the orientation (an
+   upside-down sheet is read turned back, and ``Registration.turned`` says so) and refuses a
+   page that only happens to have four squares (a test pattern, another document).
 
-Anything else raises ``RegistrationFailed`` with what was found, never a wrong crop.
-
-Cells are cut by one ``cv2.warpPerspective`` each straight from the scan (no whole-page warp),
-at ``CELL_DPI`` whatever the scan's dpi, ``CELL_MARGIN_MM`` inside the cell's printed border so
-the border is mostly gone (kiosk.reader.cell_image strips what is left). numpy and OpenCV are
-imported inside the functions: the web app imports kiosk.reader modules without them.
+Anything else raises ``RegistrationFailed`` with what was found, never a wrong crop. numpy and
+OpenCV are imported inside the functions: the web app imports kiosk.reader modules without them.
 """
 
 from __future__ import annotations
@@ -37,7 +33,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kiosk.forms import FormPage, NumberBox, Rect
+from kiosk.forms import FormPage, Rect
+from kiosk.reader.table_lines import line_score
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,9 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MM_PER_INCH = 25.4
-CELL_DPI = 200  # every crop is cut at this resolution, whatever the scan's dpi
-CELL_MARGIN_MM = 0.45  # inward from a cell's edge: the printed line (0.3 mm) is mostly gone
-BOX_PAD_MM = 1.0  # outward from a box: a person sees the box with its border
 SEARCH_MM = 20.0  # how far from its place on the glass a corner square is looked for
 MAX_RESIDUAL_PX = 3.0  # at 200 dpi 0.38 mm: more means a square was mistaken
 MAX_SCALE_ERROR = 0.04  # a feeder stretches a sheet by ~1 %; more is not this form's size
@@ -135,16 +129,6 @@ class Registration:
         inverse = np.linalg.inv(np.array(self.form_to_page, dtype=np.float64))
         pt = cv2.perspectiveTransform(np.array([[[x_px, y_px]]], dtype=np.float64), inverse)
         return (float(pt[0, 0, 0]), float(pt[0, 0, 1]))
-
-
-@dataclass(frozen=True)
-class Cut:
-    """A registered page's crops, grey uint8 arrays at ``CELL_DPI``: each box's digit cells
-    (left to right) and the whole box with a little paper around it."""
-
-    registration: Registration
-    cells: dict[str, list[Any]]
-    boxes: dict[str, Any]
 
 
 def as_grey(page: Any) -> Grey:
@@ -272,67 +256,6 @@ def _shape_problem(matrix: Matrix, px_mm: float, turned: bool) -> str | None:
     return None
 
 
-def _line_points(form: FormPage) -> tuple[Matrix, Matrix, NDArray[np.intp]]:
-    """Points (mm) along every box's printed lines, away from the corners, for each the unit
-    normal across its line and the index of its box."""
-    import numpy as np
-
-    points: list[tuple[float, float]] = []
-    normals: list[tuple[float, float]] = []
-    owner: list[int] = []
-    step, clear = 1.0, 0.8
-    for b, box in enumerate(form.boxes):
-        x0, y0, x1, y1 = box.rect_mm
-        xs = [x0 + (x1 - x0) * i / box.cells for i in range(box.cells + 1)]
-        for y in (y0, y1):
-            for xa, xb in itertools.pairwise(xs):
-                for t in np.arange(xa + clear, xb - clear + 1e-9, step):
-                    points.append((float(t), y))
-                    normals.append((0.0, 1.0))
-                    owner.append(b)
-        for x in xs:
-            for t in np.arange(y0 + clear, y1 - clear + 1e-9, step):
-                points.append((x, float(t)))
-                normals.append((1.0, 0.0))
-                owner.append(b)
-    return (
-        np.array(points, dtype=np.float64),
-        np.array(normals, dtype=np.float64),
-        np.array(owner, dtype=np.intp),
-    )
-
-
-def _line_score(
-    grey: Grey, matrix: Matrix, form: FormPage, paper: float
-) -> tuple[float, str | None, float]:
-    """The share of the form's box-line samples that the scan shows darker than the paper on
-    both sides of the line (a line is taken at its darkest within 0.2 mm, for a fit's error),
-    and the box with the lowest share with that share (None, 1.0 for a form without boxes)."""
-    import cv2
-    import numpy as np
-
-    points, normals, owner = _line_points(form)
-    if not len(points):
-        return 1.0, None, 1.0
-
-    def grey_at(offset_mm: float) -> NDArray[np.float64]:
-        mm = points + normals * offset_mm
-        px = cv2.perspectiveTransform(mm[None], matrix)[0] - 0.5  # continuous -> index
-        ix = np.clip(np.rint(px[:, 0]).astype(int), 0, grey.shape[1] - 1)
-        iy = np.clip(np.rint(px[:, 1]).astype(int), 0, grey.shape[0] - 1)
-        sampled: NDArray[np.float64] = grey[iy, ix].astype(np.float64)
-        return sampled
-
-    line = np.minimum(np.minimum(grey_at(-0.2), grey_at(0.0)), grey_at(0.2))
-    beside = np.minimum(grey_at(-0.9), grey_at(0.9))
-    dark = line < beside - 0.25 * paper
-    per_box = np.bincount(owner, weights=dark, minlength=len(form.boxes)) / np.maximum(
-        1, np.bincount(owner, minlength=len(form.boxes))
-    )
-    weakest = int(np.argmin(per_box))
-    return float(np.mean(dark)), form.boxes[weakest].name, float(per_box[weakest])
-
-
 def _rows(matrix: Matrix) -> tuple[tuple[float, float, float], ...]:
     return tuple((float(r[0]), float(r[1]), float(r[2])) for r in matrix)
 
@@ -360,7 +283,7 @@ def _attempt(
     problem = _shape_problem(matrix, px_mm, turned)
     if problem is None and residual > MAX_RESIDUAL_PX:
         problem = f"the corner squares fit the form's only to {residual:.1f} px"
-    score, weakest, weakest_score = _line_score(grey, matrix, form, paper)
+    score, weakest, weakest_score = line_score(grey, matrix, form, paper)
     if problem is None and score < MIN_LINE_SCORE:
         problem = f"the form's box lines are not where it puts them ({score:.0%} found)"
     elif problem is None and weakest_score < MIN_BOX_LINE_SCORE:
@@ -404,56 +327,3 @@ def register(page: Any, dpi: int, form: FormPage) -> Registration:
         ", upside down" if best.turned else "",
     )
     return best
-
-
-def _warp(grey: Grey, matrix: Matrix, rect: Rect) -> Grey:
-    """The form's rectangle ``rect`` (mm) cut from the scan at ``CELL_DPI``, upright."""
-    import cv2
-    import numpy as np
-
-    x0, y0, x1, y1 = rect
-    out_w = max(8, round((x1 - x0) * CELL_DPI / MM_PER_INCH))
-    out_h = max(8, round((y1 - y0) * CELL_DPI / MM_PER_INCH))
-    sx, sy = (x1 - x0) / out_w, (y1 - y0) / out_h
-    crop_to_mm = np.array([[sx, 0, x0 + 0.5 * sx], [0, sy, y0 + 0.5 * sy], [0, 0, 1]])
-    to_index = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1]])
-    crop_to_page = to_index @ matrix @ crop_to_mm
-    out = cv2.warpPerspective(
-        grey,
-        crop_to_page,
-        (out_w, out_h),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
-    return np.asarray(out, dtype=np.uint8)
-
-
-def cell_rect(box: NumberBox, i: int, margin_mm: float = CELL_MARGIN_MM) -> Rect:
-    """The part of digit cell ``i`` (mm) that is cut: the cell ``margin_mm`` in from its edges."""
-    x0, y0, x1, y1 = box.cell_mm(i)
-    return (x0 + margin_mm, y0 + margin_mm, x1 - margin_mm, y1 - margin_mm)
-
-
-def cut(page: Any, dpi: int, form: FormPage, registration: Registration | None = None) -> Cut:
-    """Register ``page`` on ``form`` (unless ``registration`` is given) and cut every box's
-    digit cells and the whole box; RegistrationFailed when the page cannot be registered."""
-    import numpy as np
-
-    grey = as_grey(page)
-    reg = registration or register(grey, dpi, form)
-    matrix = np.array(reg.form_to_page, dtype=np.float64)
-    cells: dict[str, list[Any]] = {}
-    boxes: dict[str, Any] = {}
-    for box in form.boxes:
-        cells[box.name] = [_warp(grey, matrix, cell_rect(box, i)) for i in range(box.cells)]
-        x0, y0, x1, y1 = box.rect_mm
-        boxes[box.name] = _warp(
-            grey, matrix, (x0 - BOX_PAD_MM, y0 - BOX_PAD_MM, x1 + BOX_PAD_MM, y1 + BOX_PAD_MM)
-        )
-    return Cut(reg, cells, boxes)
-
-
-def cells(page: Any, dpi: int, form: FormPage) -> dict[str, list[Any]]:
-    """Every ``NumberBox`` of ``form``: its digit cells, left to right, as grey uint8 arrays
-    at ``CELL_DPI`` (what kiosk.reader.digits.classify reads)."""
-    return cut(page, dpi, form).cells

@@ -15,15 +15,10 @@ import pytest
 
 from drivers.scanner.sample_pages import SAMPLE_SHEETS, cell_digits
 from kiosk.chasil.checks import Sheet, check_sheet
-from kiosk.reader.decode import (
-    CONFIDENT,
-    Disagreement,
-    box_values,
-    compare,
-    decode,
-    sheet_rules,
-)
+from kiosk.reader.compare import CONFIDENT, Disagreement, compare
+from kiosk.reader.decode import box_values, decode
 from kiosk.reader.digits import CellReading
+from kiosk.reader.rules import sheet_rules
 from tests.chasil.test_chasil_http import GOOD
 
 _OTHERS = {"X": ("1", "blank"), "blank": ("X", "1")}
@@ -199,13 +194,13 @@ def test_the_manifest_is_plain_json() -> None:
 
 def test_realistic_pages_read_end_to_end_match_their_truth() -> None:
     """Three corpus pages (200 dpi, each sheet, both pens, grey and colour) through
-    register.cut, the digit model and the decoder. Floors, not the bench's figures: the paper
+    crops.cut, the digit model and the decoder. Floors, not the bench's figures: the paper
     must never be reported as differing from a right entry, and one box typed wrong must be
     flagged on nearly every box."""
     from drivers.scanner.corpus import corpus_page
     from kiosk.forms import shipped_forms
+    from kiosk.reader.crops import cut
     from kiosk.reader.decode import read_cells
-    from kiosk.reader.register import cut
 
     forms = {f.ballot: f for f in shipped_forms() if f.page == 1}
     right = total = flagged = 0

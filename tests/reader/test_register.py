@@ -16,16 +16,8 @@ from PIL import Image, ImageDraw
 
 from drivers.scanner.realistic import RealisticPage, render_realistic, sheet_named
 from kiosk.forms import FormPage, shipped_forms
-from kiosk.reader.register import (
-    BOX_PAD_MM,
-    CELL_DPI,
-    MM_PER_INCH,
-    Registration,
-    RegistrationFailed,
-    cell_rect,
-    cut,
-    register,
-)
+from kiosk.reader.crops import BOX_PAD_MM, CELL_DPI, cell_rect, cut
+from kiosk.reader.register import MM_PER_INCH, Registration, RegistrationFailed, register
 from tests.unit.test_lazy_imports import loaded_after
 
 BALLOTS = ("PPWP", "DPR", "DPD")
