@@ -89,3 +89,12 @@ class SimulatedScanner(Protocol):
     def wrong_sheet_next(self) -> bool:
         """Whether the next scan delivers another ballot's sheet (for the trainer's panel)."""
         ...
+
+    def feed_paper_differs(self, differs: bool = True) -> None:
+        """Make the next scan's sheet differ from the sample in one number box (or not)."""
+        ...
+
+    @property
+    def paper_differs_next(self) -> bool:
+        """Whether the next scan's paper differs from the sample (for the trainer's panel)."""
+        ...

@@ -5,6 +5,11 @@ ballpoint and pencil) and the three sample sheets, so any 8 consecutive pages co
 once. ``crops/`` holds, for each page, the numbers with the smallest digits cut out at 100 %
 (with a margin), to check by eye that a rendition keeps them legible.
 
+The corpus's digits are the stroke skeletons of handwriting.py (``CORPUS_HAND``), not the
+fake scanner's held-out MNIST glyphs: the page benches measure bytes and legibility on the same
+pages as before, and the reader meets a second hand, with flagged 1s and pencil pressure, that
+its training data (MNIST) does not have; the held-out glyph pages are bench/sheet_bench.py's.
+
 Run ``scripts/scan-corpus OUT_DIR [--pages N] [--seed S]``. Used by bench/ and the page
 pipeline's tests; figures (bytes, timings) are theirs to measure.
 """
@@ -23,6 +28,7 @@ from pathlib import Path
 
 from drivers.scanner.realistic import RealisticPage, WrittenNumber, render_realistic
 from drivers.scanner.sample_pages import SAMPLE_SHEETS
+from drivers.scanner.writing import CORPUS_HAND
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +42,11 @@ def variant_name(page: RealisticPage) -> str:
     return f"{page.sheet}-{page.dpi}dpi-{'colour' if page.colour else 'grey'}-{page.pen}"
 
 
-def corpus_page(index: int, seed: int = 0) -> RealisticPage:
+def corpus_page(index: int, seed: int = 0, hand: str = CORPUS_HAND) -> RealisticPage:
     """Page ``index`` of the corpus with base ``seed``: its variant and sheet follow the index."""
     dpi, colour, pen = VARIANTS[index % len(VARIANTS)]
     sheet = SAMPLE_SHEETS[index % len(SAMPLE_SHEETS)]
-    return render_realistic(sheet, dpi, colour=colour, pen=pen, seed=seed + index)
+    return render_realistic(sheet, dpi, colour=colour, pen=pen, seed=seed + index, hand=hand)
 
 
 def smallest(numbers: tuple[WrittenNumber, ...], count: int) -> list[WrittenNumber]:

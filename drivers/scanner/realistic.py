@@ -22,33 +22,15 @@ from __future__ import annotations
 import logging
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from drivers.scanner.form_layout import PrintedBox, printed_form
-from drivers.scanner.handwriting import (
-    PENS,
-    Pen,
-    PixelBox,
-    Point,
-    Writer,
-    draw_number,
-    draw_signature,
-    layout_cross,
-    layout_number,
-)
-from drivers.scanner.sample_pages import (
-    MM_PER_INCH,
-    SAMPLE_SHEETS,
-    SIGNATURE_GAP_MM,
-    SIGNATURE_X_MM,
-    SampleSheet,
-    cell_digits,
-    cell_rects,
-    render_sheet,
-)
+from drivers.scanner.handwriting import PENS, PixelBox
+from drivers.scanner.sample_pages import MM_PER_INCH, SAMPLE_SHEETS, SampleSheet, render_sheet
+from drivers.scanner.writing import CORPUS_HAND, HANDS, handwrite
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +61,7 @@ class WrittenNumber:
     digits: tuple[tuple[str, PixelBox], ...]
     pen: str
     crossed: tuple[PixelBox, ...] = ()
+    glyphs: tuple[int, ...] = ()  # held-out glyph of each digit (writing.py's glyph hand)
 
     @property
     def text(self) -> str:
@@ -104,6 +87,7 @@ class RealisticPage:
     skew_deg: float  # counter-clockwise, as Pillow's rotate; the page as scanned
     noise_sigma: float
     shift_px: tuple[int, int] = (0, 0)  # the sheet's offset on the glass, after the turn
+    hand: str = CORPUS_HAND  # who wrote the digits: writing.HANDS
 
     def on_scan(self, x: float, y: float) -> tuple[float, float]:
         """Where the point (x, y) of the upright page (pixels) is on this scan."""
@@ -239,58 +223,6 @@ def _channel_lut(ink: int) -> list[int]:
     return [255 - c * (255 - ink) // 255 for c in range(256)]
 
 
-_Unskewed = tuple[
-    str, int, PixelBox, PixelBox, tuple[tuple[str, PixelBox], ...], tuple[PixelBox, ...]
-]
-
-
-def _px(rect: tuple[float, float, float, float], px_mm: float) -> PixelBox:
-    x0, y0, x1, y1 = rect
-    return (round(x0 * px_mm), round(y0 * px_mm), round(x1 * px_mm), round(y1 * px_mm))
-
-
-def _layout_box(
-    box: PrintedBox, value: int, px_mm: float, writer: Writer, rng: random.Random
-) -> tuple[str, list[list[list[Point]]]]:
-    """What goes in the box and the strokes of each character: one digit per cell,
-    right-aligned, an "X" in each unused leading cell; a one-cell box takes the whole number."""
-    written = cell_digits(value, box.cells)
-    if box.cells == 1:
-        return written, layout_number(written, _px(box.rect, px_mm), writer, rng)
-    strokes: list[list[list[Point]]] = []
-    for ch, cell in zip(written, cell_rects(box.rect, box.cells), strict=True):
-        cell_px = _px(cell, px_mm)
-        if ch == "X":
-            strokes += layout_cross(cell_px, writer, rng)
-        else:
-            strokes += layout_number(ch, cell_px, writer, rng)
-    return written, strokes
-
-
-def _handwrite(
-    sheet: SampleSheet, size: tuple[int, int], px_mm: float, the_pen: Pen, rng: random.Random
-) -> tuple[Image.Image, list[_Unskewed]]:
-    """Every number and both signatures as an ink coverage layer, and where each number went."""
-    writer = Writer.random(rng)
-    coverage = Image.new("L", size, 0)
-    unskewed: list[_Unskewed] = []
-    numbers = sheet.boxes()
-    boxes = printed_form(sheet.ballot).boxes
-    for box in boxes:
-        value = numbers[box.name]
-        text, strokes = _layout_box(box, value, px_mm, writer, rng)
-        pressure = writer.pressure * rng.uniform(0.85, 1.1)
-        written = draw_number(coverage, strokes, text, the_pen, px_mm, pressure, rng)
-        digits = tuple(d for d in written.digits if d[0] != "X")
-        crossed = tuple(b for ch, b in written.digits if ch == "X")
-        unskewed.append((box.name, value, written.bbox, _px(box.rect, px_mm), digits, crossed))
-    bottom_mm = max(b.rect[3] for b in boxes)
-    for x_mm in SIGNATURE_X_MM:
-        origin = (x_mm * px_mm, (bottom_mm + SIGNATURE_GAP_MM) * px_mm)
-        draw_signature(coverage, origin, px_mm, the_pen, writer.pressure, rng)
-    return coverage, unskewed
-
-
 def render_realistic(
     sheet: SampleSheet,
     dpi: int,
@@ -301,12 +233,19 @@ def render_realistic(
     width_mm: float = 210.0,
     height_mm: float = 297.0,
     noise_sigma: float | None = None,
+    hand: str = CORPUS_HAND,
+    numbers: Mapping[str, int] | None = None,
 ) -> RealisticPage:
     """Render ``sheet`` as a real scan at ``dpi`` (grey 'L' or colour 'RGB'), the numbers in
-    ``pen`` ("ballpoint" or "pencil"); same arguments, same bytes. ``noise_sigma`` (grey levels)
-    fixes the sensor noise instead of drawing it from ``NOISE_SIGMA``."""
+    ``pen`` ("ballpoint" or "pencil") by ``hand`` (writing.HANDS: the stroke skeletons, as the
+    corpus, or held-out MNIST "glyphs", as the fake scanner); same arguments, same bytes.
+    ``noise_sigma`` (grey levels) fixes the sensor noise instead of drawing it from
+    ``NOISE_SIGMA``; ``numbers`` writes other values than the sample's in those boxes (a paper
+    that differs from what was typed)."""
     if pen not in PENS:
         raise ValueError(f"pen {pen!r}: one of {PEN_NAMES}")
+    if hand not in HANDS:
+        raise ValueError(f"hand {hand!r}: one of {HANDS}")
     rng = random.Random(f"{sheet.ballot}/{dpi}/{colour}/{pen}/{seed}")
     px_mm = dpi / MM_PER_INCH
     form = render_sheet(sheet, dpi, width_mm, height_mm, handwriting=False)  # 'L', paper 246
@@ -315,7 +254,7 @@ def render_realistic(
     print_lut = [min(255, max(_TONER, round(v * 255 / 246))) for v in range(256)]
     printed = form.point(print_lut)
 
-    coverage, unskewed = _handwrite(sheet, size, px_mm, PENS[pen], rng)
+    coverage, inks = handwrite(sheet, size, px_mm, PENS[pen], rng, hand, numbers)
 
     paper = _paper(size, px_mm, rng)
     ink = _INK_RGB[pen]
@@ -349,25 +288,32 @@ def render_realistic(
     page = _sensor(page, px_mm, sigma, rng)
     page.info["dpi"] = (dpi, dpi)
 
+    def on_page(b: PixelBox) -> PixelBox:
+        return _skew_box(b, skew, centre, shift, size)
+
     written = tuple(
         WrittenNumber(
-            box=name,
-            value=value,
-            bbox=_skew_box(bbox, skew, centre, shift, size),
-            box_rect=_skew_box(rect, skew, centre, shift, size),
-            digits=tuple((ch, _skew_box(b, skew, centre, shift, size)) for ch, b in digits),
+            box=ink.box,
+            value=ink.value,
+            bbox=on_page(ink.bbox),
+            box_rect=on_page(ink.box_rect),
+            digits=tuple((ch, on_page(b)) for ch, b in ink.digits),
             pen=pen,
-            crossed=tuple(_skew_box(b, skew, centre, shift, size) for b in crossed),
+            crossed=tuple(on_page(b) for b in ink.crossed),
+            glyphs=ink.glyphs,
         )
-        for name, value, bbox, rect, digits, crossed in unskewed
+        for ink in inks
     )
-    return RealisticPage(page, written, sheet.ballot, dpi, colour, pen, seed, skew, sigma, shift)
+    return RealisticPage(
+        page, written, sheet.ballot, dpi, colour, pen, seed, skew, sigma, shift, hand
+    )
 
 
 def realistic_page(
-    sheet: str, dpi: int, colour: bool, pen: str, seed: int
+    sheet: str, dpi: int, colour: bool, pen: str, seed: int, hand: str = CORPUS_HAND
 ) -> tuple[Image.Image, list[WrittenNumber]]:
     """The A4 sample sheet of ballot ``sheet`` ("PPWP", "DPR", "DPD") as a realistic scan, and
-    where each handwritten number is on it. See ``render_realistic`` for the rest."""
-    page = render_realistic(sheet_named(sheet), dpi, colour=colour, pen=pen, seed=seed)
+    where each handwritten number is on it; written by the corpus's hand (the stroke skeletons)
+    unless ``hand`` says otherwise. See ``render_realistic`` for the rest."""
+    page = render_realistic(sheet_named(sheet), dpi, colour=colour, pen=pen, seed=seed, hand=hand)
     return page.image, list(page.numbers)

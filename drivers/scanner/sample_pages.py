@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,7 +199,9 @@ class _Box:
     value: int
 
 
-def _layout(sheet: SampleSheet) -> tuple[list[_Text], list[_Box]]:
+def _layout(
+    sheet: SampleSheet, written: Mapping[str, int] | None = None
+) -> tuple[list[_Text], list[_Box]]:
     form = printed_form(sheet.ballot)
     texts = [
         _Text(_LEFT, 14, form.title, big=True),
@@ -206,7 +209,7 @@ def _layout(sheet: SampleSheet) -> tuple[list[_Text], list[_Box]]:
         _Text(_LEFT, 27, sheet.election),
         _Text(_LEFT, 32, f"TPS {sheet.tps_code[10:]}   KODE TPS {sheet.tps_code}"),
     ]
-    numbers = sheet.boxes()
+    numbers = {**sheet.boxes(), **(written or {})}
     boxes: list[_Box] = []
 
     def rows(title: str, labelled: list[tuple[str, list[str]]], lpj: bool = False) -> None:
@@ -352,10 +355,12 @@ def render_sheet(
     seed: int = 0,
     color: bool = False,
     handwriting: bool = True,
+    numbers: Mapping[str, int] | None = None,
 ) -> Image.Image:
     """The sheet as a scanner would return it: ``width_mm`` x ``height_mm`` at ``dpi`` dots per
     inch, grey ('L') or colour ('RGB', the numbers in blue ballpoint). Without ``handwriting``
-    it is the printed form alone (realistic.py writes its own numbers on it).
+    it is the printed form alone (realistic.py writes its own numbers on it); ``numbers`` are
+    written instead of the sample's in those boxes.
 
     The pixel size is cut down to whole pixels, as SANE backends do (A4 at 300 dpi: 2480 x 3507).
     """
@@ -371,7 +376,7 @@ def render_sheet(
     pen = max(1, round(0.45 * px))
     small, big = _font(max(6, round(2.8 * px))), _font(max(8, round(5 * px)))
 
-    texts, boxes = _layout(sheet)
+    texts, boxes = _layout(sheet, numbers)
     for t in texts:
         draw.text((t.x * px, t.y * px), t.text, font=big if t.big else small, fill=black)
     right = max(b.rect[2] for b in boxes)

@@ -173,7 +173,8 @@ def test_realistic_page_by_ballot_name():
 def test_fake_scanner_delivers_realistic_pages_when_set():
     scanner = FakeScanner(pages="realistic")
     page = next(iter(scanner.scan(ScanRequest(dpi=200, mode=ColorMode.COLOR))))
-    assert page.tobytes() == render_realistic(PPWP, 200, colour=True, seed=0).image.tobytes()
+    expected = render_realistic(PPWP, 200, colour=True, seed=0, hand="glyphs")
+    assert page.tobytes() == expected.image.tobytes()
     with pytest.raises(ValueError):
         FakeScanner(pages="dirty")
 
