@@ -395,6 +395,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 17: the form a page's printed title names (kiosk.chasil.identify): a page of another
     # ballot's form is held before anything is signed.
     ("ALTER TABLE scan_page ADD COLUMN form TEXT NOT NULL DEFAULT ''",),
+    # 18: the third reader's reading of each page of the right form (kiosk.chasil.readings):
+    # pending until the reader's child has read it (read again after a power cut), then read
+    # (``result``: kiosk.reader.page.PageResult as JSON) or failed (``error``: why).
+    # ``sha256`` is the page's: a reading lands only on the page it was made from.
+    (
+        """
+    CREATE TABLE page_reading (
+        page_id INTEGER PRIMARY KEY REFERENCES scan_page (id),
+        sha256 TEXT NOT NULL,
+        ballot TEXT NOT NULL,
+        form TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'read', 'failed')),
+        result TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        read_ms INTEGER NOT NULL DEFAULT 0,
+        updated_wall TEXT NOT NULL
+    )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

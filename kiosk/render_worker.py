@@ -1,4 +1,5 @@
-"""Paper is made in a child process, so the web app never imports the paper libraries.
+"""Paper is made, and scanned sheets are read, in child processes, so the web app never imports
+the paper libraries, numpy nor OpenCV.
 
 fpdf2 (and fontTools when it subsets a font), pypdf, qrcode, img2pdf and pikepdf together add
 about 35 MB RSS to a process, and a Python process does not give library memory back: after
@@ -25,11 +26,18 @@ A child that dies (killed, out of memory, a crash in a C library) fails the job 
 ``RenderChildLost``, a ``PrintFailed``: the callers already record a failed print, keep the job
 to retry, and tell the officers in Bahasa Indonesia that the printer refused the job and to press
 Retry; the next job starts a new child. Exceptions raised by ``fn`` come back as they are.
+
+The same machinery serves a second kind of child, the sheet reader (kiosk.chasil.readings runs
+kiosk.reader.page in it): a ``Worker`` is one kind of child, ``paper`` below is the paper
+child's, and ``run``, ``child_pids`` and ``shutdown`` are its. The reader's child may load numpy
+and OpenCV (the paper child keeps numpy out); its lost child is a ``ReaderChildLost``, which
+fails the page's reading, not a print.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import pickle
@@ -57,11 +65,23 @@ EXIT_WAIT_S = 5.0  # a child let go ends as soon as it reads the socket's end
 
 # The parent's sys.path, as multiprocessing's spawn gives its child: the job's modules are
 # found where the web app (or a test) found them.
-_BOOT = "import sys\nsys.path[:] = {path!r}\nfrom kiosk.paper.child import serve\nserve({fd})\n"
+_BOOT = (
+    "import sys\nsys.path[:] = {path!r}\nfrom kiosk.paper.child import serve\n"
+    "serve({fd}, block_numpy={block_numpy})\n"
+)
 
 
-class RenderChildLost(PrintFailed):
+class ChildLost(Exception):
+    """A worker's child process ended before it answered."""
+
+
+class RenderChildLost(ChildLost, PrintFailed):
     """The child process that makes the paper ended before it answered."""
+
+
+class ReaderChildLost(ChildLost):
+    """The child process that reads a scanned sheet ended before it answered (killed, out of
+    memory, a crash in OpenCV)."""
 
 
 class RemoteTraceback(Exception):
@@ -74,11 +94,12 @@ class RemoteTraceback(Exception):
 class _Child:
     """One child process and the parent's end of its socket."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str, block_numpy: bool) -> None:
         ours, theirs = socket.socketpair()
+        boot = _BOOT.format(path=sys.path, fd=theirs.fileno(), block_numpy=block_numpy)
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _BOOT.format(path=sys.path, fd=theirs.fileno())],
+                [sys.executable, "-c", boot],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, INLINE_ENV: "1"},
@@ -88,6 +109,7 @@ class _Child:
             raise
         finally:
             theirs.close()
+        self.kind = kind
         self.sock = ours
         self.jobs = 0
 
@@ -98,10 +120,17 @@ class _Child:
         try:
             return cast(tuple[bool, object, str], pickle.loads(answer))
         except Exception as exc:  # an exception class that does not unpickle
-            return False, RuntimeError(f"the paper child's answer did not unpickle: {exc!r}"), ""
+            lost = RuntimeError(f"the {self.kind} child's answer did not unpickle: {exc!r}")
+            return False, lost, ""
 
-    def close(self) -> None:
-        """End the child: the socket's end tells it to go; kill it if it does not."""
+    def close(self, kill: bool = False) -> None:
+        """End the child: the socket's end tells it to go; kill it if it does not (at once
+        with ``kill``: a job in flight is given up, and its caller gets EOF)."""
+        if kill:
+            self.proc.kill()
+        # shutdown wakes a thread of ours blocked reading the socket; close alone would not.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         try:
             self.proc.wait(timeout=EXIT_WAIT_S)
@@ -110,94 +139,129 @@ class _Child:
             self.proc.wait()
 
 
-class _State:
-    """The one child of this process, and who is using it (under ``lock``); ``job`` lets one
-    job at a time through the child, the others wait for it as they waited for the pool."""
+class Worker:
+    """One kind of child process (``kind`` names it in logs and errors): started by the first
+    job, one job at a time through it (the others wait, as they waited for a pool), let go
+    ``keep_warm_s`` after the last job (None: the module's ``KEEP_WARM_S``, read when the job
+    ends) and after ``tasks_per_child`` jobs. A child that ends before it answers raises
+    ``lost`` in the caller; the next job starts a new child. ``block_numpy``: the child keeps
+    numpy out (kiosk.paper.child)."""
 
-    lock = threading.Lock()
-    job = threading.Lock()
-    child: _Child | None = None
-    idle: threading.Timer | None = None
-    busy = 0
+    def __init__(
+        self,
+        kind: str,
+        lost: type[ChildLost],
+        *,
+        block_numpy: bool,
+        keep_warm_s: float | None = None,
+        tasks_per_child: int = TASKS_PER_CHILD,
+    ) -> None:
+        self.kind = kind
+        self.lost = lost
+        self.block_numpy = block_numpy
+        self.keep_warm_s = keep_warm_s
+        self.tasks_per_child = tasks_per_child
+        self._lock = threading.Lock()  # guards the fields below
+        self._job = threading.Lock()  # one job at a time through the child
+        self._child: _Child | None = None
+        self._idle: threading.Timer | None = None
+        self._busy = 0
 
+    def _keep_warm(self) -> float:
+        return KEEP_WARM_S if self.keep_warm_s is None else self.keep_warm_s
 
-def _let_go(child: _Child) -> None:
-    with _State.lock:
-        if _State.child is not child or _State.busy:
-            return
-        _State.child = None
-    child.close()
-    log.info("paper child let go after %.0f s idle", KEEP_WARM_S)
+    def _let_go(self, child: _Child) -> None:
+        with self._lock:
+            if self._child is not child or self._busy:
+                return
+            self._child = None
+        child.close()
+        log.info("%s child let go after %.0f s idle", self.kind, self._keep_warm())
 
+    def _drop(self, child: _Child) -> None:
+        with self._lock:
+            if self._child is child:
+                self._child = None
+        child.close()
 
-def _drop(child: _Child) -> None:
-    with _State.lock:
-        if _State.child is child:
-            _State.child = None
-    child.close()
+    def _in_child(self, job: bytes, name: str) -> tuple[bool, object, str]:
+        with self._job:
+            with self._lock:
+                child = self._child
+            if child is None:
+                child = _Child(self.kind, self.block_numpy)
+                with self._lock:
+                    self._child = child
+            try:
+                answer = child.call(job)
+            except (EOFError, OSError) as exc:
+                child.proc.kill()  # a child that broke the socket but lives would make nothing
+                self._drop(child)
+                log.error("%s child ended while running %s: %s", self.kind, name, exc)
+                detail = f"the {self.kind} child process ended while running {name}"
+                raise self.lost(detail) from exc
+            child.jobs += 1
+            if child.jobs >= self.tasks_per_child:
+                self._drop(child)
+            return answer
 
-
-def _in_child(job: bytes, name: str) -> tuple[bool, object, str]:
-    with _State.job:
-        with _State.lock:
-            child = _State.child
-        if child is None:
-            child = _Child()
-            with _State.lock:
-                _State.child = child
+    def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """``fn(*args, **kwargs)`` in the child; ``fn`` must be a module-level function."""
+        if os.environ.get(INLINE_ENV) == "1":
+            return fn(*args, **kwargs)
+        job = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            if self._idle is not None:
+                self._idle.cancel()
+                self._idle = None
+            self._busy += 1
         try:
-            answer = child.call(job)
-        except (EOFError, OSError) as exc:
-            child.proc.kill()  # a child that broke the socket but lives would make nothing
-            _drop(child)
-            log.error("paper child ended while making %s: %s", name, exc)
-            raise RenderChildLost(f"the paper child process ended while making {name}") from exc
-        child.jobs += 1
-        if child.jobs >= TASKS_PER_CHILD:
-            _drop(child)
-        return answer
+            ok, value, remote = self._in_child(job, fn.__qualname__)
+        finally:
+            with self._lock:
+                self._busy -= 1
+                if not self._busy and self._child is not None:
+                    self._idle = threading.Timer(self._keep_warm(), self._let_go, (self._child,))
+                    self._idle.daemon = True
+                    self._idle.start()
+        if not ok:
+            raise cast(BaseException, value) from RemoteTraceback(remote)
+        return cast(R, value)
+
+    def child_pids(self) -> list[int]:
+        """The child's process id, when one runs (benchmarks and tests)."""
+        with self._lock:
+            child = self._child
+        return [child.proc.pid] if child is not None else []
+
+    def shutdown(self, kill: bool = False) -> None:
+        """Let the child go now (tests; at the process's exit). ``kill``: also when it is in
+        the middle of a job, which then fails with ``lost``."""
+        with self._lock:
+            child, self._child = self._child, None
+            if self._idle is not None:
+                self._idle.cancel()
+                self._idle = None
+        if child is not None:
+            child.close(kill)
+
+
+paper = Worker("paper", RenderChildLost, block_numpy=True)
 
 
 def run(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """``fn(*args, **kwargs)`` in the paper child; ``fn`` must be a module-level function."""
-    if os.environ.get(INLINE_ENV) == "1":
-        return fn(*args, **kwargs)
-    job = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-    with _State.lock:
-        if _State.idle is not None:
-            _State.idle.cancel()
-            _State.idle = None
-        _State.busy += 1
-    try:
-        ok, value, remote = _in_child(job, fn.__qualname__)
-    finally:
-        with _State.lock:
-            _State.busy -= 1
-            if not _State.busy and _State.child is not None:
-                _State.idle = threading.Timer(KEEP_WARM_S, _let_go, (_State.child,))
-                _State.idle.daemon = True
-                _State.idle.start()
-    if not ok:
-        raise cast(BaseException, value) from RemoteTraceback(remote)
-    return cast(R, value)
+    return paper.run(fn, *args, **kwargs)
 
 
 def child_pids() -> list[int]:
     """The paper child's process id, when one runs (benchmarks and tests)."""
-    with _State.lock:
-        child = _State.child
-    return [child.proc.pid] if child is not None else []
+    return paper.child_pids()
 
 
 def shutdown() -> None:
-    """Let the child go now (tests; at the process's exit)."""
-    with _State.lock:
-        child, _State.child = _State.child, None
-        if _State.idle is not None:
-            _State.idle.cancel()
-            _State.idle = None
-    if child is not None:
-        child.close()
+    """Let the paper child go now (tests; at the process's exit)."""
+    paper.shutdown()
 
 
 atexit.register(shutdown)

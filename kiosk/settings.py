@@ -105,6 +105,12 @@ class Settings:
         "SANE device name (see `scanimage -L`); empty = first scanner found.",
     )
     scanner_dpi = Setting(int, 300, "Scan resolution in dots per inch.")
+    paper_reader = Setting(
+        bool,
+        True,
+        "Read the handwritten numbers of each scanned C.Hasil page in the background (the"
+        " advisory third reader: compared with the typed numbers and signed in the manifest).",
+    )
     fake_scan_pages = Setting(
         str,
         "realistic",

@@ -9,14 +9,18 @@ through. The runtime itself stays out of views: ``create_app`` keeps it in
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from drivers.gpio import Led, LedState
 from kiosk.audit import AuditLog
 from kiosk.chasil.copies import CopyService
 from kiosk.chasil.documents import DocumentService
+from kiosk.chasil.pages import Page
 from kiosk.chasil.progress import Counting
+from kiosk.chasil.readings import PageReadings
 from kiosk.chasil.service import ChasilService
 from kiosk.checklist.bell import ReminderBell
 from kiosk.checklist.incidents import IncidentService
@@ -101,7 +105,47 @@ class Runtime:
             self.bell.stop()
         if self.lights is not None:
             self.lights.stop()
+        self.services.readings.close()
         self.devices.close()
+
+
+def _documents_and_reader(
+    core: Core, profile: Profile | None, chasil: ChasilService, devices: Devices
+) -> tuple[DocumentService, PageReadings]:
+    """The scanned pages' owner and the third reader, which know each other: the documents
+    tell the reader each page of the right form they keep, and ask it for the pages' readings
+    when a document is signed; the reader asks the documents for the pages."""
+    settings = core.settings
+
+    def page_kept(page_id: int) -> None:
+        readings.submit(page_id)
+
+    def page_readings(pages: Sequence[Page]) -> dict[int, dict[str, Any]]:
+        return readings.for_manifest(pages)
+
+    documents = DocumentService(
+        core.db,
+        core.audit,
+        core.clock,
+        core.data_dir,
+        profile,
+        bool(settings.training),
+        numbers=chasil,
+        scanner=devices.scanner,
+        signing_key=lambda: ensure_key(core.data_dir),
+        dpi=settings.scanner_dpi,
+        kept=page_kept,
+        readings=page_readings,
+    )
+    readings = PageReadings(
+        core.db,
+        core.clock,
+        core.data_dir,
+        documents,
+        settings.scanner_dpi,
+        enabled=bool(settings.paper_reader),
+    )
+    return documents, readings
 
 
 def build_runtime(
@@ -169,18 +213,7 @@ def build_runtime(
         record_key=lambda: ensure_key(core.data_dir),
         training=bool(settings.training),
     )
-    documents = DocumentService(
-        db,
-        audit,
-        clock,
-        core.data_dir,
-        profile,
-        bool(settings.training),
-        numbers=chasil,
-        scanner=devices.scanner,
-        signing_key=lambda: ensure_key(core.data_dir),
-        dpi=settings.scanner_dpi,
-    )
+    documents, readings = _documents_and_reader(core, profile, chasil, devices)
     copies = CopyService(
         db,
         audit,
@@ -252,6 +285,7 @@ def build_runtime(
         selftest=selftest,
         chasil=chasil,
         documents=documents,
+        readings=readings,
         copies=copies,
         counting=counting,
         queue=queue,
@@ -286,4 +320,5 @@ def build_runtime(
     if card_watch is not None:
         runtime.card_watch = card_watch
         card_watch.start()
+    readings.resume()  # pages a power cut left unread
     return runtime

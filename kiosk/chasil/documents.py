@@ -5,15 +5,18 @@
 given the scanner, the device's signing key and the data folder at construction, and asks
 ``ChasilService`` whether the numbers are confirmed. Finishing a sheet signs one document
 (kiosk.chasil.signing) and queues its upload in the same transaction (kiosk.upload.outbox).
+Each page kept whose title named its ballot's form goes to ``kept`` (the third reader,
+kiosk.chasil.readings, given at construction as a callable like the others), and a signed
+manifest carries each page's reading as ``readings`` gives it.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -34,6 +37,7 @@ from kiosk.storage import write_durably
 from kiosk.upload.outbox import enqueue
 
 if TYPE_CHECKING:
+    from kiosk.forms import FormPage
     from kiosk.services.auth import ActiveSession
 
 # Kept importable from here (kiosk.reconcile, tests) beside the service.
@@ -93,6 +97,8 @@ class DocumentService:
         scanner: Scanner | None,
         signing_key: Callable[[], Ed25519PrivateKey],
         dpi: int,
+        kept: Callable[[int], None] = lambda page_id: None,
+        readings: Callable[[Sequence[Page]], dict[int, dict[str, Any]]] = lambda pages: {},
     ) -> None:
         self.db = db
         self.audit = audit
@@ -103,8 +109,9 @@ class DocumentService:
         self.numbers = numbers
         self.scanner = scanner
         self.signing_key = signing_key
+        self.readings = readings  # each page's reading for the manifest, by page id
         self.scans = ScannedPages(
-            db, audit, clock, self.root, dpi, forms=lambda: known_forms(self._profile)
+            db, audit, clock, self.root, dpi, forms=lambda: known_forms(self._profile), kept=kept
         )
 
     @property
@@ -125,6 +132,18 @@ class DocumentService:
         profile does not have)."""
         ballot_of(self.profile, ballot)
         return self.scans.pages(ballot)
+
+    def page(self, page_id: int) -> Page | None:
+        """The kept page ``page_id`` (any ballot's); None when discarded or unknown."""
+        return self.scans.page(page_id)
+
+    def identified_pages(self) -> list[Page]:
+        """Every kept page that is not held and whose title named its ballot's form."""
+        return self.scans.identified()
+
+    def forms(self) -> tuple[FormPage, ...]:
+        """The form definitions pages are identified and read against."""
+        return known_forms(self._profile)
 
     def scan(
         self, ballot: str, by: ActiveSession, feeder: bool, replace_page: int | None = None
@@ -215,6 +234,7 @@ class DocumentService:
             self.training,
             now,
             self.audit.head_json(),
+            self.readings(pages),
         )
         # "finish" tapped twice in one second: the very same document.
         for same in self.db.read(

@@ -7,7 +7,8 @@ q70) that the signed PDF is made of. Both are written with fsync and rename; the
 ``scan_page`` names the archival file and its SHA-256, the rendition is found by its name
 (``renditions.rendition_path``) and its SHA-256 is in the page's audit event and, once signed,
 in the manifest. ``DocumentService`` (kiosk.chasil.documents) owns the table and reaches it
-only through this module.
+only through this module. A page kept whose title named the ballot's form is handed to
+``kept`` (the third reader, kiosk.chasil.readings, reads it in the background).
 """
 
 from __future__ import annotations
@@ -68,6 +69,21 @@ class Page:
     form: str = ""  # the form model its title names (identify.py), "" if not identified
 
 
+def _page(r: sqlite3.Row) -> Page:
+    return Page(
+        r["id"],
+        r["ballot"],
+        r["position"],
+        Path(r["path"]),
+        r["sha256"],
+        r["officer_id"],
+        r["created_wall"],
+        r["problem"],
+        r["straighten_centideg"],
+        r["form"],
+    )
+
+
 def unknown_page(ballot: str, page_id: int) -> Refused:
     """A page named by a form that is not a kept page of ``ballot`` (discarded, replaced
     already, another ballot's, or no page at all)."""
@@ -85,6 +101,7 @@ class ScannedPages:
         root: Path,
         dpi: int,
         forms: Callable[[], Sequence[FormPage]] = tuple,
+        kept: Callable[[int], None] = lambda page_id: None,
     ) -> None:
         self.db = db
         self.audit = audit
@@ -92,27 +109,29 @@ class ScannedPages:
         self.root = root
         self.dpi = dpi
         self.forms = forms  # the form definitions a page is identified against (identify.py)
+        self.kept = kept  # told each page kept whose title named its ballot's form (its id)
 
     def pages(self, ballot: str) -> list[Page]:
         rows = self.db.read(
             "SELECT * FROM scan_page WHERE ballot = ? AND discarded = 0 ORDER BY position",
             (ballot,),
         )
-        return [
-            Page(
-                r["id"],
-                r["ballot"],
-                r["position"],
-                Path(r["path"]),
-                r["sha256"],
-                r["officer_id"],
-                r["created_wall"],
-                r["problem"],
-                r["straighten_centideg"],
-                r["form"],
-            )
-            for r in rows
-        ]
+        return [_page(r) for r in rows]
+
+    def page(self, page_id: int) -> Page | None:
+        """The kept page ``page_id``; None when it is discarded or there is none."""
+        if page_id not in SQLITE_INT:
+            return None
+        rows = self.db.read("SELECT * FROM scan_page WHERE id = ? AND discarded = 0", (page_id,))
+        return _page(rows[0]) if rows else None
+
+    def identified(self) -> list[Page]:
+        """Every kept page, of any ballot, that is not held and whose title named a form."""
+        rows = self.db.read(
+            "SELECT * FROM scan_page WHERE discarded = 0 AND problem = '' AND form != ''"
+            " ORDER BY ballot, position"
+        )
+        return [_page(r) for r in rows]
 
     def paths_by_sha256(self) -> dict[str, Path]:
         """Every page ever kept (discarded ones too: a signed document may hold a page that
@@ -201,7 +220,9 @@ class ScannedPages:
             rendition_sha = write_durably(rendition_path(path), rendition)
             digest = write_durably(path, archival)
             with self.audit.transaction() as tx:
-                self._record(tx.conn, ballot, path, digest, by, replace_page, problem, turn, form)
+                page_id = self._record(
+                    tx.conn, ballot, path, digest, by, replace_page, problem, turn, form
+                )
                 if not problem:
                     tx.record(
                         Event.SCAN,
@@ -219,6 +240,8 @@ class ScannedPages:
             rendition_path(path).unlink(missing_ok=True)
             path.unlink(missing_ok=True)
             raise
+        if not problem and form:
+            self.kept(page_id)
 
     def _record(
         self,
@@ -231,8 +254,8 @@ class ScannedPages:
         problem: str,
         turn: int,
         form: str,
-    ) -> None:
-        """Record the page inside the caller's transaction ``conn``."""
+    ) -> int:
+        """Record the page inside the caller's transaction ``conn``; its id."""
         if replace_page is not None:
             row = conn.execute(
                 "SELECT position FROM scan_page WHERE id = ? AND ballot = ? AND discarded = 0",
@@ -247,7 +270,7 @@ class ScannedPages:
                 "SELECT coalesce(max(position), 0) + 1 FROM scan_page WHERE ballot = ?",
                 (ballot,),
             ).fetchone()[0]
-        conn.execute(
+        cur = conn.execute(
             "INSERT INTO scan_page (ballot, position, path, sha256, officer_id,"
             " created_wall, problem, straighten_centideg, form)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -263,6 +286,7 @@ class ScannedPages:
                 form,
             ),
         )
+        return int(cur.lastrowid or 0)
 
     def use_anyway(self, page_id: int, by: ActiveSession, reason: str = "") -> None:
         """The operator looked at a held page and keeps it despite the gate (audited). A page

@@ -6,7 +6,8 @@ data goes in as it is, no re-encoding), so the PDF that travels, and whose SHA-2
 copy's QR carries, holds exactly the renditions. The manifest names the TPS, the ballot, the
 pages with the SHA-256 of both files of each (``sha256``/``archival``: the file kept on the
 kiosk; ``rendition``: the image in the PDF, which the collector checks, and the turn the PDF
-gives it to stand straight, ``straighten_centideg``), the confirmed numbers
+gives it to stand straight, ``straighten_centideg``; and the third reader's ``reading`` of it,
+kiosk.chasil.readings), the confirmed numbers
 and who confirmed them, the officers, times and the audit chain's signed head; it is signed with
 the device key (kiosk.devicekey) over its canonical JSON. A page kept before renditions (a PNG)
 goes into the PDF as it is, as its own rendition.
@@ -18,7 +19,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,9 +116,12 @@ def sign(
     training: bool,
     now: dt.datetime,
     audit_head: dict[str, Any] | None,
+    readings: Mapping[int, dict[str, Any]] | None = None,
 ) -> Signed:
     """The document of ``ballot``'s kept ``pages`` with the numbers the Ketua ``confirmed``,
-    signed with ``key``."""
+    signed with ``key``. ``readings``: each page's reading by page id (kiosk.chasil.readings
+    ``for_manifest``); a page without one carries none. The field is optional, so the format
+    stays /2: the collector and older readers pass it over."""
     from kiosk.render_worker import RenderChildLost, run
 
     renditions = [page_rendition(p.path) for p in pages]
@@ -158,6 +162,7 @@ def sign(
                 "form": p.form,  # the form model its printed title names ("" if not read)
                 "scanned_by": p.officer_id,
                 "scanned": p.created_wall,
+                **({"reading": readings[p.id]} if readings and p.id in readings else {}),
             }
             for n, (p, (path, data)) in enumerate(zip(pages, renditions, strict=True), start=1)
         ],

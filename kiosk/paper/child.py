@@ -1,5 +1,6 @@
-"""The paper child's side of kiosk.render_worker: a loop that reads a job (a pickled function
-and its arguments) from its socket, runs it, and writes back the result or the exception.
+"""The child's side of kiosk.render_worker (the paper child, and the sheet reader's child): a
+loop that reads a job (a pickled function and its arguments) from its socket, runs it, and
+writes back the result or the exception.
 
 It imports only the standard library and kiosk.heap (glibc's malloc options, as the web app
 sets them: 4 MB less after a sample day); the job's function brings what it needs when its frame
@@ -52,19 +53,21 @@ def _reply(frame: bytes) -> bytes:
     try:
         return pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
-        lost = RuntimeError(f"the paper child could not send its answer back: {exc!r}")
+        lost = RuntimeError(f"the child could not send its answer back: {exc!r}")
         return pickle.dumps((False, lost, traceback.format_exc()))
 
 
-def serve(fd: int) -> None:
-    """Answer jobs on the socket ``fd`` until the web app closes it."""
+def serve(fd: int, block_numpy: bool = True) -> None:
+    """Answer jobs on the socket ``fd`` until the web app closes it. ``block_numpy``: the
+    paper child's way (below); the reader's child needs numpy."""
     # Ctrl-C in a terminal reaches the whole process group: the web app decides, and closing
     # the socket ends the child.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     give_memory_back()  # a copy's buffers go back when freed, as in the web app
     # fpdf2 imports numpy when it is installed (the digit reader needs it), only to decode LZW
     # images faster, which paper never has: the child goes without it (~10 MB RSS).
-    sys.modules.setdefault("numpy", None)  # type: ignore[arg-type]
+    if block_numpy:
+        sys.modules.setdefault("numpy", None)  # type: ignore[arg-type]
     with socket.socket(fileno=fd) as sock:
         while True:
             try:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the container names its parts; it never imports the feature
     from kiosk.chasil.copies import CopyService
     from kiosk.chasil.documents import DocumentService
     from kiosk.chasil.progress import Counting
+    from kiosk.chasil.readings import PageReadings
     from kiosk.chasil.service import ChasilService
     from kiosk.checklist.incidents import IncidentService
     from kiosk.checklist.service import ChecklistService
@@ -40,6 +41,7 @@ class Services:
     selftest: SelftestService
     chasil: ChasilService
     documents: DocumentService
+    readings: PageReadings
     copies: CopyService
     counting: Counting
     queue: QueueService
