@@ -6,7 +6,8 @@ each other ballot, as a KPPS holding the wrong sheet would: the page must pass f
 and be held for every other (goal: 100 % of wrong-form pages held, no right page held). Beside
 it, the time per page against the bare minimum of reading a title with Tesseract: one call on
 the page's title band, made ready beforehand (the kiosk also cuts, reduces and turns the band,
-matches the text, and reads a larger band when the first names no form).
+matches the text, and reads a larger band when the first names no form); and Tesseract's CPU
+time per page, which a busy machine does not distort as it does the wall time.
 
 Run: .venv/bin/python bench/identify_bench.py [--pages N]  (N pages per ballot, default 8)
 """
@@ -14,6 +15,7 @@ Run: .venv/bin/python bench/identify_bench.py [--pages N]  (N pages per ballot, 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -37,6 +39,7 @@ def main() -> None:
     forms = shipped_forms()
     outcomes: Counter[str] = Counter()
     times: list[float] = []
+    cpu: list[float] = []  # Tesseract's own (the children's) CPU seconds, user and system
     bare: list[float] = []
     for ballot in BALLOTS:
         for n in range(args.pages):
@@ -45,9 +48,10 @@ def main() -> None:
             page = render_realistic(sheet_named(ballot), dpi, pen=pen, seed=100 + n).image
             skew = assess(page).skew_deg
             for asked in BALLOTS:
-                started = time.perf_counter()
+                started, cpu_before = time.perf_counter(), children_cpu_s()
                 problem, form = form_problem(page, skew, dpi, asked, forms)
                 times.append(time.perf_counter() - started)
+                cpu.append(children_cpu_s() - cpu_before)
                 if asked == ballot:
                     outcomes["right page passed" if not problem else "right page held"] += 1
                     if problem:
@@ -74,6 +78,15 @@ def main() -> None:
         f"time per page: median {median * 1000:.0f} ms, max {worst * 1000:.0f} ms; bare "
         f"Tesseract call on the title band {floor * 1000:.0f} ms ({median / floor:.2f}x)"
     )
+    print(
+        f"Tesseract's CPU time per page: median {statistics.median(cpu) * 1000:.0f} ms, "
+        f"max {max(cpu) * 1000:.0f} ms (what the 2 cores pay, whatever else runs beside)"
+    )
+
+
+def children_cpu_s() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 if __name__ == "__main__":

@@ -2,24 +2,27 @@
 
 KPU's C.Hasil forms for DPR, DPRD Provinsi and DPRD Kabupaten/Kota share one layout (party and
 candidate rows; only their number differs) and differ in the title, so the title decides:
-Tesseract (Debian's ``tesseract-ocr`` with the Indonesian model ``tesseract-ocr-ind``, through
-pytesseract) reads the top band of the page, turned straight by the legibility gate's measured
-skew and reduced to ``OCR_DPI``, and the line most like a known form's title names the form.
+Tesseract (Debian's ``tesseract-ocr`` with the Indonesian model ``tesseract-ocr-ind``) reads the
+top band of the page, turned straight by the legibility gate's measured skew and reduced to
+``OCR_DPI``, and the line most like a known form's title names the form.
 
 Measured on the realistic corpus (PPWP, DPR and DPD sheets at 200 and 300 dpi, ballpoint and
-pencil, skewed up to 2 degrees; figures in README "C.Hasil"): every title read, about a third of
+pencil, skewed up to 2 degrees; figures in README "C.Hasil"): every title read, about a tenth of
 a second a page here, most of it Tesseract starting; the top tenth of the page at 150 dpi is as
 sure as a larger band at 300 dpi and half the time. A page whose title matches no form closely
 enough, or two forms almost equally, is *not identified* and is held as such: a person looks.
 
-The web app never loads Tesseract: it runs as its own process for each page.
+The web app never loads Tesseract: it runs as its own process for each page, on one thread.
 """
 
 from __future__ import annotations
 
 import difflib
 import enum
+import io
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 TITLE_BANDS = (0.10, 0.25)  # of the page's height from the top: the second when the first fails
 OCR_DPI = 150
 OCR_TIMEOUT_S = 20.0
+TESSERACT = "tesseract"  # Debian's, on PATH (the self-test asks it through pytesseract)
 MIN_LIKENESS = 0.85  # of a line to a title (difflib ratio, letters and digits only)
 MIN_MARGIN = 0.05  # the best form's likeness over the next one's (DPR and DPD: 1 letter)
 
@@ -113,10 +117,11 @@ def title_band(page: Image.Image, skew_deg: float, dpi: int, share: float) -> Im
 
 
 def pytesseract_module() -> ModuleType:
-    """pytesseract, imported without numpy and pandas: it loads them when they are installed
-    (numpy is, for the digit reader), only to accept their arrays, which the kiosk never passes
-    it; in the web app numpy alone would cost ~12 MB RSS. Hidden only while pytesseract is first
-    imported: whoever imports numpy later gets it."""
+    """pytesseract, for the self-test (Tesseract's version and models; ``read_text`` runs
+    Tesseract without it), imported without numpy and pandas: it loads them when they are
+    installed (numpy is, for the digit reader), only to accept their arrays, which the kiosk
+    never passes it; in the web app numpy alone would cost ~12 MB RSS. Hidden only while
+    pytesseract is first imported: whoever imports numpy later gets it."""
     loaded: ModuleType | None = sys.modules.get("pytesseract")
     if loaded is not None:
         return loaded
@@ -134,14 +139,29 @@ def pytesseract_module() -> ModuleType:
 
 
 def read_text(image: Image.Image) -> str:
-    """What Tesseract reads on ``image`` (Indonesian model, one block of text)."""
-    pytesseract = pytesseract_module()  # lazy: the web app loads it only when a page is identified
+    """What Tesseract reads on ``image`` (Indonesian model, one block of text): ``TESSERACT``
+    run on the image as PNG through stdin and stdout, so no temporary files, and on one
+    OpenMP thread (``OMP_THREAD_LIMIT=1``): on a title band its threads only wait on each
+    other, so one cuts its CPU time from ~345 to ~95 ms a page (bench/identify_bench.py)."""
+    png = io.BytesIO()
+    image.save(png, "PNG", compress_level=1)
+    command = [TESSERACT, "stdin", "stdout", "-l", "ind", "--psm", "6"]
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
-        return str(
-            pytesseract.image_to_string(image, lang="ind", config="--psm 6", timeout=OCR_TIMEOUT_S)
+        done = subprocess.run(
+            command,
+            input=png.getvalue(),
+            capture_output=True,
+            env=env,
+            timeout=OCR_TIMEOUT_S,
+            check=False,
         )
-    except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError, RuntimeError) as exc:
-        raise OcrUnavailable(str(exc)) from exc
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise OcrUnavailable(f"{TESSERACT}: {exc}") from exc
+    if done.returncode:
+        said = done.stderr.decode(errors="replace").strip()
+        raise OcrUnavailable(f"{TESSERACT} exited {done.returncode}: {said[-300:]}")
+    return done.stdout.decode(errors="replace")
 
 
 def identify(page: Image.Image, skew_deg: float, dpi: int, forms: Sequence[FormPage]) -> Identified:

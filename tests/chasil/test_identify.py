@@ -9,6 +9,7 @@ import json
 import pytest
 
 from drivers.scanner.realistic import render_realistic, sheet_named
+from kiosk.chasil import identify as identify_module
 from kiosk.chasil.identify import FormProblem, identify, match_title
 from kiosk.chasil.legibility import assess
 from kiosk.chasil.refusals import DocumentCode
@@ -94,9 +95,7 @@ def test_the_right_sheet_passes_and_the_manifest_names_its_form(kiosk):
 
 
 def test_without_tesseract_a_page_is_held_as_not_identified(kiosk, monkeypatch):
-    import pytesseract
-
-    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    monkeypatch.setattr(identify_module, "TESSERACT", "/nonexistent/tesseract")
     s, ketua = _confirmed(kiosk)
     s.documents.scan("PPWP", ketua, feeder=False)
     (page,) = s.documents.pages("PPWP")

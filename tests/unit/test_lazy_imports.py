@@ -227,19 +227,21 @@ def test_the_digit_reader_loads_numpy_and_opencv_when_it_first_reads_a_cell() ->
     assert {"numpy", "cv2", "kiosk.reader.cell_image"} <= loaded
 
 
-def test_reading_a_sheets_title_loads_pytesseract_but_not_numpy() -> None:
-    """pytesseract loads numpy when it is installed; the web app reads titles without it
-    (~12 MB RSS), and numpy still imports for whoever needs it later."""
+def test_reading_a_sheets_title_loads_neither_pytesseract_nor_numpy() -> None:
+    """The web app runs Tesseract itself to read a title. The self-test's pytesseract loads
+    numpy when it is installed, so it is imported without it (~12 MB RSS), and numpy still
+    imports for whoever needs it later."""
     loaded = loaded_after("""
         from PIL import Image
         from kiosk.chasil.identify import read_text
         assert read_text(Image.new("L", (300, 60), 255)).strip() == ""
     """)
-    assert "pytesseract" in loaded and not loaded & set(IMAGE_PROCESSING), sorted(loaded)
+    assert "pytesseract" not in loaded and not loaded & set(IMAGE_PROCESSING), sorted(loaded)
     after = loaded_after("""
-        from PIL import Image
-        from kiosk.chasil.identify import read_text
-        read_text(Image.new("L", (300, 60), 255))
+        import sys
+        from kiosk.chasil.identify import pytesseract_module
+        assert pytesseract_module().get_tesseract_version()
+        assert "numpy" not in sys.modules
         import numpy
     """)
-    assert "numpy" in after
+    assert {"pytesseract", "numpy"} <= after
