@@ -33,6 +33,9 @@ class Fault(enum.Enum):
     A4_READY = "a4_ready"
     SCANNER_JAM = "scanner_jam"
     SCANNER_WRONG_SHEET = "scanner_wrong_sheet"  # the next scan feeds another ballot's sheet
+    # The next scan's sheet differs from the sample in one box (drivers.scanner.fake.paper_slip:
+    # the first vote box's last digit one more), so the third reader disagrees with the entry.
+    SCANNER_PAPER_DIFFERS = "scanner_paper_differs"
     SCANNER_READY = "scanner_ready"
     CARD_REMOVED = "card_removed"
     CARD_READY = "card_ready"
@@ -59,6 +62,7 @@ class FaultState:
     document_printer: str
     scanner_jam: bool
     scanner_wrong_sheet: bool  # the next scan delivers another ballot's sheet
+    scanner_paper_differs: bool  # the next scan's paper differs from the sample in one box
     card_removed: bool  # the next card read will fail as pulled out
     network_down: bool
 
@@ -101,10 +105,13 @@ def apply_fault(
         _scanner(devices).fail_next(ScannerJammed("simulasi: paper jammed in the feeder"))
     elif fault is Fault.SCANNER_WRONG_SHEET:
         _scanner(devices).feed_wrong_sheet()
+    elif fault is Fault.SCANNER_PAPER_DIFFERS:
+        _scanner(devices).feed_paper_differs()
     elif fault is Fault.SCANNER_READY:
         scanner = _scanner(devices)
         scanner.clear_fault()
         scanner.feed_wrong_sheet(False)
+        scanner.feed_paper_differs(False)
     elif fault is Fault.CARD_REMOVED:
         reader = _card_reader(devices)
         # A card on the reader now is pulled out (its officer is logged out, as in real life);
@@ -127,6 +134,7 @@ def clear_device_faults(devices: Devices) -> int:
     if isinstance(devices.scanner, SimulatedScanner):
         devices.scanner.clear_fault()
         devices.scanner.feed_wrong_sheet(False)
+        devices.scanner.feed_paper_differs(False)
     if isinstance(devices.card_reader, SimulatedCardReader):
         devices.card_reader.clear_fault()
     return printouts
@@ -143,6 +151,7 @@ def fault_state(devices: Devices, switch: NetworkSwitch) -> FaultState:
         scanner_jam=isinstance(scanner, SimulatedScanner)
         and isinstance(scanner.pending_fault, ScannerJammed),
         scanner_wrong_sheet=isinstance(scanner, SimulatedScanner) and scanner.wrong_sheet_next,
+        scanner_paper_differs=isinstance(scanner, SimulatedScanner) and scanner.paper_differs_next,
         card_removed=isinstance(reader, SimulatedCardReader)
         and isinstance(reader.pending_fault, CardRemoved),
         network_down=switch.down(),

@@ -38,6 +38,10 @@ FAULT_DONE = {
     Fault.A4_READY: _l("The A4 printer is ready again."),
     Fault.SCANNER_JAM: _l("The next scan will jam."),
     Fault.SCANNER_WRONG_SHEET: _l("The next scan feeds another ballot's C.Hasil sheet."),
+    Fault.SCANNER_PAPER_DIFFERS: _l(
+        "The next scan's paper differs from the sample in one box: the first vote box's last"
+        " digit is one more (PPWP 62 → 63, DPR 12 → 13, DPD 40 → 41)."
+    ),
     Fault.SCANNER_READY: _l("The scanner is ready again."),
     Fault.CARD_REMOVED: _l(
         "The card was pulled out; the next card tapped is pulled out too early."

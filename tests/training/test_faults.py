@@ -99,6 +99,90 @@ def test_the_wrong_sheet_is_fed_once_and_held_as_another_ballots_form(kiosk, tra
     assert 'data-state="scanner">siap' in trainer.get("/pelatih/fault").get_data(as_text=True)
 
 
+def test_paper_differs_in_exactly_one_box_on_the_next_scan_then_back_to_the_sample(
+    kiosk, trainer, ketua
+):
+    """The trainer's "Kertas beda": the next scanned sheet holds the sample's numbers but one
+    (the first vote box, its last digit one more: PPWP 62 -> 63); the scan after it is the
+    sample again. The flash tells the trainer which box and what is written there."""
+    from drivers.scanner import ColorMode
+    from drivers.scanner.fake import paper_slip
+    from drivers.scanner.realistic import render_realistic
+    from drivers.scanner.sample_pages import SAMPLE_SHEETS
+
+    scanner = kiosk.devices.scanner
+    delivered = []
+    scan = scanner.scan
+
+    def recording(request):
+        for image in scan(request):
+            delivered.append((request, image))
+            yield image
+
+    scanner.scan = recording
+    resp = press(trainer, "fault", "scanner_paper_differs")
+    assert resp.status_code == 302
+    html = trainer.get("/pelatih/fault").get_data(as_text=True)
+    assert "Kertas pindaian berikutnya beda dari contoh di satu kotak" in html
+    assert "PPWP 62 → 63, DPR 12 → 13, DPD 40 → 41" in html  # the flash
+    assert 'data-state="scanner">kertas berikutnya beda' in html
+    assert fault_events(kiosk) == [("pelatih", '{"fault": "scanner_paper_differs"}')]
+
+    page = "/chasil/PPWP/scan"
+    token = csrf_token(ketua, page)
+    for _ in range(2):  # the slipped paper, then the sample again
+        assert ketua.post(page, data={"csrf_token": token}).status_code == 302
+    assert [r["problem"] for r in kiosk.db.read("SELECT problem FROM scan_page")] == ["", ""]
+    assert 'data-state="scanner">siap' in trainer.get("/pelatih/fault").get_data(as_text=True)
+
+    ppwp = SAMPLE_SHEETS[0]
+    assert scanner.last_paper_slip == paper_slip(ppwp)
+    assert (scanner.last_paper_slip.box, scanner.last_paper_slip.written) == ("V.0", 63)
+    (first, slipped), (second, normal) = delivered
+
+    def as_scanned(request, n, numbers=None):
+        return render_realistic(
+            ppwp,
+            request.dpi,
+            colour=request.mode is ColorMode.COLOR,
+            seed=n,
+            width_mm=request.width_mm,
+            height_mm=request.height_mm,
+            hand="glyphs",
+            numbers=numbers,
+        )
+
+    written = as_scanned(first, 0, {"V.0": 63})
+    assert slipped.tobytes() == written.image.tobytes()
+    paper = {n.box: n.value for n in written.numbers}
+    assert {b for b, v in paper.items() if v != ppwp.boxes()[b]} == {"V.0"}
+    assert normal.tobytes() == as_scanned(second, 1).image.tobytes()
+
+
+def test_the_trainers_message_names_each_sample_sheets_paper_slip():
+    from drivers.scanner.fake import paper_slip
+    from drivers.scanner.sample_pages import SAMPLE_SHEETS
+    from kiosk.training.faults import Fault
+    from kiosk.views.trainer import FAULT_DONE
+
+    message = FAULT_DONE[Fault.SCANNER_PAPER_DIFFERS]._args[0]  # the msgid, before translation
+    for sheet in SAMPLE_SHEETS:
+        slip = paper_slip(sheet)
+        assert f"{slip.ballot} {slip.sample} → {slip.written}" in message
+
+
+def test_scanner_ready_and_reset_forget_a_pending_paper_slip(kiosk, trainer):
+    press(trainer, "fault", "scanner_paper_differs")
+    assert kiosk.devices.scanner.paper_differs_next
+    press(trainer, "fault", "scanner_ready")
+    assert not kiosk.devices.scanner.paper_differs_next
+    from kiosk.training.faults import clear_device_faults
+
+    kiosk.devices.scanner.feed_paper_differs()
+    clear_device_faults(kiosk.devices)
+    assert not kiosk.devices.scanner.paper_differs_next
+
+
 def wait_until(condition, timeout_s: float = 5.0) -> bool:
     """Wait for the card watch thread to have seen the tap (synchronisation, not timing)."""
     deadline = time.monotonic() + timeout_s
