@@ -211,6 +211,7 @@ def build_runtime(
         closing_counts=closing_counts,
         signed_ballots=signed_ballots,
         record_key=lambda: ensure_key(core.data_dir),
+        data_dir=core.data_dir,
         training=bool(settings.training),
     )
     documents, readings = _documents_and_reader(core, profile, chasil, devices)

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kiosk.audit import AuditLog, Event
@@ -130,8 +131,9 @@ class ChasilService:
     the signed manifest; ``closing_counts``: the checklist's SS3 and SS4 of a ballot type, to
     offer; ``signed_ballots``: the ballot types that have a signed document, which freezes
     their numbers; ``record_key``: the device key that signs each confirmation's result
-    record, queued ahead of any document — None signs none; ``training``: the records'
-    training flag)."""
+    record, queued ahead of any document — None signs none; ``data_dir``: the data folder the
+    record's durable file goes in, before its row (kiosk.upload.record_files), needed with
+    ``record_key``; ``training``: the records' training flag)."""
 
     owns: ClassVar[tuple[str, ...]] = ("chasil_entry", "chasil_confirmed")
 
@@ -146,8 +148,10 @@ class ChasilService:
         closing_counts: Callable[[str], Mapping[str, int]] | None = None,
         signed_ballots: Callable[[], set[str]] | None = None,
         record_key: Callable[[], Ed25519PrivateKey] | None = None,
+        data_dir: Path | None = None,
         training: bool = False,
     ) -> None:
+        assert record_key is None or data_dir is not None, "a signed record needs its folder"
         self.db = db
         self.audit = audit
         self.clock = clock
@@ -157,6 +161,7 @@ class ChasilService:
         self.closing_counts = closing_counts
         self.signed_ballots = signed_ballots
         self.record_key = record_key
+        self.data_dir = data_dir
         self.training = training
 
     @property
@@ -435,7 +440,9 @@ class ChasilService:
             prev,
             key,
         )
-        enqueue_record(conn, ballot_type, signed.seq, signed.key, signed.data, self.training, wall)
+        assert self.data_dir is not None  # __init__: given with record_key
+        queued = (ballot_type, signed.seq, signed.key, signed.data, self.training, wall)
+        enqueue_record(conn, self.data_dir, *queued)
         return signed.key
 
     def findings_of(self, sheets: Mapping[str, Mapping[str, int | None]]) -> list[Finding]:

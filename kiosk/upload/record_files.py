@@ -28,7 +28,6 @@ import binascii
 import hashlib
 import json
 import logging
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -46,20 +45,10 @@ def record_path(data_dir: Path, key: str) -> Path:
     return data_dir / RECORD_DIR / f"{key}.json"
 
 
-def database_folder(conn: sqlite3.Connection) -> Path | None:
-    """The data folder of ``conn``'s database file (None for an in-memory database)."""
-    for row in conn.execute("PRAGMA database_list"):
-        if row[1] == "main" and row[2]:
-            return Path(row[2]).parent
-    return None
-
-
-def write_record_file(conn: sqlite3.Connection, key: str, data: bytes) -> None:
-    """The record's file, durably, in the data folder of ``conn``'s database (before the row
-    goes in, in the same transaction). Raises StorageFull and the like: no row then."""
-    folder = database_folder(conn)
-    if folder is not None:
-        write_durably(record_path(folder, key), data)
+def write_record_file(data_dir: Path, key: str, data: bytes) -> None:
+    """The record's file, durably, in the data folder ``data_dir`` (before the row goes in, in
+    the same transaction). Raises StorageFull and the like: no row then."""
+    write_durably(record_path(data_dir, key), data)
 
 
 def write_receipt_file(record_dir: Path, key: str, receipt: dict[str, str]) -> None:

@@ -84,6 +84,7 @@ def last_record(conn: sqlite3.Connection, ballot: str) -> tuple[int, str]:
 
 def enqueue_record(
     conn: sqlite3.Connection,
+    data_dir: Path,
     ballot: str,
     seq: int,
     key: str,
@@ -92,8 +93,9 @@ def enqueue_record(
     wall: str,
 ) -> None:
     """Queue a signed result record inside the caller's transaction (the confirmation's), its
-    file written durably first (kiosk.upload.record_files: what a restore queues it from)."""
-    write_record_file(conn, key, data)
+    file written durably first in the data folder ``data_dir`` (kiosk.upload.record_files:
+    what a restore queues it from)."""
+    write_record_file(data_dir, key, data)
     conn.execute(
         "INSERT INTO result_record (ballot, seq, key, data, training, created_wall, updated_wall)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",

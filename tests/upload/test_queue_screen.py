@@ -111,11 +111,13 @@ def test_usb_export_says_how_many_result_records_went_with_the_documents(
     client, app, media, mount_tmpfs
 ):
     # Two confirmations' records not yet sent (the documents' ballots are signed already).
-    with app.extensions["kiosk"].core.db.write() as conn:
+    core = app.extensions["kiosk"].core
+    with core.db.write() as conn:
         for seq, ballot in enumerate(("PPWP", "DPD"), 1):
             data = json.dumps({"r": {"tps": "6474010001005", "b": ballot}}).encode()
             key = hashlib.sha256(data).hexdigest()
-            enqueue_record(conn, ballot, seq, key, data, False, "2024-02-14T15:00:00+08:00")
+            wall = "2024-02-14T15:00:00+08:00"
+            enqueue_record(conn, core.data_dir, ballot, seq, key, data, False, wall)
     login(client, "kpps1")
     drive = mount_tmpfs(media / "KPPS_USB", "8m")
     wanted = (

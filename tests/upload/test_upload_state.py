@@ -29,9 +29,8 @@ def outbox(tmp_path):
     clock = OffsetClock(ManualClock(dt.datetime(2024, 2, 14, 15, 0, tzinfo=WITA)))
     data = b'{"r":{"tps":"6474010001005"}}'
     with db.write() as conn:
-        enqueue_record(
-            conn, "PPWP", 1, hashlib.sha256(data).hexdigest(), data, False, "2024-02-14T15:00"
-        )
+        key = hashlib.sha256(data).hexdigest()
+        enqueue_record(conn, tmp_path, "PPWP", 1, key, data, False, "2024-02-14T15:00")
     yield Outbox(db, clock, tmp_path)
     db.close()
 
