@@ -59,7 +59,7 @@ from kiosk.upload.tus import TusUploader
 from kiosk.upload.worker import Backoff, Worker
 from tests.stacks.collector import CollectorProcess, free_port
 from tests.stacks.links import EDGE, FLAPPING, G3, Link, LinkProxy
-from tests.upload.docs import _Login, document_service, noise_page, profile_text
+from tests.upload.docs import _Login, noise_page, provisioned
 from tests.upload.test_worker import register
 
 CHUNK = Settings.upload_chunk_kb.default * 1024
@@ -133,18 +133,8 @@ class Result:
 
 def make_document(data_dir: Path, payload: Payload, seed: int) -> None:
     """One signed document of ``payload.pages`` pages, its upload job queued."""
-    from kiosk.clock import ManualClock
-    from kiosk.services.provisioning import provision
-
-    data_dir.mkdir(parents=True)
-    db = Database(data_dir / "kiosk.sqlite3")
-    db.migrate()
-    import datetime as dt
-
-    clock = ManualClock(dt.datetime(2024, 2, 14, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
-    audit = AuditLog(db, clock)
-    provision(db, audit, data_dir, profile_text(), by="bench")
-    service, numbers = document_service(db, audit, clock, data_dir)
+    kiosk = provisioned(data_dir, by="bench")
+    service, numbers = kiosk.service, kiosk.numbers
     for page in range(payload.pages):
         if payload.realistic:
             scan, skew = realistic_scan(page, seed * 100)
@@ -158,7 +148,7 @@ def make_document(data_dir: Path, payload: Payload, seed: int) -> None:
             pages.rendition_jpeg = pipeline
     numbers.numbers = {"suara_sah": seed}
     service.finish("PPWP", _Login())
-    db.close()
+    kiosk.db.close()
 
 
 def production_worker(data_dir: Path, endpoint: str, chunk: int = CHUNK) -> Worker:

@@ -3,28 +3,18 @@ metadata too, so whoever receives the document holds the kiosk's history head.""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from kiosk import audit_head
-from kiosk.audit import AuditLog
-from kiosk.clock import ManualClock
-from kiosk.db import Database
 from kiosk.devicekey import ensure_key, public_bytes
-from kiosk.services.provisioning import provision
 from kiosk.upload.bundle import build_bundle, open_bundle, upload_metadata
-from tests.upload.docs import _Login, document_service, noise_page, profile_text
+from tests.upload.docs import _Login, noise_page, provisioned
 
 
 def _store(tmp_path):
     data = tmp_path / "data"
-    db = Database(data / "kiosk.sqlite3")
-    db.migrate()
-    clock = ManualClock(dt.datetime(2024, 2, 14, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
-    audit = AuditLog(db, clock)
-    provision(db, audit, data, profile_text(), by="test")
-    store, _numbers = document_service(db, audit, clock, data)
-    return store, audit, data
+    kiosk = provisioned(data)
+    return kiosk.service, kiosk.audit, data
 
 
 def test_the_signed_manifest_and_the_upload_carry_the_audit_head(tmp_path):

@@ -78,6 +78,40 @@ def document_service(
     return service, numbers
 
 
+START = dt.datetime(2024, 2, 14, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # WITA
+
+
+@dataclass
+class Provisioned:
+    """A kiosk data folder provisioned with the sample profile, and its DocumentService."""
+
+    db: Database
+    audit: AuditLog
+    clock: ManualClock
+    service: DocumentService
+    numbers: Confirmed
+
+
+def provisioned(
+    data_dir: Path,
+    endpoint: str = "http://127.0.0.1:8081/files/",
+    training: bool = False,
+    by: str = "test",
+) -> Provisioned:
+    """``data_dir``'s database (made and migrated), provisioned with the sample profile and
+    the collector ``endpoint`` unless it is already, on a manual clock at ``START``; the
+    caller closes ``db``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(data_dir / "kiosk.sqlite3")
+    db.migrate()
+    clock = ManualClock(START)
+    audit = AuditLog(db, clock)
+    if installed_profile(data_dir) is None:
+        provision(db, audit, data_dir, profile_text(endpoint), by=by)
+    service, numbers = document_service(db, audit, clock, data_dir, training)
+    return Provisioned(db, audit, clock, service, numbers)
+
+
 def profile_text(endpoint: str = "http://127.0.0.1:8081/files/") -> str:
     """The sample TPS profile, its collector URL replaced."""
     text = SAMPLE_PROFILE.read_text(encoding="utf-8")
@@ -103,17 +137,11 @@ def signed_documents(
 ) -> list[Document]:
     """``count`` signed documents (one page each, ballots in turn), their jobs queued. Calls
     on the same data directory go on numbering (``first``) so every document differs."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(data_dir / "kiosk.sqlite3")
-    db.migrate()
+    kiosk = provisioned(data_dir, endpoint, training)
     if first is None:
-        first = len(db.read("SELECT id FROM document"))
-    start = dt.datetime(2024, 2, 14, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    clock = ManualClock(start + dt.timedelta(seconds=first))
-    audit = AuditLog(db, clock)
-    if installed_profile(data_dir) is None:
-        provision(db, audit, data_dir, profile_text(endpoint), by="test")
-    store, numbers = document_service(db, audit, clock, data_dir, training)
+        first = len(kiosk.db.read("SELECT id FROM document"))
+    kiosk.clock.advance(first)
+    store, numbers, clock = kiosk.service, kiosk.numbers, kiosk.clock
     made = []
     for i in range(first, first + count):
         ballot = BALLOTS[i % len(BALLOTS)]
@@ -123,5 +151,5 @@ def signed_documents(
         for page in store.pages(ballot):
             store.discard(page.id)
         clock.advance(1)
-    db.close()
+    kiosk.db.close()
     return made
