@@ -93,26 +93,42 @@ def unsent(data: Path) -> int:
 
 
 def kill_while_confirming(
-    worker: WorkerProcess, ketua: Ketua, kills: int, rng: random.Random, up_to_s: float
-) -> int:
-    """``kills`` rounds of the Ketua confirming again, the worker started and SIGKILLed after
-    up to ``up_to_s``; then the worker runs until every record is sent (at most 90 s) and
-    stops. How many kills found a record ``sending``."""
-    data, while_sending = worker.data_dir, 0
-    for _ in range(kills):
-        ketua.round()
+    kiosk: Any, target_port: int, kills: int, up_to_s: float, **settings: str
+) -> tuple[int, SlowProxy]:
+    """The worker process (``tps-kiosk worker`` on the kiosk's data folder, ``settings`` as
+    KIOSK_* names) sends through a SlowProxy to the server on ``target_port``: ``kills``
+    rounds of the Ketua confirming again, the worker started and SIGKILLed after up to
+    ``up_to_s``; then it runs until every record is sent (at most 90 s) and stops. How many
+    kills found a record ``sending``, and the proxy (closed) with its counts."""
+    data, rng, while_sending = kiosk.core.data_dir, random.Random(17), 0
+    proxy = SlowProxy(target_port)
+    worker = WorkerProcess(
+        data,
+        hardware="fake",
+        upload_endpoint=proxy.url(),
+        upload_backoff_base_s="1",
+        upload_probe_s="1",
+        **settings,
+    )
+    try:
+        ketua = Ketua(kiosk)
+        for _ in range(kills):
+            ketua.round()
+            worker.start()
+            worker.wait_ready()
+            time.sleep(rng.uniform(0.0, up_to_s))
+            while_sending += sending(data)
+            worker.kill()
         worker.start()
         worker.wait_ready()
-        time.sleep(rng.uniform(0.0, up_to_s))
-        while_sending += sending(data)
+        deadline = time.monotonic() + 90
+        while unsent(data) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert worker.stop() == 0
+    finally:
         worker.kill()
-    worker.start()
-    worker.wait_ready()
-    deadline = time.monotonic() + 90
-    while unsent(data) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert worker.stop() == 0
-    return while_sending
+        proxy.close()
+    return while_sending, proxy
 
 
 def collector_records(collector_data: Path) -> list[sqlite3.Row]:

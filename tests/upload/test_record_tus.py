@@ -8,7 +8,6 @@ across kill -9 of the worker process: every record is held once, complete."""
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 
@@ -21,9 +20,7 @@ from kiosk.upload.tus import TusUploader
 from kiosk.upload.worker import Backoff, Worker
 from tests.kiosk.conftest import kiosk  # noqa: F401  (shared fixture)
 from tests.stacks.tus_servers import TusServer, run_tus_server, tus_server  # noqa: F401
-from tests.upload.processes import WorkerProcess
 from tests.upload.records import (
-    Ketua,
     SlowProxy,
     confirm,
     drain_all,
@@ -139,23 +136,9 @@ def test_an_upload_cut_after_its_creation_is_resumed_not_made_again(kiosk, tmp_p
 @pytest.mark.timeout(600)
 def test_records_are_held_once_across_sigkills_of_the_worker(kiosk, tus_server):
     data = kiosk.core.data_dir
-    proxy = SlowProxy(tus_server.port, delay_s=0.15)
-    worker = WorkerProcess(
-        data,
-        training="0",
-        hardware="fake",
-        upload_endpoint=proxy.url(),
-        upload_receipt="tus_completion",
-        upload_backoff_base_s="1",
-        upload_probe_s="1",
+    kills_while_sending, proxy = kill_while_confirming(
+        kiosk, tus_server.port, KILLS, 0.6, training="0", upload_receipt="tus_completion"
     )
-    try:
-        kills_while_sending = kill_while_confirming(
-            worker, Ketua(kiosk), KILLS, random.Random(17), 0.6
-        )
-    finally:
-        worker.kill()
-        proxy.close()
     rows = kiosk_records(data)
     assert all(r["state"] == "sent" for r in rows), [dict(r) for r in rows]
     print(

@@ -21,7 +21,6 @@ import pytest
 
 from tests.kiosk.conftest import kiosk, settings  # noqa: F401  (shared fixtures)
 from tests.stacks.collector import CollectorProcess
-from tests.upload.processes import WorkerProcess
 from tests.upload.records import (
     Ketua,
     SlowProxy,
@@ -67,22 +66,9 @@ def test_records_arrive_once_across_sigkills_of_the_worker(kiosk, collector_fact
     collector = collector_factory(accept_training=True)
     data = kiosk.core.data_dir
     register(collector, data)
-    proxy = SlowProxy(collector.port)
-    worker = WorkerProcess(
-        data,
-        training="1",
-        hardware="fake",
-        upload_endpoint=proxy.url(),
-        upload_backoff_base_s="1",
-        upload_probe_s="1",
+    kills_while_sending, proxy = kill_while_confirming(
+        kiosk, collector.port, WORKER_KILLS, 0.5, training="1"
     )
-    try:
-        kills_while_sending = kill_while_confirming(
-            worker, Ketua(kiosk), WORKER_KILLS, random.Random(17), 0.5
-        )
-    finally:
-        worker.kill()
-        proxy.close()
     records = len(kiosk_records(data))
     print(
         f"worker kills: {WORKER_KILLS}, while sending a record: {kills_while_sending}, "
