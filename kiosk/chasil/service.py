@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -362,10 +362,14 @@ class ChasilService:
             record=r["record"],
         )
 
-    def confirm(self, ballot_type: str, by: ActiveSession, note: str) -> list[Finding]:
+    def confirm(
+        self, ballot_type: str, by: ActiveSession, note: str, paper_differs: Sequence[str] = ()
+    ) -> list[Finding]:
         """The Ketua confirms the first entry's numbers. Refused (``ChasilCode``) with no
         numbers, on any blocking finding, and on warnings unless ``note`` (the kejadian
-        khusus) explains them."""
+        khusus) explains them. ``paper_differs``: the boxes the scanned sheet read otherwise
+        when the Ketua confirmed (the paper reader's advice, shown and recorded, never
+        applied)."""
         self.ballot(ballot_type)
         boxes = self.latest(ballot_type, 1)
         if boxes is None:
@@ -404,6 +408,7 @@ class ChasilService:
             ballot=ballot_type,
             warnings=[f.rule for f in findings],
             note=note.strip(),
+            **({"paper_differs": list(paper_differs)} if paper_differs else {}),
         )
         return findings
 

@@ -27,6 +27,7 @@ from kiosk.refusals import KioskCode, Refused
 from kiosk.roles import Permission
 from kiosk.views.access import me, require, services
 from kiosk.views.audit_view import officer_name
+from kiosk.views.paper import mark_differences, paper_status
 
 bp = Blueprint("chasil", __name__)
 
@@ -114,7 +115,23 @@ def ballot_rows() -> list[dict[str, Any]]:
             state = _("confirmed, document signed")
             if ketua:
                 action = (_("See the numbers"), url_for("chasil.confirm_page", ballot_type=b.type))
-        rows.append({"type": b.type, "state": state, "action": action, "done": done})
+        # The sheet can be scanned before its numbers are typed: the kiosk reads the paper
+        # meanwhile and shows the Ketua where it differs before the confirmation.
+        scan_first = None
+        if not st.confirmed and not services().documents.pages(b.type):
+            scan_first = (
+                _("Scan the sheet first"),
+                url_for("documents.scan_page", ballot_type=b.type),
+            )
+        rows.append(
+            {
+                "type": b.type,
+                "state": state,
+                "action": action,
+                "scan_first": scan_first,
+                "done": done,
+            }
+        )
     lead = next((r for r in rows if not r["done"] and r["action"]), None)
     for r in rows:
         r["primary"] = r is lead
@@ -217,19 +234,25 @@ def api_check() -> Response | tuple[Response, int]:
 
 @bp.get("/chasil/<ballot_type>/confirm")
 @require(Permission.CHASIL_CONFIRM)
-def confirm_page(ballot_type: str) -> str:
+def confirm_page(ballot_type: str) -> str | Response:
     svc = service()
     ballot = svc.ballot(ballot_type)
     boxes = svc.latest(ballot_type, 1)
     findings = [as_json(f) for f in svc.check(ballot_type, boxes)] if boxes else []
+    confirmed = svc.confirmed(ballot_type)
+    paper = paper_status(ballot_type, confirmed.numbers if confirmed else boxes)
+    # Where the paper differs, the Ketua sees each box's crop before confirming.
+    if paper.differences and not confirmed and request.args.get("paper") != "seen":
+        return redirect(url_for("paper.differences", ballot_type=ballot_type))
     return render_template(
         "chasil_confirm.html",
         ballot=ballot,
         boxes=boxes,
         sections=sheet_sections(ballot),
         findings=findings,
-        marked=marked(findings),
-        confirmed=svc.confirmed(ballot_type),
+        marked=mark_differences(marked(findings), paper),
+        paper=paper,
+        confirmed=confirmed,
         signed=ballot_type in services().documents.signed_ballots(),
     )
 
@@ -240,7 +263,9 @@ def confirm(ballot_type: str) -> Response:
     svc = service()
     svc.ballot(ballot_type)
     try:
-        svc.confirm(ballot_type, me(), request.form.get("note", ""))
+        boxes = svc.latest(ballot_type, 1)
+        differs = [d.box for d in paper_status(ballot_type, boxes).differences]
+        svc.confirm(ballot_type, me(), request.form.get("note", ""), differs)
     except Refused as exc:  # no numbers yet, they do not add up, or warnings need a note
         flash(exc.message())
         if exc.code is ChasilCode.DO_NOT_ADD_UP:  # the red boxes are corrected at the entry

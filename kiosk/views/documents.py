@@ -26,6 +26,7 @@ from kiosk.errors import Action, Guidance
 from kiosk.refusals import Refused
 from kiosk.roles import Permission
 from kiosk.views.access import me, require, services
+from kiosk.views.paper import paper_status
 
 bp = Blueprint("documents", __name__)
 
@@ -53,6 +54,15 @@ def scan_page(ballot_type: str) -> str:
     docs = services().documents
     pages = docs.pages(ballot_type)
     current = _shown(pages, request.args.get("page", type=int))
+    confirmed = services().chasil.confirmed(ballot_type)
+    # Scanned after the confirmation: where the paper differs, that is shown before signing.
+    differs = bool(
+        confirmed
+        and pages
+        and ballot_type not in docs.signed_ballots()
+        and request.args.get("paper") != "seen"
+        and paper_status(ballot_type, confirmed.numbers).differences
+    )
     return render_template(
         "scan.html",
         ballot=ballot_type,
@@ -61,6 +71,7 @@ def scan_page(ballot_type: str) -> str:
         position=pages.index(current) + 1 if current else 0,
         any_held=any(p.problem for p in pages),
         confirmed=docs.numbers_confirmed(ballot_type),
+        paper_differs=differs,
         documents=docs.documents(ballot_type),
         # Why the page shown is held, if it is.
         held_message=held_message(current.problem, ballot_type, current.form)

@@ -86,6 +86,8 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     (held,) = app.extensions["kiosk"].services.documents.pages("DPD")
+    # PPWP's page is read: its paper differs from the typed sheet in three boxes.
+    assert app.extensions["kiosk"].services.readings.wait_idle(60)
     url = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
     yield Day(url, clock, doc, held.id)
     server.close()
@@ -120,6 +122,7 @@ SCREENS = [
     ("chasil-index", "/chasil/", "kpps1", True),
     ("chasil-entry", "/chasil/DPR/2", "kpps1", True),
     ("chasil-confirm", "/chasil/DPR/confirm", "kpps1", True),
+    ("chasil-paper", "/chasil/PPWP/paper", "kpps1", True),
     ("scan", "/chasil/DPR/scan", "kpps1", True),
     ("scan-page", "/chasil/PPWP/scan", "kpps1", True),
     ("scan-wrong-sheet", "/chasil/DPD/scan", "kpps1", True),

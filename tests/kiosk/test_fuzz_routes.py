@@ -134,6 +134,7 @@ class Fuzzer:
             "doc_id": str(doc[0]["id"]) if doc else "1",
             "job_id": str(job[0]["id"]) if job else "1",
             "step_id": "tps_didirikan",
+            "box": "V.0",
             "which": "opening",
             "hhmm": "1100",  # a reminder of the sample checklist
         }

@@ -102,7 +102,14 @@ ZONED = {
     "/chasil/PPWP/confirm",
 } | {f"report {which}" for which in ("opening", "closing", "incidents")}
 # Pages that are not HTML, or not screens.
-SKIP = {"static", "main.health", "login.card_state", "documents.page_image", "simulasi.output"}
+SKIP = {
+    "static",
+    "main.health",
+    "login.card_state",
+    "documents.page_image",
+    "paper.crop",
+    "simulasi.output",
+}
 
 
 def _words(text: str) -> set[str]:
