@@ -122,15 +122,18 @@ def paper_slip_of(truth: dict[str, int], rng: random.Random) -> tuple[str, int]:
             return box, written
 
 
-def raw_differs(sheet: Any, typed: dict[str, int]) -> set[str]:
+RAW_SURE = (0.9, 0.99, 0.999)  # what-if thresholds on the raw reading's confidence
+
+
+def raw_differs(sheet: Any, typed: dict[str, int], sure: float = CONFIDENT) -> set[str]:
     """What-if, not the kiosk's rule: boxes whose *raw* reading (the cells alone, before the
-    rules) is sure (>= CONFIDENT) and differs from the entry. The decoder reads a paper that
+    rules) is sure (>= ``sure``) and differs from the entry. The decoder reads a paper that
     breaks a sum as the nearest sheet that adds up, so a slip written on the paper can vanish
     from ``compare``; this shows what comparing the raw reading as well would flag."""
     return {
         b.box
         for b in sheet.boxes
-        if b.raw is not None and b.raw_confidence >= CONFIDENT and b.raw != typed.get(b.box, b.raw)
+        if b.raw is not None and b.raw_confidence >= sure and b.raw != typed.get(b.box, b.raw)
     }
 
 
@@ -143,8 +146,10 @@ class Sheets:
         self.paper: collections.Counter[str] = collections.Counter()  # flagged/unsure/missed
         self.paper_alarms = 0  # "differs" on the slipped sheets' other boxes
         self.trainer: collections.Counter[str] = collections.Counter()  # "Kertas beda" sheets
-        self.raw_paper = 0  # what-if: paper slips whose raw reading differs, sure
-        self.raw_alarms = 0  # what-if: sure raw readings differing on agreeing sheets
+        # What-if, by RAW_SURE: paper slips whose raw reading differs, sure; and sure raw
+        # readings that differ on agreeing sheets (false alarms).
+        self.raw_paper: collections.Counter[float] = collections.Counter()
+        self.raw_alarms: collections.Counter[float] = collections.Counter()
         self.alarms = 0  # "differs" on agreeing sheets at CONFIDENT
         self.missed: list[str] = []
         self.times: dict[str, list[float]] = collections.defaultdict(list)
@@ -186,7 +191,8 @@ def one_sheet(
     raw_ok, decoded_ok = run.tally.add_sheet(sheet, truth)
     run.tally.add_entries(sheet, truth, rng)
     run.alarms += sum(d.kind == "differs" for d in compare(sheet, truth))
-    run.raw_alarms += len(raw_differs(sheet, truth))
+    for sure in RAW_SURE:
+        run.raw_alarms[sure] += len(raw_differs(sheet, truth, sure))
 
     # The same sheet with one box written otherwise on the paper; the entry is the sample.
     box, written = paper_slip_of(truth, rng)
@@ -197,7 +203,8 @@ def one_sheet(
     kind = {"differs": "flagged", "unsure": "unsure"}.get(found.get(box, ""), "missed")
     run.paper[kind] += 1
     run.paper_alarms += sum(k == "differs" for b, k in found.items() if b != box)
-    run.raw_paper += box in raw_differs(paper_sheet, truth)
+    for sure in RAW_SURE:
+        run.raw_paper[sure] += box in raw_differs(paper_sheet, truth, sure)
     if kind != "flagged":
         decoded = next(b for b in paper_sheet.boxes if b.box == box)
         run.missed.append(
@@ -264,11 +271,12 @@ def report(run: Sheets, memory_mb: float) -> None:
         f" ({p['flagged'] / total:.1%}, goal >= 95 %), unsure {p['unsure']}, missed"
         f" {p['missed']}; 'differs' on their other boxes {run.paper_alarms}"
     )
-    print(
-        f"  what-if, the raw reading compared too (sure and different): paper slips"
-        f" {run.raw_paper}/{total} ({run.raw_paper / total:.1%}), false alarms"
-        f" {run.raw_alarms / n:.3f} a sheet"
-    )
+    for sure in RAW_SURE:
+        print(
+            f"  what-if, the raw reading compared too (sure >= {sure}, different): paper slips"
+            f" {run.raw_paper[sure]}/{total} ({run.raw_paper[sure] / total:.1%}), false alarms"
+            f" {run.raw_alarms[sure] / n:.3f} a sheet"
+        )
     f = run.trainer
     print(
         f"the trainer's 'Kertas beda' (first vote box +1): flagged {f['flagged']}/"
