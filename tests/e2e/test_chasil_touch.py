@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import waitress
+from flask import Flask
 from playwright.sync_api import Page, expect
 
 from kiosk import create_app
@@ -33,16 +34,22 @@ GOOD_TAPS = 40
 
 
 @pytest.fixture
-def counting_url(tmp_path: Path) -> Iterator[str]:
+def counting_app(tmp_path: Path) -> Iterator[tuple[str, Flask]]:
+    """The sample day's kiosk served on 127.0.0.1 with counting begun: (its URL, the app)."""
     settings = day_settings(tmp_path / "data")
     clock = ManualClock(dt.datetime(2024, 2, 14, 6, 30, tzinfo=WITA))
     app = create_app(settings, provision_from=SAMPLE_PROFILE, clock=clock)
     to_counting(app, clock)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{server.effective_port}", app  # type: ignore[union-attr]
     server.close()
     app.extensions["kiosk"].close()
+
+
+@pytest.fixture
+def counting_url(counting_app: tuple[str, Flask]) -> str:
+    return counting_app[0]
 
 
 def log_in(page: Page, url: str, officer: str, name: str) -> None:
