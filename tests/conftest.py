@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.stacks.collector",
     "tests.stacks.tus_servers",
     "tests.stacks.image",
+    "tests.rendered_pages",  # the fake scanner's realistic pages, rendered once per run
 ]
 
 # Figures the issues ask to be reported (e.g. systemd-analyze security exposure): a test
