@@ -195,9 +195,17 @@ class Worker:
             try:
                 answer = child.call(job)
             except (EOFError, OSError) as exc:
+                with self._lock:
+                    stopped = self._child is not child  # shutdown() took it: not a failure
                 child.proc.kill()  # a child that broke the socket but lives would make nothing
                 self._drop(child)
-                log.error("%s child ended while running %s: %s", self.kind, name, exc)
+                log.log(
+                    logging.INFO if stopped else logging.ERROR,
+                    "%s child ended while running %s: %s",
+                    self.kind,
+                    name,
+                    "stopped" if stopped else exc,
+                )
                 detail = f"the {self.kind} child process ended while running {name}"
                 raise self.lost(detail) from exc
             child.jobs += 1

@@ -1,8 +1,9 @@
 """The third reader's readings of the scanned pages: read in the background, kept, compared.
 
 ``PageReadings`` owns the table ``page_reading``. Each page kept whose printed title named its
-ballot's form (kiosk.chasil.pages hands its id to ``submit``) gets a row, *pending*, and a
-thread of this service feeds the pages one at a time to the reader's child process
+ballot's form (kiosk.chasil.pages hands its id to ``submit``) gets a row, *pending*, and,
+``READ_DELAY_S`` later, a thread of this service feeds the pages one at a time to the reader's
+child process
 (kiosk.render_worker ``Worker`` "reader", running kiosk.reader.page.read_page): numpy and
 OpenCV never load in the web app, and the scan request does not wait. The child is started by
 the first page and let go ``KEEP_WARM_S`` after the last, so a kiosk that scans nothing pays
@@ -21,7 +22,6 @@ The ``paper_reader`` setting turns reading off.
 
 from __future__ import annotations
 
-import collections
 import json
 import logging
 import sqlite3
@@ -48,6 +48,11 @@ log = logging.getLogger(__name__)
 KEEP_WARM_S = 60.0  # the reader's child stays this long after the last page (a batch of pages)
 TASKS_PER_CHILD = 100  # pages a child reads before a fresh one takes over
 SIGN_WAIT_S = 5.0  # signing waits this long for a page still being read, then signs "pending"
+# A page is read once it has been kept this long. An operator often rescans or discards a page
+# right after seeing its preview (crooked, the wrong sheet); and a scan followed at once by
+# Selesai signs the page "pending" instead of waiting for a child to start: the tests that scan
+# and sign, but are not about the reader, pay nothing for it.
+READ_DELAY_S = 2.0
 
 
 class KeptPages(Protocol):
@@ -136,7 +141,7 @@ class PageReadings:
             tasks_per_child=TASKS_PER_CHILD,
         )
         self._cv = threading.Condition()  # guards the queue, the thread and the flags below
-        self._queue: collections.deque[int] = collections.deque()
+        self._queue: dict[int, float] = {}  # page id -> when to read it (time.monotonic)
         self._current: int | None = None
         self._thread: threading.Thread | None = None
         self._closing = False
@@ -146,15 +151,18 @@ class PageReadings:
         """Read the kept page ``page_id`` in the background, if its title named its ballot's
         form; a page already submitted is not read twice. Never raises: the page is kept
         whatever becomes of its reading."""
-        if not self.enabled:
-            return
+        if self.enabled and self._record(page_id):
+            self._enqueue([page_id], READ_DELAY_S)
+
+    def _record(self, page_id: int) -> bool:
+        """A pending row for the kept page ``page_id``, if it is to be read."""
         try:
             page = self._pages.page(page_id)
             if page is None or page.problem or not page.form:
-                return
+                return False
             forms = self._forms_of(page)
             if forms and forms[0].ballot != page.ballot:
-                return  # another ballot's sheet kept with a reason: its numbers are not these
+                return False  # another ballot's sheet kept with a reason: not these numbers
             with self.db.write() as conn:
                 conn.execute(
                     "INSERT INTO page_reading (page_id, sha256, ballot, form, updated_wall)"
@@ -163,8 +171,8 @@ class PageReadings:
                 )
         except Exception:  # advisory: a failure here must not fail the scan that kept the page
             log.exception("page %d not submitted to the reader", page_id)
-            return
-        self._enqueue([page_id])
+            return False
+        return True
 
     def resume(self) -> None:
         """At start: read again the pages left pending (a power cut, a restart), and submit any
@@ -178,18 +186,21 @@ class PageReadings:
             )
         ]
         known = {r["page_id"] for r in self.db.read("SELECT page_id FROM page_reading")}
+        pending += [
+            p.id for p in self._pages.identified_pages() if p.id not in known and self._record(p.id)
+        ]
         if pending:
-            log.info("reading %d page(s) left pending", len(pending))
-            self._enqueue(pending)
-        for page in self._pages.identified_pages():
-            if page.id not in known:
-                self.submit(page.id)
+            log.info("reading %d page(s) left unread", len(pending))
+            self._enqueue(pending, 0.0)
 
-    def _enqueue(self, page_ids: Sequence[int]) -> None:
+    def _enqueue(self, page_ids: Sequence[int], delay_s: float) -> None:
+        due = time.monotonic() + delay_s
         with self._cv:
             if self._closing:
                 return
-            self._queue.extend(p for p in page_ids if p not in self._queue)
+            for page_id in page_ids:
+                self._queue.setdefault(page_id, due)
+            self._cv.notify_all()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="page-reader", daemon=True)
                 self._thread.start()
@@ -197,11 +208,18 @@ class PageReadings:
     def _loop(self) -> None:
         while True:
             with self._cv:
-                if self._closing or not self._queue:
-                    self._thread = None
-                    self._cv.notify_all()
-                    return
-                page_id = self._current = self._queue.popleft()
+                while True:
+                    if self._closing or not self._queue:
+                        self._thread = None
+                        self._cv.notify_all()
+                        return
+                    page_id = min(self._queue, key=self._queue.__getitem__)
+                    left = self._queue[page_id] - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cv.wait(left)
+                del self._queue[page_id]
+                self._current = page_id
             try:
                 self._read(page_id)
             except Exception:  # the database went away under a closing test app, a bug: logged
@@ -371,7 +389,7 @@ class PageReadings:
         self, pages: Sequence[Page], wait_s: float = SIGN_WAIT_S
     ) -> dict[int, dict[str, Any]]:
         """Each page's reading for the signed manifest, after waiting up to ``wait_s`` for the
-        pages still queued or being read: ``{"state": "read", ...}`` with each box's value and
+        pages being read or due to be: ``{"state": "read", ...}`` with each box's value and
         confidence (kiosk.reader.decode's ``as_manifest`` shape), ``{"state": "failed",
         "reason": code}``, ``{"state": "pending"}`` (signed before the reader finished), or
         ``{"state": "not_read"}`` (not submitted: reading off, or a page kept despite its
@@ -379,7 +397,9 @@ class PageReadings:
         ids = [p.id for p in pages]
         deadline = time.monotonic() + wait_s
         with self._cv:
-            while {*self._queue, self._current} & set(ids):
+            while self._current in ids or any(
+                page_id in ids and due <= time.monotonic() for page_id, due in self._queue.items()
+            ):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     log.warning("signing while pages are still being read")
@@ -392,7 +412,7 @@ class PageReadings:
             if row is None or row.sha256 != page.sha256:
                 out[page.id] = {"state": "not_read"}
             elif row.state == "read" and row.result is not None:
-                out[page.id] = _manifest_reading(row.result)
+                out[page.id] = row.result.as_manifest()
             elif row.state == "failed":
                 out[page.id] = {"state": "failed", "reason": row.error}
             else:
@@ -406,25 +426,3 @@ class PageReadings:
         with self._cv:
             self._queue.clear()
         return {"page_reading": conn.execute("DELETE FROM page_reading").rowcount}
-
-
-def _manifest_reading(result: PageResult) -> dict[str, Any]:
-    return {
-        "state": "read",
-        "form": result.form,
-        "form_page": result.form_page,
-        "consistent": result.consistent,
-        "complete": result.complete,
-        "broken": [{"rule": rule, "boxes": list(boxes)} for rule, boxes in result.broken],
-        "boxes": [
-            {
-                "box": b.box,
-                "value": b.value,
-                "confidence": round(b.confidence, 4),
-                "raw": b.raw,
-                "raw_confidence": round(b.raw_confidence, 4),
-                "changed": b.changed,
-            }
-            for b in result.boxes
-        ],
-    }

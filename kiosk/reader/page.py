@@ -113,6 +113,21 @@ class PageResult:
             "seconds": round(self.seconds, 3),
         }
 
+    def as_manifest(self) -> dict[str, Any]:
+        """A read page for the signed manifest: each box's value and confidence, the raw
+        reading and whether the rules changed it (``SheetReading.as_manifest``'s shape)."""
+        return {
+            "state": self.state,
+            "form": self.form,
+            "form_page": self.form_page,
+            "consistent": self.consistent,
+            "complete": self.complete,
+            "broken": [{"rule": rule, "boxes": list(boxes)} for rule, boxes in self.broken],
+            "boxes": [
+                {k: v for k, v in b.as_json().items() if k != "candidates"} for b in self.boxes
+            ],
+        }
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PageResult:
         return cls(

@@ -38,6 +38,12 @@ DPI = 200
 WAIT_S = 60.0  # a generous bound on the CI machine; a page takes about a second with the start
 
 
+@pytest.fixture(autouse=True)
+def read_at_once(monkeypatch):
+    """Pages are read as soon as they are kept (the kiosk waits READ_DELAY_S first)."""
+    monkeypatch.setattr(readings_module, "READ_DELAY_S", 0.0)
+
+
 def _settings(data_dir: Path, **values: Any) -> Settings:
     return Settings.from_values(
         data_dir=data_dir, hardware="fake", training=True, scanner_dpi=DPI, **values
@@ -85,6 +91,7 @@ def test_a_page_is_read_in_the_child_and_the_web_app_never_loads_numpy_nor_openc
         textwrap.dedent(f"""
         import json, sys
         from kiosk import create_app
+        from kiosk.chasil import readings
         from kiosk.settings import Settings
         from kiosk.tps import SAMPLE_PROFILE
         from tests.kiosk.conftest import PINS
@@ -93,6 +100,7 @@ def test_a_page_is_read_in_the_child_and_the_web_app_never_loads_numpy_nor_openc
         )
         app = create_app(settings, provision_from=SAMPLE_PROFILE)
         s = app.extensions["kiosk"].services
+        readings.READ_DELAY_S = 0.0
         ketua = s.auth.login("kpps1", PINS["kpps1"], None)
         s.documents.scan("PPWP", ketua, feeder=False)
         waiting = s.readings.paper("PPWP").pending
@@ -155,19 +163,19 @@ def test_a_killed_reader_child_fails_its_page_with_a_reason_and_the_next_page_is
     kiosk, monkeypatch
 ):
     s = kiosk.services
-    monkeypatch.setattr(readings_module, "read_page", sleep_in_the_child)
-    first = _scan(kiosk)
-    deadline = time.monotonic() + WAIT_S
-    while not s.readings.worker.child_pids() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    (child,) = s.readings.worker.child_pids()
-    time.sleep(0.3)  # the job is in the child
-    os.kill(child, signal.SIGKILL)
-    assert s.readings.wait_idle(WAIT_S)
+    with monkeypatch.context() as m:
+        m.setattr(readings_module, "read_page", sleep_in_the_child)
+        first = _scan(kiosk)
+        deadline = time.monotonic() + WAIT_S
+        while not s.readings.worker.child_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (child,) = s.readings.worker.child_pids()
+        time.sleep(0.3)  # the job is in the child
+        os.kill(child, signal.SIGKILL)
+        assert s.readings.wait_idle(WAIT_S)
     assert _rows(kiosk) == [(first, "failed", Failure.READER_LOST.value)]
     assert s.readings.paper("PPWP").failed == ((first, "reader_lost"),)
 
-    monkeypatch.undo()
     second = _scan(kiosk)
     assert s.readings.wait_idle(WAIT_S)
     assert _rows(kiosk)[1] == (second, "read", "")
@@ -184,7 +192,9 @@ def test_pages_left_unread_by_a_power_cut_are_read_when_the_kiosk_starts_again(
     first_app = create_app(settings, provision_from=SAMPLE_PROFILE)
     kiosk = first_app.extensions["kiosk"]
     with monkeypatch.context() as m:
-        m.setattr(PageReadings, "_enqueue", lambda self, ids: None)  # no reading thread runs
+        m.setattr(
+            PageReadings, "_enqueue", lambda self, ids, delay_s: None
+        )  # no reading thread runs
         pending = _scan(kiosk)
         m.setattr(PageReadings, "submit", lambda self, page_id: None)
         unsubmitted = _scan(kiosk)
@@ -232,22 +242,22 @@ def test_the_signed_manifest_carries_each_pages_reading_and_the_collector_accept
     assert s.readings.crop(page_id, "S") is not None
 
 
-def test_a_page_still_unread_is_signed_as_pending_and_with_reading_off_as_not_read(
+def test_a_page_signed_at_once_is_signed_as_pending_and_with_reading_off_as_not_read(
     tmp_path, monkeypatch
 ):
+    monkeypatch.undo()  # the kiosk's own delay: Selesai tapped right after the scan
     app = create_app(_settings(tmp_path / "on"), provision_from=SAMPLE_PROFILE)
     kiosk = app.extensions["kiosk"]
     try:
         _confirm(kiosk)
-        monkeypatch.setattr(PageReadings, "_enqueue", lambda self, ids: None)
         _scan(kiosk)
         started = time.monotonic()
         doc = kiosk.services.documents.finish("PPWP", _as(kiosk, "kpps1"))
-        assert time.monotonic() - started < readings_module.SIGN_WAIT_S  # nothing was reading
+        assert time.monotonic() - started < readings_module.SIGN_WAIT_S  # nothing was read yet
         assert _manifest(doc)["pages"][0]["reading"] == {"state": "pending"}
+        assert kiosk.services.readings.worker.child_pids() == []  # no child started for it
     finally:
         app.extensions["kiosk"].close()
-    monkeypatch.undo()
 
     app = create_app(_settings(tmp_path / "off", paper_reader=False), provision_from=SAMPLE_PROFILE)
     kiosk = app.extensions["kiosk"]
