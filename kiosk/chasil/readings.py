@@ -2,9 +2,9 @@
 
 ``PageReadings`` owns the table ``page_reading``. Each page kept whose printed title named its
 ballot's form (kiosk.chasil.pages hands its id to ``submit``) gets a row, *pending*, and,
-``READ_DELAY_S`` later, a thread of this service feeds the pages one at a time to the reader's
-child process
-(kiosk.render_worker ``Worker`` "reader", running kiosk.reader.page.read_page): numpy and
+``READ_DELAY_S`` later, the thread of kiosk.chasil.reading_queue feeds the pages one at a time
+to the reader's child process (kiosk.render_worker ``Worker`` "reader", running
+kiosk.reader.page.read_page): numpy and
 OpenCV never load in the web app, and the scan request does not wait. The child is started by
 the first page and let go ``KEEP_WARM_S`` after the last, so a kiosk that scans nothing pays
 nothing. The row becomes *read* (the result as JSON, each number box's crop as a PNG under
@@ -25,13 +25,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from kiosk.chasil.reading_queue import ReadingQueue
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.reader.compare import compare
@@ -140,11 +140,8 @@ class PageReadings:
             keep_warm_s=KEEP_WARM_S,
             tasks_per_child=TASKS_PER_CHILD,
         )
-        self._cv = threading.Condition()  # guards the queue, the thread and the flags below
-        self._queue: dict[int, float] = {}  # page id -> when to read it (time.monotonic)
-        self._current: int | None = None
-        self._thread: threading.Thread | None = None
-        self._closing = False
+        # The thread's database connection is closed as it ends: the next batch has its own.
+        self._queue = ReadingQueue(self._read, finished=db.close)
 
     # Submitting and reading --------------------------------------------------------------------
     def submit(self, page_id: int) -> None:
@@ -152,7 +149,7 @@ class PageReadings:
         form; a page already submitted is not read twice. Never raises: the page is kept
         whatever becomes of its reading."""
         if self.enabled and self._record(page_id):
-            self._enqueue([page_id], READ_DELAY_S)
+            self._queue.put([page_id], READ_DELAY_S)
 
     def _record(self, page_id: int) -> bool:
         """A pending row for the kept page ``page_id``, if it is to be read."""
@@ -191,43 +188,7 @@ class PageReadings:
         ]
         if pending:
             log.info("reading %d page(s) left unread", len(pending))
-            self._enqueue(pending, 0.0)
-
-    def _enqueue(self, page_ids: Sequence[int], delay_s: float) -> None:
-        due = time.monotonic() + delay_s
-        with self._cv:
-            if self._closing:
-                return
-            for page_id in page_ids:
-                self._queue.setdefault(page_id, due)
-            self._cv.notify_all()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="page-reader", daemon=True)
-                self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            with self._cv:
-                while True:
-                    if self._closing or not self._queue:
-                        self._thread = None
-                        self._cv.notify_all()
-                        return
-                    page_id = min(self._queue, key=self._queue.__getitem__)
-                    left = self._queue[page_id] - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._cv.wait(left)
-                del self._queue[page_id]
-                self._current = page_id
-            try:
-                self._read(page_id)
-            except Exception:  # the database went away under a closing test app, a bug: logged
-                log.exception("reading page %d failed", page_id)
-            finally:
-                with self._cv:
-                    self._current = None
-                    self._cv.notify_all()
+            self._queue.put(pending, 0.0)
 
     def _read(self, page_id: int) -> None:
         page = self._pages.page(page_id)
@@ -245,9 +206,8 @@ class PageReadings:
             try:
                 result = self.worker.run(read_page, page.path, self.dpi, forms, self._crops(page))
             except ReaderChildLost as exc:
-                with self._cv:
-                    if self._closing:
-                        return  # we ended the child: the page stays pending, read at next start
+                if self._queue.closing:
+                    return  # we ended the child: the page stays pending, read at next start
                 result = failed(page.form, Failure.READER_LOST, str(exc))
             except Exception as exc:  # an answer that did not come back whole
                 log.exception("the reader failed on page %d", page_id)
@@ -280,22 +240,12 @@ class PageReadings:
         return self.clock.now().isoformat()
 
     def wait_idle(self, timeout_s: float) -> bool:
-        """Wait until no page is queued or being read (tests, CLIs); False on timeout."""
-        deadline = time.monotonic() + timeout_s
-        with self._cv:
-            while self._queue or self._current is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cv.wait(left)
-        return True
+        """Wait until no page is waiting or being read (tests, CLIs); False on timeout."""
+        return self._queue.wait(timeout_s)
 
     def close(self) -> None:
         """Stop reading (the app is going): a page being read stays pending for ``resume``."""
-        with self._cv:
-            self._closing = True
-            self._queue.clear()
-            thread = self._thread
+        thread = self._queue.close()
         self.worker.shutdown(kill=True)
         if thread is not None:
             thread.join(timeout=10)
@@ -395,16 +345,8 @@ class PageReadings:
         ``{"state": "not_read"}`` (not submitted: reading off, or a page kept despite its
         form)."""
         ids = [p.id for p in pages]
-        deadline = time.monotonic() + wait_s
-        with self._cv:
-            while self._current in ids or any(
-                page_id in ids and due <= time.monotonic() for page_id, due in self._queue.items()
-            ):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    log.warning("signing while pages are still being read")
-                    break
-                self._cv.wait(left)
+        if not self._queue.wait(wait_s, set(ids)):
+            log.warning("signing while pages are still being read")
         rows = self._rows(ids)
         out: dict[int, dict[str, Any]] = {}
         for page in pages:
@@ -423,6 +365,5 @@ class PageReadings:
     def clear_training_day(self, conn: sqlite3.Connection) -> dict[str, int]:
         """Delete the day's readings inside the reset's transaction (the reset removes the
         crops with the documents folder) and forget the pages queued."""
-        with self._cv:
-            self._queue.clear()
+        self._queue.clear()
         return {"page_reading": conn.execute("DELETE FROM page_reading").rowcount}

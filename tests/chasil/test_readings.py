@@ -23,6 +23,7 @@ from PIL import Image
 from drivers.scanner.realistic import sheet_named
 from kiosk import create_app
 from kiosk.chasil import readings as readings_module
+from kiosk.chasil.reading_queue import ReadingQueue
 from kiosk.chasil.readings import PageReadings
 from kiosk.collector.config import Policy
 from kiosk.collector.verify import check_bundle
@@ -192,9 +193,7 @@ def test_pages_left_unread_by_a_power_cut_are_read_when_the_kiosk_starts_again(
     first_app = create_app(settings, provision_from=SAMPLE_PROFILE)
     kiosk = first_app.extensions["kiosk"]
     with monkeypatch.context() as m:
-        m.setattr(
-            PageReadings, "_enqueue", lambda self, ids, delay_s: None
-        )  # no reading thread runs
+        m.setattr(ReadingQueue, "put", lambda self, ids, delay_s: None)  # nothing is read
         pending = _scan(kiosk)
         m.setattr(PageReadings, "submit", lambda self, page_id: None)
         unsubmitted = _scan(kiosk)
@@ -281,3 +280,29 @@ def test_the_training_reset_clears_the_readings_and_their_crops(kiosk):
     assert done.deleted["page_reading"] == 1
     assert _rows(kiosk) == [] and not crop.exists()
     assert s.readings.paper("PPWP").pages_read == 0
+
+
+def test_the_queue_reads_pages_in_turn_when_due_and_signing_waits_only_for_those_due():
+    read: list[int] = []
+    finished: list[bool] = []
+
+    def slow_read(page_id: int) -> None:
+        time.sleep(0.2)
+        read.append(page_id)
+
+    queue = ReadingQueue(slow_read, finished=lambda: finished.append(True))
+    queue.put([1, 2], 0.0)
+    queue.put([3], 60.0)  # kept a moment ago: not due for a minute
+    queue.put([1], 60.0)  # already waiting: keeps its time
+    assert queue.wait(0.0, {3})  # nothing due of page 3: a signature does not wait
+    assert queue.wait(10.0, {1, 2}) and read == [1, 2]
+    assert not queue.wait(0.1)  # page 3 still waits for its time
+    queue.clear()
+    assert queue.wait(5.0) and read == [1, 2]
+    deadline = time.monotonic() + 5
+    while not finished and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert finished == [True]  # the thread ended with the queue
+    assert queue.close() is None
+    queue.put([4], 0.0)  # closed: nothing more is read
+    assert queue.wait(0.5) and read == [1, 2]
