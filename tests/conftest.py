@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.stacks.tus_servers",
     "tests.stacks.image",
     "tests.rendered_pages",  # the fake scanner's realistic pages, rendered once per run
+    "tests.card_watch_poll",  # a test kiosk's card watch stops in 0.05 s, not 0.5
 ]
 
 # Figures the issues ask to be reported (e.g. systemd-analyze security exposure): a test
