@@ -74,7 +74,7 @@ def test_the_document_waits_for_the_ketua_and_says_so(client, kiosk):
     client.post(SCAN, data={"csrf_token": token, "source": "flatbed"})
     html = client.get(SCAN).get_data(as_text=True)
     assert "Selesai: buat dokumen bertanda tangan" not in html
-    assert "Ketua KPPS harus mengonfirmasi angka sebelum dokumen dibuat." in html
+    assert "Ketua KPPS mengonfirmasi angka sebelum dokumen dibuat." in html
     assert _primary(html) == "Pindai halaman berikutnya"
 
 
