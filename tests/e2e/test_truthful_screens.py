@@ -24,7 +24,10 @@ def test_a_card_tapped_on_home_opens_that_officers_pin_screen(page, demo_url, sh
     # The card is tapped on the reader (the simulated one, from another window).
     reader = page.context.new_page()
     reader.goto(demo_url + "/simulasi/")
-    reader.locator("button[name=uid][value='04A1B2C3D4E5F6']").click()  # Siti, the Ketua
+    # Closed only once the tap's request has come back: a page closed in the middle of its
+    # form's navigation once hung Chromium's close for the whole 300 s test timeout.
+    with reader.expect_navigation():
+        reader.locator("button[name=uid][value='04A1B2C3D4E5F6']").click()  # Siti, the Ketua
     reader.close()
     page.wait_for_url(re.compile(r"/login/pin/kpps1"), timeout=5000)
     assert page.locator("h1").inner_text() == "Siti Aminah"
