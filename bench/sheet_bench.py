@@ -58,7 +58,7 @@ from kiosk.chasil.legibility import assess  # noqa: E402
 from kiosk.chasil.renditions import archival_jpeg  # noqa: E402
 from kiosk.forms import FormPage, shipped_forms  # noqa: E402
 from kiosk.reader import decode as decoder  # noqa: E402
-from kiosk.reader.compare import CONFIDENT, compare  # noqa: E402
+from kiosk.reader.compare import CONFIDENT, RAW_CONFIDENT, compare  # noqa: E402
 from kiosk.reader.crops import cut  # noqa: E402
 from kiosk.reader.digits import classify  # noqa: E402
 
@@ -122,19 +122,17 @@ def paper_slip_of(truth: dict[str, int], rng: random.Random) -> tuple[str, int]:
             return box, written
 
 
-RAW_SURE = (0.9, 0.99, 0.999)  # what-if thresholds on the raw reading's confidence
+# "paper_sums" (kiosk.reader.compare): the cells surely say another number than the rules
+# read; the kiosk shows it as the paper's slip, so it counts as flagged (and as an alarm on an
+# agreeing sheet).
+FLAGGED = ("differs", "paper_sums")
+# Other thresholds for "paper_sums" than the kiosk's RAW_CONFIDENT, printed to choose it.
+RAW_SURE = (0.9, 0.95, 0.97, RAW_CONFIDENT, 0.999)
 
 
-def raw_differs(sheet: Any, typed: dict[str, int], sure: float = CONFIDENT) -> set[str]:
-    """What-if, not the kiosk's rule: boxes whose *raw* reading (the cells alone, before the
-    rules) is sure (>= ``sure``) and differs from the entry. The decoder reads a paper that
-    breaks a sum as the nearest sheet that adds up, so a slip written on the paper can vanish
-    from ``compare``; this shows what comparing the raw reading as well would flag."""
-    return {
-        b.box
-        for b in sheet.boxes
-        if b.raw is not None and b.raw_confidence >= sure and b.raw != typed.get(b.box, b.raw)
-    }
+def flags_of(sheet: Any, typed: dict[str, int], raw_sure: float) -> set[str]:
+    """The boxes ``compare`` flags on ``sheet`` with "paper_sums" from ``raw_sure`` on."""
+    return {d.box for d in compare(sheet, typed, raw_threshold=raw_sure) if d.kind in FLAGGED}
 
 
 class Sheets:
@@ -146,8 +144,7 @@ class Sheets:
         self.paper: collections.Counter[str] = collections.Counter()  # flagged/unsure/missed
         self.paper_alarms = 0  # "differs" on the slipped sheets' other boxes
         self.trainer: collections.Counter[str] = collections.Counter()  # "Kertas beda" sheets
-        # What-if, by RAW_SURE: paper slips whose raw reading differs, sure; and sure raw
-        # readings that differ on agreeing sheets (false alarms).
+        # By RAW_SURE: paper slips flagged, and flags on agreeing sheets (false alarms).
         self.raw_paper: collections.Counter[float] = collections.Counter()
         self.raw_alarms: collections.Counter[float] = collections.Counter()
         self.alarms = 0  # "differs" on agreeing sheets at CONFIDENT
@@ -190,9 +187,9 @@ def one_sheet(
     right = run.tally.add_cells(readings, truth)
     raw_ok, decoded_ok = run.tally.add_sheet(sheet, truth)
     run.tally.add_entries(sheet, truth, rng)
-    run.alarms += sum(d.kind == "differs" for d in compare(sheet, truth))
+    run.alarms += sum(d.kind in FLAGGED for d in compare(sheet, truth))
     for sure in RAW_SURE:
-        run.raw_alarms[sure] += len(raw_differs(sheet, truth, sure))
+        run.raw_alarms[sure] += len(flags_of(sheet, truth, sure))
 
     # The same sheet with one box written otherwise on the paper; the entry is the sample.
     box, written = paper_slip_of(truth, rng)
@@ -200,11 +197,13 @@ def one_sheet(
     path.write_bytes(archival_jpeg(slipped.image, dpi))
     _, paper_sheet = read_sheet(path, dpi, form, {})
     found = {d.box: d.kind for d in compare(paper_sheet, truth)}
-    kind = {"differs": "flagged", "unsure": "unsure"}.get(found.get(box, ""), "missed")
+    kind = {**dict.fromkeys(FLAGGED, "flagged"), "unsure": "unsure"}.get(
+        found.get(box, ""), "missed"
+    )
     run.paper[kind] += 1
-    run.paper_alarms += sum(k == "differs" for b, k in found.items() if b != box)
+    run.paper_alarms += sum(k in FLAGGED for b, k in found.items() if b != box)
     for sure in RAW_SURE:
-        run.raw_paper[sure] += box in raw_differs(paper_sheet, truth, sure)
+        run.raw_paper[sure] += box in flags_of(paper_sheet, truth, sure)
     if kind != "flagged":
         decoded = next(b for b in paper_sheet.boxes if b.box == box)
         run.missed.append(
@@ -218,7 +217,7 @@ def one_sheet(
     )
     _, fault_sheet = read_sheet(path, dpi, form, {})
     said = {d.box: d.kind for d in compare(fault_sheet, truth)}.get(fault.box, "")
-    run.trainer[{"differs": "flagged", "unsure": "unsure"}.get(said, "missed")] += 1
+    run.trainer[{**dict.fromkeys(FLAGGED, "flagged"), "unsure": "unsure"}.get(said, "missed")] += 1
     n = sum(map(len, readings.values()))
     print(
         f"{ballot:4s} {dpi} dpi seed {seed} {page.pen:9s} {'colour' if page.colour else 'grey':6s}"
@@ -273,7 +272,8 @@ def report(run: Sheets, memory_mb: float) -> None:
     )
     for sure in RAW_SURE:
         print(
-            f"  what-if, the raw reading compared too (sure >= {sure}, different): paper slips"
+            f"  paper_sums from raw confidence {sure}"
+            f"{' (the kiosk)' if sure == RAW_CONFIDENT else ''}: paper slips"
             f" {run.raw_paper[sure]}/{total} ({run.raw_paper[sure] / total:.1%}), false alarms"
             f" {run.raw_alarms[sure] / n:.3f} a sheet"
         )

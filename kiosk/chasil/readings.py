@@ -86,7 +86,7 @@ class PaperDifference:
     paper: int | None
     typed: int
     confidence: float
-    kind: str  # "differs" | "unsure"
+    kind: str  # "differs" | "unsure" | "paper_sums" (kiosk.reader.compare)
     page_id: int
 
 

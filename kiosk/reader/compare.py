@@ -16,13 +16,21 @@ from kiosk.reader.decode import SheetReading
 # bench/reader_bench.py (120 corpus pages, seed 1000): at 0.9, 99.8 % of one-box typing slips
 # flagged and 0.008 false alarms a sheet; 0.5 gives 0.025 false alarms, 0.99 flags 99.5 %.
 CONFIDENT = 0.9
+# A box the rules read as typed while its cells alone say another number at least this surely:
+# the paper itself may not add up there (a slip on the paper, not in the typing). From
+# bench/sheet_bench.py (48 held-out sheets, 8 seeds, one box slipped on each paper): 0.9 flags
+# 87.5 % of paper slips at 0.229 alarms on an agreeing sheet, 0.95 87.5 % at 0.125, 0.99
+# 77.1 % at 0.062; without it 56 % were flagged.
+RAW_CONFIDENT = 0.95
 
 
 @dataclass(frozen=True)
 class Disagreement:
     """A box where the paper's reading and the typed number differ. ``kind`` "differs": the
     paper is read with at least ``CONFIDENT`` confidence; "unsure": the paper's reading is not
-    certain enough to say ("Kertas: 84 · Diketik: 884" only for "differs")."""
+    certain enough to say ("Kertas: 84 · Diketik: 884" only for "differs"); "paper_sums": the
+    rules read the box as typed, but its cells alone surely say ``paper`` — what is written
+    there does not add up with the rest of the paper."""
 
     box: str
     paper: int | None
@@ -32,14 +40,23 @@ class Disagreement:
 
 
 def compare(
-    reading: SheetReading, typed: Mapping[str, int], threshold: float = CONFIDENT
+    reading: SheetReading,
+    typed: Mapping[str, int],
+    threshold: float = CONFIDENT,
+    raw_threshold: float = RAW_CONFIDENT,
 ) -> list[Disagreement]:
     """Each box whose paper value differs from the typed number, in the form's order; boxes the
     entry lacks are passed over."""
     out = []
     for b in reading.boxes:
-        if b.box not in typed or b.value == typed[b.box]:
+        if b.box not in typed:
             continue
-        kind = "differs" if b.value is not None and b.confidence >= threshold else "unsure"
-        out.append(Disagreement(b.box, b.value, typed[b.box], b.confidence, kind))
+        entered = typed[b.box]
+        if b.value != entered:
+            kind = "differs" if b.value is not None and b.confidence >= threshold else "unsure"
+            out.append(Disagreement(b.box, b.value, entered, b.confidence, kind))
+        elif b.raw is not None and b.raw != entered and b.raw_confidence >= raw_threshold:
+            # The decoder chose the sheet that adds up, which agrees with the typing; the
+            # cells say otherwise: a slip on the paper, which the Ketua should see too.
+            out.append(Disagreement(b.box, b.raw, entered, b.raw_confidence, "paper_sums"))
     return out
