@@ -4,16 +4,18 @@
 seeded ``random.Random``), and every test kiosk's fake scanner numbers its sheets from 0, so
 the suite asks for the same few pages (a ballot's sheet at 300 dpi, seeds 0, 1, 2 ...) again in
 test after test, at 0.3-0.8 s a page. Here the fake scanner's ``render_realistic`` remembers
-the last ``KEPT`` pages it rendered and hands each caller its own copy of the image: what a
-test scans is byte for byte what it scanned before, only not drawn again. The renderer's own
-tests (tests/scanner) and the corpus call ``drivers.scanner.realistic`` itself: not remembered.
+the pages it rendered, the first ones of the run up to ``KEPT_BYTES`` (a kiosk's later sheets
+recur less, and a least-recently-used cache thrashes: a test scanning 25 sheets in order
+evicted each before the next test asked for it again), and hands each caller its own copy of
+the image: what a test scans is byte for byte what it scanned before, only not drawn again.
+The renderer's own tests (tests/scanner) and the corpus call ``drivers.scanner.realistic``
+itself: not remembered.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from collections import OrderedDict
 from typing import Any
 
 import pytest
@@ -22,11 +24,11 @@ from drivers.scanner import fake, realistic
 from drivers.scanner.realistic import RealisticPage
 from drivers.scanner.sample_pages import SampleSheet
 
-KEPT = 16  # pages: 8.7 MB each at 300 dpi in grey, 26 MB in colour
+KEPT_BYTES = 512 * 2**20  # of pixels: a page is 8.7 MB at 300 dpi in grey, 26 MB in colour
 
-_pages: OrderedDict[str, RealisticPage] = OrderedDict()
+_pages: dict[str, RealisticPage] = {}
 _lock = threading.Lock()  # a kiosk scans in a request thread, the test in its own
-_count = {"rendered": 0, "remembered": 0}  # for the run's summary
+_count = {"rendered": 0, "remembered": 0, "bytes": 0}  # for the run's summary
 
 
 def remembered(sheet: SampleSheet, dpi: int, **options: Any) -> RealisticPage:
@@ -35,16 +37,14 @@ def remembered(sheet: SampleSheet, dpi: int, **options: Any) -> RealisticPage:
     key = repr((sheet, dpi, sorted(options.items())))
     with _lock:
         page = _pages.get(key)
-        if page is not None:
-            _pages.move_to_end(key)
-            _count["remembered"] += 1
+        _count["rendered" if page is None else "remembered"] += 1
     if page is None:
         page = realistic.render_realistic(sheet, dpi, **options)
+        size = page.image.width * page.image.height * len(page.image.getbands())
         with _lock:
-            _count["rendered"] += 1
-            _pages[key] = page
-            while len(_pages) > KEPT:
-                _pages.popitem(last=False)
+            if key not in _pages and _count["bytes"] + size <= KEPT_BYTES:
+                _pages[key] = page
+                _count["bytes"] += size
     return dataclasses.replace(page, image=page.image.copy())
 
 
