@@ -8,8 +8,9 @@ most likely reading that satisfies the C.Hasil's arithmetic.
 
 The model (``digits_model.npz`` beside this file) is three small multilayer perceptrons on the
 features of kiosk.reader.cell_image, made by ``scripts/train-digits`` from OpenCV's digits.png
-(MNIST glyphs, Debian's opencv-doc) and synthetic "X" and blank cells; its softmax is
-temperature-scaled on validation cells, so probabilities are calibrated enough to rank readings.
+(MNIST glyphs, Debian's opencv-doc, half the 1s given the Indonesian flag) and synthetic "X",
+blank and pen-drawn 1 and 7 cells; its softmax is temperature-scaled on validation cells, so
+probabilities are calibrated enough to rank readings.
 Inference is numpy only (one matrix product per layer); OpenCV normalises the cells. Both are
 imported on the first ``classify``, never with this module: the web app does not pay for them.
 """

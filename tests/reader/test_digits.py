@@ -9,6 +9,8 @@ last percent.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import io
 import random
 import zipfile
@@ -19,6 +21,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from bench.digits_bench import heldout_glyphs, scanned_box, scanned_cells
+from drivers.scanner import handwriting
 from kiosk.reader import digits
 from kiosk.reader.digits import LABELS, MODEL_PATH, ModelError, classify
 
@@ -41,6 +44,45 @@ def test_the_model_reads_held_out_glyphs_in_scanned_cells(
         record_property(f"digit_cells_{dpi}_{pen}", round(accuracy, 4))
         assert len(pairs) == 200
         assert accuracy >= 0.9, (dpi, pen, accuracy)
+
+
+def _stroke_cell(digit: str, shape: int, dpi: int, pen: str, rng: random.Random) -> Image.Image:
+    """One cell of a 3-cell box ("X", "X", ``digit``) whose digit is drawn by the realistic
+    corpus's hand (drivers.scanner.handwriting: pen strokes, shape ``shape`` of the digit)."""
+    px_mm = dpi / 25.4
+    writer = handwriting.Writer.random(rng)
+    writer = dataclasses.replace(writer, shapes={**writer.shapes, digit: shape})
+    size = (round(8.3 * px_mm), round(6.5 * px_mm))
+    ink = Image.new("L", size, 0)
+    strokes = handwriting.layout_number(digit, (0, 0, *size), writer, rng)
+    handwriting.draw_number(
+        ink, strokes, digit, handwriting.PENS["ballpoint"], px_mm, writer.pressure, rng
+    )
+    return scanned_box([("X", None), ("X", None), (digit, ink)], dpi, pen, rng)[2]
+
+
+@pytest.mark.parametrize(
+    ("digit", "shape", "floor"),
+    [("1", 0, 0.9), ("1", 2, 0.9), ("1", 1, 0.95), ("7", 0, 0.95), ("7", 1, 0.95)],
+)
+def test_a_flagged_one_is_read_as_one_and_a_seven_still_as_seven(
+    digit: str, shape: int, floor: float, record_property: pytest.RecordProperty
+) -> None:
+    """The Indonesian 1 has a flag (handwriting's shape 0; shape 2 adds a foot), which MNIST's
+    writers seldom make: the model trained on MNIST alone read 55 % of these as "7" and some
+    with a foot as "2". scripts/train-digits now adds flags to MNIST 1s and draws 1s and 7s
+    with its own pen; these come from another generator (the corpus's pen model, never used
+    in training), and the 7s (with and without the bar) check the fix did not make every 7
+    a 1."""
+    rng = random.Random(f"flagged-one/{digit}/{shape}")
+    cells = [
+        _stroke_cell(digit, shape, (200, 300)[i % 2], ("ballpoint", "pencil")[i // 2 % 2], rng)
+        for i in range(100)
+    ]
+    labels = [r.label for r in classify(cells)]
+    right = labels.count(digit) / len(labels)
+    record_property(f"stroke_{digit}_shape{shape}", right)
+    assert right >= floor, collections.Counter(labels).most_common(4)
 
 
 def test_x_and_blank_cells_are_told_apart_from_digits(
