@@ -8,8 +8,9 @@ what it saw in training. The steps, and why:
    white, pencil is never black, and the lamp's light varies across the glass.
 2. **Strip the printed border**: a crop from a registered page carries bits of the box's
    lines (and the cell dividers) at its edges, up to a millimetre in when registration is a
-   little off. Rows/columns near an edge that are dark almost all along are the print, not a
-   hand; then a component still touching an edge that is long and thin along it goes too.
+   little off. Rows/columns near an edge that are dark almost all along, up to both of their
+   ends, are the print, not a hand (a narrow "1" against a divider leaves paper at its ends);
+   then a component still touching an edge that is long and thin along it goes too.
 3. **Keep the hand's ink**: threshold the coverage (softened a little, so a grainy pencil
    stroke holds together), drop specks (dust, fibres) smaller than a fraction of the cell.
 4. **Size and centre as MNIST is**: the ink's box scaled so its longer side is ``FIT`` px,
@@ -33,9 +34,11 @@ from numpy.typing import NDArray
 
 SIDE = 20  # the normalised glyph's side (px), as the glyphs of OpenCV's digits.png
 FIT = 16  # longer side of the ink inside it (px)
-FEATURE_VERSION = "cell-v2"  # stored with the model: a model trained on other features is refused
+FEATURE_VERSION = "cell-v3"  # stored with the model: a model trained on other features is refused
 _EDGE_BAND = 0.22  # how far in (fraction of the side) printed lines are looked for
 _LINE_FILL = 0.55  # a row/column this dark along its length is print, not handwriting
+_LINE_END = 0.08  # ... if also dark this near both of its ends (fraction of its length)
+_FULL_LINE = 0.85  # ... or this dark along its length, ends or not (a crop wider than its cell)
 _MIN_CONTRAST = 60.0  # grey levels: below this the cell holds no ink, only paper noise
 _INK = 0.32  # coverage that counts as ink
 _SPECK = 0.004  # components smaller than this fraction of the cell are dust
@@ -59,15 +62,37 @@ def as_grey(cell: Any) -> Grey:
     return arr.astype(np.float32)
 
 
+def _line_ends(dark: NDArray[np.bool_], crossing: NDArray[np.bool_], band: int) -> Any:
+    """For each column of ``dark``: is it dark near both of its ends? The ends are counted
+    from inside the printed lines crossing it (``crossing``: rows that are print, within
+    ``band`` of the top and bottom), and "near" allows a pixel across for a line turned a
+    little."""
+    h = dark.shape[0]
+    start = max([i + 1 for i in range(band) if crossing[i]], default=0)
+    stop = min([i for i in range(h - band, h) if crossing[i]], default=h)
+    n = max(1, round(h * _LINE_END))
+    spread = cv2.dilate(dark.astype(np.uint8), np.ones((1, 3), np.uint8)) > 0
+    return spread[start : start + n].any(axis=0) & spread[max(start, stop - n) : stop].any(axis=0)
+
+
 def _strip_lines(dark: NDArray[np.bool_], cleared: NDArray[np.bool_]) -> None:
-    """Mark in ``cleared`` the rows/columns from each edge to the innermost near-full line."""
+    """Mark in ``cleared`` the rows/columns from each edge to the innermost printed line.
+
+    A printed line runs across the whole crop, so it is dark near both of its ends; a narrow
+    "1" written close to a divider is as dark along most of a column but leaves paper above
+    and below it, and stays (it was read as blank). A row or column dark along nearly all of
+    it is print whatever its ends (a crop a little wider than its cell)."""
     h, w = dark.shape
     rows, cols = dark.mean(axis=1), dark.mean(axis=0)
     band_h, band_w = max(2, round(h * _EDGE_BAND)), max(2, round(w * _EDGE_BAND))
-    top = [i for i in range(band_h) if rows[i] > _LINE_FILL]
-    bottom = [i for i in range(h - band_h, h) if rows[i] > _LINE_FILL]
-    left = [j for j in range(band_w) if cols[j] > _LINE_FILL]
-    right = [j for j in range(w - band_w, w) if cols[j] > _LINE_FILL]
+    row_line = (rows > _LINE_FILL) & _line_ends(dark.T, cols > _LINE_FILL, band_w)
+    col_line = (cols > _LINE_FILL) & _line_ends(dark, rows > _LINE_FILL, band_h)
+    row_line |= rows > _FULL_LINE
+    col_line |= cols > _FULL_LINE
+    top = [i for i in range(band_h) if row_line[i]]
+    bottom = [i for i in range(h - band_h, h) if row_line[i]]
+    left = [j for j in range(band_w) if col_line[j]]
+    right = [j for j in range(w - band_w, w) if col_line[j]]
     if top:
         cleared[: max(top) + 2, :] = True
     if bottom:
@@ -111,6 +136,10 @@ def _hand_ink(grey: Grey) -> tuple[NDArray[np.float32], NDArray[np.bool_], float
             continue
         keep[i] = True
     hand = keep[labels]
+    if hand.any():
+        # The figure is the hand's own contrast: a stroke written near the cell's edge lies
+        # outside the middle the coverage was scaled by, which may hold only paper.
+        contrast = paper - float(np.percentile(grey[hand], 0.5))
     return coverage.astype(np.float32), hand, contrast
 
 
