@@ -35,7 +35,7 @@ from kiosk.chasil.reading_queue import ReadingQueue
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.reader.compare import compare
-from kiosk.reader.decode import BoxReading, SheetReading
+from kiosk.reader.decode import SheetReading
 from kiosk.reader.page import Failure, PageResult, failed, read_page
 from kiosk.render_worker import ReaderChildLost, Worker
 
@@ -302,21 +302,7 @@ class PageReadings:
             if row.state != "read" or row.result is None:
                 continue
             mine = [b for b in row.result.boxes if chosen[b.box].page_id == page.id]
-            sheet = SheetReading(
-                tuple(
-                    BoxReading(
-                        b.box,
-                        b.value,
-                        b.confidence,
-                        b.raw,
-                        b.raw_confidence,
-                        b.changed,
-                        b.candidates,
-                    )
-                    for b in mine
-                ),
-                row.result.consistent,
-            )
+            sheet = SheetReading(tuple(mine), row.result.consistent)
             out += [
                 PaperDifference(d.box, d.paper, d.typed, d.confidence, d.kind, page.id)
                 for d in compare(sheet, entered)

@@ -21,11 +21,12 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from kiosk.forms import FormPage
+from kiosk.reader.decode import BoxReading
 
 log = logging.getLogger(__name__)
 
@@ -42,41 +43,29 @@ class Failure(enum.Enum):
     NO_FORM = "no_form"  # no definition of the page's form is known any more
 
 
-@dataclass(frozen=True)
-class BoxResult:
-    """One number box as read: ``value`` after the rules (None: nothing written, or nothing
-    sure), ``raw`` the best reading of its cells alone; confidences are probabilities."""
+def box_json(b: BoxReading) -> dict[str, Any]:
+    """A box as read, as the reading's stored JSON keeps it."""
+    return {
+        "box": b.box,
+        "value": b.value,
+        "confidence": round(b.confidence, 4),
+        "raw": b.raw,
+        "raw_confidence": round(b.raw_confidence, 4),
+        "changed": b.changed,
+        "candidates": [[v, round(p, 4)] for v, p in b.candidates],
+    }
 
-    box: str
-    value: int | None
-    confidence: float
-    raw: int | None
-    raw_confidence: float
-    changed: bool  # the rules chose another value than the raw best reading
-    candidates: tuple[tuple[int, float], ...]  # best first, at most CANDIDATES_KEPT
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "box": self.box,
-            "value": self.value,
-            "confidence": round(self.confidence, 4),
-            "raw": self.raw,
-            "raw_confidence": round(self.raw_confidence, 4),
-            "changed": self.changed,
-            "candidates": [[v, round(p, 4)] for v, p in self.candidates],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> BoxResult:
-        return cls(
-            str(data["box"]),
-            None if data["value"] is None else int(data["value"]),
-            float(data["confidence"]),
-            None if data["raw"] is None else int(data["raw"]),
-            float(data["raw_confidence"]),
-            bool(data["changed"]),
-            tuple((int(v), float(p)) for v, p in data["candidates"]),
-        )
+def box_from_json(data: dict[str, Any]) -> BoxReading:
+    return BoxReading(
+        str(data["box"]),
+        None if data["value"] is None else int(data["value"]),
+        float(data["confidence"]),
+        None if data["raw"] is None else int(data["raw"]),
+        float(data["raw_confidence"]),
+        bool(data["changed"]),
+        tuple((int(v), float(p)) for v, p in data["candidates"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -87,7 +76,7 @@ class PageResult:
     state: str
     form: str  # the form model read against
     form_page: int = 0  # which page of the model registered (0: none)
-    boxes: tuple[BoxResult, ...] = ()
+    boxes: tuple[BoxReading, ...] = ()  # candidates cut to CANDIDATES_KEPT
     consistent: bool = False  # the decoded values satisfy every rule 1-7 that applies
     complete: bool = True  # False: the decoder's search was cut short
     broken: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (rule, boxes) the values break
@@ -102,7 +91,7 @@ class PageResult:
             "state": self.state,
             "form": self.form,
             "form_page": self.form_page,
-            "boxes": [b.as_json() for b in self.boxes],
+            "boxes": [box_json(b) for b in self.boxes],
             "consistent": self.consistent,
             "complete": self.complete,
             "broken": [{"rule": rule, "boxes": list(boxes)} for rule, boxes in self.broken],
@@ -124,7 +113,7 @@ class PageResult:
             "complete": self.complete,
             "broken": [{"rule": rule, "boxes": list(boxes)} for rule, boxes in self.broken],
             "boxes": [
-                {k: v for k, v in b.as_json().items() if k != "candidates"} for b in self.boxes
+                {k: v for k, v in box_json(b).items() if k != "candidates"} for b in self.boxes
             ],
         }
 
@@ -134,7 +123,7 @@ class PageResult:
             str(data["state"]),
             str(data["form"]),
             int(data["form_page"]),
-            tuple(BoxResult.from_json(b) for b in data["boxes"]),
+            tuple(box_from_json(b) for b in data["boxes"]),
             bool(data["consistent"]),
             bool(data["complete"]),
             tuple((int(r["rule"]), tuple(r["boxes"])) for r in data["broken"]),
@@ -210,18 +199,7 @@ def read_page(archival: Path, dpi: int, forms: Sequence[FormPage], crops_dir: Pa
         "read",
         form.model,
         form.page,
-        tuple(
-            BoxResult(
-                b.box,
-                b.value,
-                b.confidence,
-                b.raw,
-                b.raw_confidence,
-                b.changed,
-                b.candidates[:CANDIDATES_KEPT],
-            )
-            for b in sheet.boxes
-        ),
+        tuple(replace(b, candidates=b.candidates[:CANDIDATES_KEPT]) for b in sheet.boxes),
         sheet.consistent,
         sheet.complete,
         tuple((r.rule, r.boxes) for r in sheet.broken),
