@@ -127,7 +127,7 @@ def paper_slip_of(truth: dict[str, int], rng: random.Random) -> tuple[str, int]:
 # agreeing sheet).
 FLAGGED = ("differs", "paper_sums")
 # Other thresholds for "paper_sums" than the kiosk's RAW_CONFIDENT, printed to choose it.
-RAW_SURE = (0.9, 0.95, 0.97, RAW_CONFIDENT, 0.999)
+RAW_SURE = tuple(sorted({0.9, 0.95, 0.97, 0.99, 0.999, RAW_CONFIDENT}))
 
 
 def flags_of(sheet: Any, typed: dict[str, int], raw_sure: float) -> set[str]:

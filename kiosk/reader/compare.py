@@ -18,10 +18,10 @@ from kiosk.reader.decode import SheetReading
 CONFIDENT = 0.9
 # A box the rules read as typed while its cells alone say another number at least this surely:
 # the paper itself may not add up there (a slip on the paper, not in the typing). From
-# bench/sheet_bench.py (48 held-out sheets, 8 seeds, one box slipped on each paper): 0.9 flags
-# 87.5 % of paper slips at 0.229 alarms on an agreeing sheet, 0.95 87.5 % at 0.125, 0.99
-# 77.1 % at 0.062; without it 56 % were flagged.
-RAW_CONFIDENT = 0.95
+# bench/sheet_bench.py (48 held-out sheets, 8 seeds, one box slipped on each paper; the
+# cell-v3 model): 0.9 flags 89.6 % of paper slips at 0.229 alarms on an agreeing sheet, 0.95
+# 89.6 % at 0.188, 0.97 89.6 % at 0.125, 0.999 66.7 % at 0.021; without it 56 % were flagged.
+RAW_CONFIDENT = 0.97
 
 
 @dataclass(frozen=True)
