@@ -91,6 +91,9 @@ def test_the_ketua_sees_each_differing_box_with_its_crop_before_confirming(app, 
     assert ketua.post("/chasil/PPWP/confirm", data={"csrf_token": token}).status_code == 302
     confirmed = kiosk.services.chasil.confirmed("PPWP")
     assert confirmed is not None and confirmed.numbers == SWAPPED  # never changed by the paper
+    # Seen and confirmed: the scan screen does not ask again.
+    after = ketua.get("/chasil/PPWP/confirm").get_data(as_text=True)
+    assert 'href="/chasil/PPWP/scan?paper=seen"' in after
     row = [r for r in kiosk.audit.rows() if r["kind"] == "chasil_confirmed"][-1]
     assert json.loads(row["details"])["paper_differs"] == ["V.0", "V.1"]
 
